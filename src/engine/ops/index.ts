@@ -1,0 +1,5 @@
+// Every op family, re-exported. Each family file holds its ops' forward and backward.
+export * from './creation.js';
+export * from './cast.js';
+export * from './view.js';
+export * from './matmul.js';

@@ -1,0 +1,2 @@
+// peftjs: parameter-efficient fine-tuning of transformer models in TypeScript.
+export * from './engine/index.js';

@@ -1,0 +1,20 @@
+// Addon entry point: exposes every function registered with PEFTJS_FN.
+#include "napi_util.h"
+
+namespace peftjs {
+std::vector<Export>& exports_registry() {
+  static std::vector<Export> registry;
+  return registry;
+}
+}  // namespace peftjs
+
+static napi_value Init(napi_env env, napi_value exports) {
+  for (const auto& e : peftjs::exports_registry()) {
+    napi_value fn;
+    napi_create_function(env, e.name, NAPI_AUTO_LENGTH, e.fn, nullptr, &fn);
+    napi_set_named_property(env, exports, e.name, fn);
+  }
+  return exports;
+}
+
+NAPI_MODULE(NODE_GYP_MODULE_NAME, Init)

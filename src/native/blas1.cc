@@ -1,0 +1,19 @@
+// Vector update used by gradient accumulation: dst += alpha * src.
+#include "napi_util.h"
+#include "parallel.h"
+
+// axpy(dst, src, n, alpha)
+PEFTJS_FN(axpy) {
+  peftjs::Args a(env, info);
+  float* dst = a.f32(0);
+  const float* src = a.f32(1);
+  const int64_t n = a.i64(2);
+  const float alpha = static_cast<float>(a.f64(3));
+  peftjs::parallel_for(n, 1, [&](int64_t b, int64_t e) {
+    if (alpha == 1.f)
+      for (int64_t i = b; i < e; i++) dst[i] += src[i];
+    else
+      for (int64_t i = b; i < e; i++) dst[i] += alpha * src[i];
+  });
+  return peftjs::undefined(env);
+}

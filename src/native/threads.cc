@@ -1,0 +1,15 @@
+// One threading runtime for everything: OpenMP, which the Debian oneDNN build also uses, so GEMM
+// and our own kernels share one pool and never oversubscribe the cores.
+#include <omp.h>
+#include "napi_util.h"
+
+PEFTJS_FN(setNumThreads) {
+  peftjs::Args a(env, info);
+  int n = static_cast<int>(a.i64(0));
+  if (n > 0) omp_set_num_threads(n);
+  return peftjs::undefined(env);
+}
+
+PEFTJS_FN(getNumThreads) {
+  return peftjs::number(env, omp_get_max_threads());
+}
