@@ -30,6 +30,7 @@ export interface NativeAddon {
   stridedAssign(src: Buf, dst: Buf, offset: number, shape: Ints, strides: Ints, accumulate: boolean): void;
   sumTo(src: Buf, srcShape: Ints, dst: Buf, dstShape: Ints): void;
   axpy(dst: Buf, src: Buf, n: number, alpha: number): void;
+  repeatRows(dst: Buf, row: Buf, rows: number, cols: number): void;
   // Further kernels are registered by their op families; see src/engine/ops.
   [kernel: string]: (...args: never[]) => unknown;
 }
