@@ -7,3 +7,4 @@ export { SafetensorsFile } from './safetensors-reader.js';
 export { ShardedSafetensors, loadSafetensors } from './safetensors-sharded.js';
 export { saveSafetensors } from './safetensors-writer.js';
 export type { SaveableTensor } from './safetensors-writer.js';
+export { loadTorchCheckpoint } from './torch-checkpoint.js';
