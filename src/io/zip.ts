@@ -155,6 +155,7 @@ export class ZipArchive {
     try {
       bytes = inflateRawSync(compressed, { maxOutputLength: Math.max(entry.size, 1) });
     } catch (err) {
+      if ((err as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE') this.fail(`inflates to more than the ${entry.size} bytes it declares`, entry.name);
       this.fail(`holds corrupt deflate data (${(err as Error).message})`, entry.name);
     }
     if (bytes.length !== entry.size) this.fail(`inflates to ${bytes.length} bytes; expected ${entry.size}`, entry.name);
