@@ -59,7 +59,6 @@ function describe(value: unknown): string {
 }
 
 class CheckpointReader {
-  private readonly storages = new Map<string, StorageRecord>();
   private readonly prefix: string;
   private readonly bigEndian: boolean;
 
@@ -125,18 +124,11 @@ class CheckpointReader {
       this.fail("data.pkl has a persistent id other than ('storage', type, key, location, numel)");
     }
     const [, type, key, , numel] = pid as [string, StorageType, string, unknown, number];
-    let storage = this.storages.get(key);
-    if (storage === undefined) {
-      const entry = this.zip.entries.get(`${this.prefix}data/${key}`);
-      if (entry === undefined) this.fail(`data.pkl refers to storage '${key}', but '${this.prefix}data/${key}' is missing`);
-      const bytes = numel * FILE_DTYPE_BYTES[type.dtype];
-      if (entry.size !== bytes) this.fail(`storage '${key}' holds ${entry.size} bytes; ${numel} ${type.dtype} elements need ${bytes}`);
-      storage = new StorageRecord(key, type.dtype, numel, entry);
-      this.storages.set(key, storage);
-    } else if (storage.dtype !== type.dtype || storage.numel !== numel) {
-      this.fail(`storage '${key}' is used both as ${storage.dtype}[${storage.numel}] and ${type.dtype}[${numel}]`);
-    }
-    return storage;
+    const entry = this.zip.entries.get(`${this.prefix}data/${key}`);
+    if (entry === undefined) this.fail(`data.pkl refers to storage '${key}', but '${this.prefix}data/${key}' is missing`);
+    const bytes = numel * FILE_DTYPE_BYTES[type.dtype];
+    if (entry.size !== bytes) this.fail(`storage '${key}' holds ${entry.size} bytes; ${numel} ${type.dtype} elements need ${bytes}`);
+    return new StorageRecord(key, type.dtype, numel, entry);
   }
 
   stateDict(): Map<string, TensorView> {
