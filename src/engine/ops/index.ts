@@ -4,3 +4,4 @@ export * from './cast.js';
 export * from './view.js';
 export * from './matmul.js';
 export * from './indexing.js';
+export * from './join.js';
