@@ -5,3 +5,4 @@ export * from './view.js';
 export * from './matmul.js';
 export * from './indexing.js';
 export * from './join.js';
+export * from './selection.js';
