@@ -6,3 +6,5 @@ export * from './matmul.js';
 export * from './indexing.js';
 export * from './join.js';
 export * from './selection.js';
+export * from './rotary.js';
+export * from './rotary-tables.js';
