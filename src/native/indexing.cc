@@ -2,7 +2,9 @@
 // backwards. indexSelect (and embedding, outer = 1) copies whole inner rows picked by a shared 1-D
 // index; gather picks one element per output position. The backwards split work by column ranges
 // (for_column_blocks), so every gradient element belongs to one thread: no atomics, no per-thread
-// copies, and an embedding gradient is balanced across threads however the ids repeat.
+// copies, and an embedding gradient is balanced across threads however the ids repeat. Each thread
+// also zeroes its own part of the gradient first, so that pass (and the first touch of a fresh
+// buffer) is parallel too.
 #include <cstring>
 #include "columns.h"
 #include "napi_util.h"
@@ -18,6 +20,10 @@ void gather_along(const T* x, const int32_t* idx, T* out, int64_t outer, int64_t
       for (int64_t c = c0; c < c1; c++) out[row + c] = x[(o * nx + idx[row + c]) * inner + c];
     }
   });
+}
+
+void zero_columns(float* rows, int64_t count, int64_t inner, int64_t c0, int64_t c1) {
+  for (int64_t r = 0; r < count; r++) std::memset(rows + r * inner + c0, 0, static_cast<size_t>(c1 - c0) * sizeof(float));
 }
 
 }  // namespace
@@ -40,15 +46,16 @@ PEFTJS_FN(indexSelect) {
   return peftjs::undefined(env);
 }
 
-// indexAdd(g, index, gx, outer, nX, nIndex, inner, skipRow): gx[o, index[a], :] += g[o, a, :],
-// leaving out a == skipRow (embedding's padding row; -1 for none). gx holds the running sum.
+// indexAdd(g, index, gx, outer, nX, nIndex, inner, skipRow): gx = 0, then gx[o, index[a], :] +=
+// g[o, a, :] for every a except those with index[a] == skipRow (embedding's padding row; -1: none).
 PEFTJS_FN(indexAdd) {
   peftjs::Args a(env, info);
   const float* g = a.f32(0);
   const int32_t* idx = a.i32(1);
   float* gx = a.f32(2);
   const int64_t outer = a.i64(3), nx = a.i64(4), ni = a.i64(5), inner = a.i64(6), skip = a.i64(7);
-  peftjs::for_column_blocks(outer, inner, ni, [&](int64_t o, int64_t c0, int64_t c1) {
+  peftjs::for_column_blocks(outer, inner, ni + nx, [&](int64_t o, int64_t c0, int64_t c1) {
+    zero_columns(gx + o * nx * inner, nx, inner, c0, c1);
     for (int64_t k = 0; k < ni; k++) {
       if (idx[k] == skip) continue;
       const float* src = g + (o * ni + k) * inner;
@@ -72,14 +79,16 @@ PEFTJS_FN(gatherAlong) {
   return peftjs::undefined(env);
 }
 
-// scatterAddAlong(g, index, gx, outer, nX, nIndex, inner): gx[o, index[o, a, c], c] += g[o, a, c]
+// scatterAddAlong(g, index, gx, outer, nX, nIndex, inner): gx = 0, then
+// gx[o, index[o, a, c], c] += g[o, a, c]
 PEFTJS_FN(scatterAddAlong) {
   peftjs::Args a(env, info);
   const float* g = a.f32(0);
   const int32_t* idx = a.i32(1);
   float* gx = a.f32(2);
   const int64_t outer = a.i64(3), nx = a.i64(4), ni = a.i64(5), inner = a.i64(6);
-  peftjs::for_column_blocks(outer, inner, ni, [&](int64_t o, int64_t c0, int64_t c1) {
+  peftjs::for_column_blocks(outer, inner, ni + nx, [&](int64_t o, int64_t c0, int64_t c1) {
+    zero_columns(gx + o * nx * inner, nx, inner, c0, c1);
     for (int64_t k = 0; k < ni; k++) {
       const int64_t row = (o * ni + k) * inner;
       for (int64_t c = c0; c < c1; c++) gx[(o * nx + idx[row + c]) * inner + c] += g[row + c];

@@ -8,7 +8,6 @@ import { formatShape, normAxis, type Shape, stridesOf } from '../shape.js';
 import { Tensor } from '../tensor.js';
 import { aroundAxis } from './axis-layout.js';
 import { checkInt, checkTensor } from './check.js';
-import { zeros } from './creation.js';
 import { slice } from './view.js';
 
 type Buf = ArrayBuffer;
@@ -51,7 +50,7 @@ function selectRows(op: string, x: Tensor, axis: number, index: Tensor, outShape
     out,
     [x],
     (g, _needs, [savedIndex]) => {
-      const gx = zeros(x.shape);
+      const gx = Tensor.empty(x.shape);
       kernels.indexAdd(g.buffer, savedIndex!.buffer, gx.buffer, outer, n, count, inner, skipRow);
       return [gx];
     },
@@ -128,7 +127,7 @@ export function gather(x: Tensor, axis: number, index: Tensor): Tensor {
     out,
     [narrowed],
     (g, _needs, [savedIndex]) => {
-      const gx = zeros(narrowed.shape);
+      const gx = Tensor.empty(narrowed.shape);
       kernels.scatterAddAlong(g.buffer, savedIndex!.buffer, gx.buffer, outer, nX, count, inner);
       return [gx];
     },
