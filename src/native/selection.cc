@@ -3,7 +3,6 @@
 // index first.
 #include <algorithm>
 #include <cmath>
-#include <numeric>
 #include <vector>
 #include "napi_util.h"
 #include "parallel.h"
@@ -11,6 +10,59 @@
 namespace {
 
 inline bool ranks_above(float a, float b) { return a > b || (std::isnan(a) && !std::isnan(b)); }
+
+struct Entry {
+  float value;
+  int32_t index;
+};
+
+
+int64_t argmax_strided(const float* p, int64_t n, int64_t stride) {
+  int64_t best = 0;
+  float best_value = p[0];
+  // !(v <= best) is one comparison: true for a larger v or a NaN, and the first NaN wins.
+  for (int64_t k = 1; k < n && !std::isnan(best_value); k++) {
+    const float v = p[k * stride];
+    if (!(v <= best_value)) {
+      best = k;
+      best_value = v;
+    }
+  }
+  return best;
+}
+
+// Two passes over a contiguous row: the maximum (and whether a NaN occurs) with independent lanes
+// the compiler vectorises, then the first position holding it.
+int64_t argmax_contiguous(const float* p, int64_t n) {
+  constexpr int kLanes = 16;
+  float lane_max[kLanes];
+  bool lane_nan[kLanes];
+  for (int l = 0; l < kLanes; l++) {
+    lane_max[l] = p[0];
+    lane_nan[l] = false;
+  }
+  int64_t i = 0;
+  for (; i + kLanes <= n; i += kLanes) {
+    for (int l = 0; l < kLanes; l++) {
+      const float v = p[i + l];
+      lane_max[l] = v > lane_max[l] ? v : lane_max[l];
+      lane_nan[l] |= v != v;
+    }
+  }
+  float max_value = lane_max[0];
+  bool has_nan = false;
+  for (int l = 0; l < kLanes; l++) {
+    max_value = std::max(max_value, lane_max[l]);
+    has_nan |= lane_nan[l];
+  }
+  for (; i < n; i++) {
+    max_value = std::max(max_value, p[i]);
+    has_nan |= std::isnan(p[i]);
+  }
+  for (int64_t k = 0; k < n; k++)
+    if (has_nan ? std::isnan(p[k]) : p[k] == max_value) return k;
+  return 0;
+}
 
 }  // namespace
 
@@ -24,10 +76,7 @@ PEFTJS_FN(argmax) {
     for (int64_t line = b; line < e; line++) {
       const int64_t o = line / inner, c = line - o * inner;
       const float* p = x + o * n * inner + c;
-      int64_t best = 0;
-      for (int64_t k = 1; k < n; k++)
-        if (ranks_above(p[k * inner], p[best * inner])) best = k;
-      out[line] = static_cast<int32_t>(best);
+      out[line] = static_cast<int32_t>(inner == 1 ? argmax_contiguous(p, n) : argmax_strided(p, n, inner));
     }
   });
   return peftjs::undefined(env);
@@ -41,23 +90,40 @@ PEFTJS_FN(topkIndices) {
   int32_t* out = a.i32(1);
   const int64_t outer = a.i64(2), n = a.i64(3), inner = a.i64(4), k = a.i64(5);
   const bool largest = a.flag(6);
-  peftjs::parallel_for(outer * inner, n * 8, [&](int64_t b, int64_t e) {
-    std::vector<float> values(static_cast<size_t>(n));
-    std::vector<int32_t> order(static_cast<size_t>(n));
+  peftjs::parallel_for(outer * inner, n * 2, [&](int64_t b, int64_t e) {
+    // A heap of the k best (value, position) pairs seen so far, worst on top.
+    std::vector<Entry> heap;
+    heap.reserve(static_cast<size_t>(k));
+    const auto before = [largest](const Entry& p, const Entry& q) {
+      const bool above = largest ? ranks_above(p.value, q.value) : ranks_above(q.value, p.value);
+      const bool below = largest ? ranks_above(q.value, p.value) : ranks_above(p.value, q.value);
+      return above || (!below && p.index < q.index);
+    };
     for (int64_t line = b; line < e; line++) {
       const int64_t o = line / inner, c = line - o * inner;
       const float* p = x + o * n * inner + c;
-      for (int64_t j = 0; j < n; j++) values[j] = p[j * inner];
-      std::iota(order.begin(), order.end(), 0);
-      auto before = [&](int32_t i, int32_t j) {
-        const float vi = values[i], vj = values[j];
-        const bool above = largest ? ranks_above(vi, vj) : ranks_above(vj, vi);
-        const bool below = largest ? ranks_above(vj, vi) : ranks_above(vi, vj);
-        return above || (!below && i < j);
-      };
-      std::partial_sort(order.begin(), order.begin() + k, order.end(), before);
+      heap.clear();
+      const int64_t first = std::min(n, k);
+      for (int64_t j = 0; j < first; j++) {
+        heap.push_back({p[j * inner], static_cast<int32_t>(j)});
+        std::push_heap(heap.begin(), heap.end(), before);
+      }
+      for (int64_t j = first; j < n && k > 0; j++) {
+        const float v = p[j * inner];
+        const float worst = heap.front().value;
+        // A later position never wins a tie, so most entries are rejected by this one comparison
+        // (NaN values, or a NaN worst entry, fall through to the full ordering).
+        if (largest ? v <= worst : v >= worst) continue;
+        const Entry entry{v, static_cast<int32_t>(j)};
+        if (before(entry, heap.front())) {
+          std::pop_heap(heap.begin(), heap.end(), before);
+          heap.back() = entry;
+          std::push_heap(heap.begin(), heap.end(), before);
+        }
+      }
+      std::sort_heap(heap.begin(), heap.end(), before);
       int32_t* dst = out + o * k * inner + c;
-      for (int64_t j = 0; j < k; j++) dst[j * inner] = order[j];
+      for (int64_t j = 0; j < k; j++) dst[j * inner] = heap[j].index;
     }
   });
   return peftjs::undefined(env);

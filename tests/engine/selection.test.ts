@@ -61,3 +61,39 @@ test('topk values pass their gradient to the selected positions only', () => {
   // row 0 picks positions 2 then 3; row 1 picks 0 then 1 (tie with 2 goes to the lower index)
   assert.deepEqual(ints(x.grad!), [0, 0, 10, 20, 30, 40, 0, 0]);
 });
+
+/** Long rows of small integers (many ties) with a few NaNs, and a sort-based reference ranking. */
+function tiedRows(rows: number, n: number): number[][] {
+  const data = Array.from({ length: rows }, (_, r) => Array.from({ length: n }, (_, j) => ((j * 7919 + r * 104729) % 13) - 6));
+  data[1]![700] = NaN;
+  data[2]![40] = NaN;
+  data[2]![900] = NaN;
+  return data;
+}
+
+/** Positions in rank order: NaN above every number, equal values by index (sort is stable). */
+function referenceRanking(row: number[], largest: boolean): number[] {
+  const score = (v: number) => (Number.isNaN(v) ? Infinity : v);
+  const order = (a: number, b: number) => (a === b ? 0 : a > b ? -1 : 1);
+  return row.map((_, j) => j).sort((i, j) => (largest ? 1 : -1) * order(score(row[i]!), score(row[j]!)));
+}
+
+test('argmax over long rows with ties and NaN, contiguous and strided', () => {
+  const data = tiedRows(3, 1000);
+  const x = fromArray(data);
+  const expected = data.map((row) => referenceRanking(row, true)[0]!);
+  assert.deepEqual(expected, [data[0]!.indexOf(6), 700, 40]);
+  assert.deepEqual(ints(argmax(x, 1)), expected);
+  const columns = fromArray(data[0]!.map((_, j) => data.map((row) => row[j]!)));
+  assert.deepEqual(ints(argmax(columns, 0)), expected);
+});
+
+test('topk over long rows with ties and NaN matches a stable sort', () => {
+  const data = tiedRows(3, 1000);
+  const x = fromArray(data);
+  for (const largest of [true, false]) {
+    const got = ints(topk(x, 25, { largest }).indices);
+    const expected = data.flatMap((row) => referenceRanking(row, largest).slice(0, 25));
+    assert.deepEqual(got, expected, `largest=${largest}`);
+  }
+});
