@@ -23,6 +23,10 @@ void gather_along(const T* x, const int32_t* idx, T* out, int64_t outer, int64_t
 }
 
 void zero_columns(float* rows, int64_t count, int64_t inner, int64_t c0, int64_t c1) {
+  if (c0 == 0 && c1 == inner) {
+    std::memset(rows, 0, static_cast<size_t>(count * inner) * sizeof(float));
+    return;
+  }
   for (int64_t r = 0; r < count; r++) std::memset(rows + r * inner + c0, 0, static_cast<size_t>(c1 - c0) * sizeof(float));
 }
 
