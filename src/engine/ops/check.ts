@@ -4,20 +4,22 @@ import { DTypeError, ShapeError } from '../errors.js';
 import { formatShape } from '../shape.js';
 import type { Tensor } from '../tensor.js';
 
-export function checkFloat(op: string, arg: string, t: Tensor): Tensor {
+/** A live tensor of any dtype (ops that only move elements: index lookups, joins). */
+export function checkTensor(op: string, arg: string, t: Tensor): Tensor {
   if (t === null || typeof t !== 'object' || (t as { isTensor?: boolean }).isTensor !== true) {
     throw new DTypeError(op, arg, `must be a Tensor, got ${t === null ? 'null' : typeof t}`);
   }
-  t.assertAlive(op, arg);
+  return t.assertAlive(op, arg);
+}
+
+export function checkFloat(op: string, arg: string, t: Tensor): Tensor {
+  checkTensor(op, arg, t);
   if (t.dtype !== 'float32') throw new DTypeError(op, arg, `must be float32, got ${t.dtype}`);
   return t;
 }
 
 export function checkInt(op: string, arg: string, t: Tensor): Tensor {
-  if (t === null || typeof t !== 'object' || (t as { isTensor?: boolean }).isTensor !== true) {
-    throw new DTypeError(op, arg, `must be a Tensor, got ${t === null ? 'null' : typeof t}`);
-  }
-  t.assertAlive(op, arg);
+  checkTensor(op, arg, t);
   if (t.dtype !== 'int32') throw new DTypeError(op, arg, `must be int32, got ${t.dtype}`);
   return t;
 }

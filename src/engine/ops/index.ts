@@ -4,3 +4,8 @@ export * from './cast.js';
 export * from './view.js';
 export * from './matmul.js';
 export * from './linear.js';
+export * from './indexing.js';
+export * from './join.js';
+export * from './selection.js';
+export * from './rotary.js';
+export * from './rotary-tables.js';
