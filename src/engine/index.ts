@@ -8,5 +8,7 @@ export { noGrad, enableGrad, isGradEnabled } from './autograd.js';
 export { Generator, defaultGenerator, manualSeed } from './random.js';
 export type { GeneratorState } from './random.js';
 export { setNumThreads, getNumThreads } from './threads.js';
+export { allocatorStats, setAllocatorCacheLimit, emptyAllocatorCache } from './allocator.js';
+export type { AllocatorStats } from './allocator.js';
 export * from './errors.js';
 export * from './ops/index.js';

@@ -11,6 +11,9 @@ type Ints = Int32Array;
 export interface NativeAddon {
   allocBuffer(nbytes: number, zero: boolean): Buf;
   freeBuffer(buf: Buf): void;
+  setAllocatorCacheLimit(bytes: number): void;
+  emptyAllocatorCache(): void;
+  allocatorStats(): [liveBlocks: number, cachedBytes: number];
   copyBytes(src: Buf, srcOffset: number, dst: Buf, dstOffset: number, nbytes: number): void;
   setNumThreads(n: number): void;
   getNumThreads(): number;

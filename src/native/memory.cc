@@ -1,12 +1,18 @@
 // Tensor storage: 64-byte aligned native buffers exposed to JS as external ArrayBuffers.
 // freeBuffer returns the memory at once and detaches the ArrayBuffer, so a stale JS view becomes
 // zero-length instead of dangling. V8 runs the ArrayBuffer's finaliser only at GC; the Block it
-// receives remembers whether freeBuffer already released the data, so nothing is freed twice and
-// a buffer that is never freed explicitly is still released by GC.
+// receives remembers whether freeBuffer already released the data, so nothing is released twice
+// and a buffer that is never freed explicitly is still released by GC.
+//
+// Released blocks of 16 KiB and more go to a cache keyed by exact size: a training step allocates
+// the same sizes every time, and reusing warm pages avoids a page fault per 4 KiB on every fresh
+// buffer (which costs more than most kernels). The cache is bounded (setAllocatorCacheLimit,
+// default 1 GiB) and emptyAllocatorCache hands everything back to the OS.
 #include <cstdlib>
 #include <cstring>
 #include <mutex>
 #include <unordered_map>
+#include <vector>
 #include "napi_util.h"
 
 namespace {
@@ -16,22 +22,59 @@ struct Block {
   size_t bytes;
 };
 
-std::mutex live_mutex;
+constexpr size_t kMinCachedBytes = 16384;
+
+std::mutex mutex;
 std::unordered_map<void*, Block*> live;
+std::unordered_map<size_t, std::vector<void*>> cache;
+size_t cached_bytes = 0;
+size_t cache_limit = size_t(1) << 30;
 
 void account(napi_env env, int64_t delta) {
   int64_t adjusted;
   napi_adjust_external_memory(env, delta, &adjusted);
 }
 
+// Caller holds the mutex.
+void* take_cached(size_t bytes) {
+  auto it = cache.find(bytes);
+  if (it == cache.end() || it->second.empty()) return nullptr;
+  void* data = it->second.back();
+  it->second.pop_back();
+  cached_bytes -= bytes;
+  return data;
+}
+
+// Caller holds the mutex.
+void give_back(void* data, size_t bytes) {
+  if (bytes >= kMinCachedBytes && cached_bytes + bytes <= cache_limit) {
+    cache[bytes].push_back(data);
+    cached_bytes += bytes;
+  } else {
+    std::free(data);
+  }
+}
+
+// Caller holds the mutex.
+void trim_cache(size_t limit) {
+  for (auto it = cache.begin(); it != cache.end() && cached_bytes > limit;) {
+    while (!it->second.empty() && cached_bytes > limit) {
+      std::free(it->second.back());
+      it->second.pop_back();
+      cached_bytes -= it->first;
+    }
+    it = it->second.empty() ? cache.erase(it) : std::next(it);
+  }
+}
+
 void finalize(napi_env env, void* /*data*/, void* hint) {
   Block* block = static_cast<Block*>(hint);
   if (block->data != nullptr) {
     {
-      std::lock_guard<std::mutex> lock(live_mutex);
+      std::lock_guard<std::mutex> lock(mutex);
       live.erase(block->data);
+      give_back(block->data, block->bytes);
     }
-    std::free(block->data);
     account(env, -static_cast<int64_t>(block->bytes));
   }
   delete block;
@@ -46,7 +89,17 @@ PEFTJS_FN(allocBuffer) {
   const bool zero = a.flag(1);
   size_t rounded = ((nbytes + 63) / 64) * 64;
   if (rounded == 0) rounded = 64;
-  void* data = std::aligned_alloc(64, rounded);
+  void* data;
+  {
+    std::lock_guard<std::mutex> lock(mutex);
+    data = take_cached(rounded);
+  }
+  if (data == nullptr) data = std::aligned_alloc(64, rounded);
+  if (data == nullptr) {
+    std::lock_guard<std::mutex> lock(mutex);
+    trim_cache(0);
+    data = std::aligned_alloc(64, rounded);
+  }
   if (data == nullptr) {
     napi_throw_range_error(env, "ERR_PEFTJS_OOM", "allocBuffer: out of memory");
     return nullptr;
@@ -61,7 +114,7 @@ PEFTJS_FN(allocBuffer) {
     return nullptr;
   }
   {
-    std::lock_guard<std::mutex> lock(live_mutex);
+    std::lock_guard<std::mutex> lock(mutex);
     live[data] = block;
   }
   account(env, static_cast<int64_t>(rounded));
@@ -76,7 +129,7 @@ PEFTJS_FN(freeBuffer) {
   napi_get_arraybuffer_info(env, a.argv[0], &data, &len);
   Block* block = nullptr;
   {
-    std::lock_guard<std::mutex> lock(live_mutex);
+    std::lock_guard<std::mutex> lock(mutex);
     auto it = live.find(data);
     if (it != live.end()) {
       block = it->second;
@@ -85,11 +138,39 @@ PEFTJS_FN(freeBuffer) {
   }
   napi_detach_arraybuffer(env, a.argv[0]);
   if (block != nullptr) {
-    std::free(block->data);
+    {
+      std::lock_guard<std::mutex> lock(mutex);
+      give_back(block->data, block->bytes);
+    }
     account(env, -static_cast<int64_t>(block->bytes));
     block->data = nullptr;
   }
   return peftjs::undefined(env);
+}
+
+// setAllocatorCacheLimit(bytes): bounds the cache of released blocks (0 disables it).
+PEFTJS_FN(setAllocatorCacheLimit) {
+  peftjs::Args a(env, info);
+  std::lock_guard<std::mutex> lock(mutex);
+  cache_limit = static_cast<size_t>(a.i64(0));
+  trim_cache(cache_limit);
+  return peftjs::undefined(env);
+}
+
+PEFTJS_FN(emptyAllocatorCache) {
+  std::lock_guard<std::mutex> lock(mutex);
+  trim_cache(0);
+  return peftjs::undefined(env);
+}
+
+// allocatorStats() -> [liveBlocks, cachedBytes]
+PEFTJS_FN(allocatorStats) {
+  std::lock_guard<std::mutex> lock(mutex);
+  napi_value arr;
+  napi_create_array_with_length(env, 2, &arr);
+  napi_set_element(env, arr, 0, peftjs::number(env, static_cast<double>(live.size())));
+  napi_set_element(env, arr, 1, peftjs::number(env, static_cast<double>(cached_bytes)));
+  return arr;
 }
 
 // copyBytes(src, srcOffsetBytes, dst, dstOffsetBytes, nbytes)

@@ -1,0 +1,32 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { allocatorStats, emptyAllocatorCache, full, setAllocatorCacheLimit, zeros } from '../../src/engine/index.js';
+
+test('released buffers are cached by size, reused, and handed back on demand', () => {
+  emptyAllocatorCache();
+  const before = allocatorStats();
+  const a = full([100_000], 7);
+  assert.equal(allocatorStats().liveBuffers, before.liveBuffers + 1);
+  a.dispose();
+  assert.equal(allocatorStats().cachedBytes, 400_000);
+  const b = zeros([100_000]);
+  assert.equal(allocatorStats().cachedBytes, 0, 'the cached block is reused for the same size');
+  assert.ok(b.toArray().every((v) => v === 0), 'a reused block is zero-filled when zeros are asked for');
+  b.dispose();
+  emptyAllocatorCache();
+  assert.equal(allocatorStats().cachedBytes, 0);
+});
+
+test('the cache respects its limit and small buffers bypass it', () => {
+  emptyAllocatorCache();
+  setAllocatorCacheLimit(500_000);
+  try {
+    const xs = [zeros([100_000]), zeros([100_000]), zeros([10])];
+    for (const x of xs) x.dispose();
+    assert.equal(allocatorStats().cachedBytes, 400_000);
+  } finally {
+    setAllocatorCacheLimit(2 ** 30);
+    emptyAllocatorCache();
+  }
+  assert.throws(() => setAllocatorCacheLimit(-1), /non-negative integer/);
+});
