@@ -13,14 +13,19 @@ export function isCommitHash(revision: string): boolean {
   return COMMIT_HASH.test(revision);
 }
 
+/** Whether `id` is a well-formed Hub repo id ('name' or 'namespace/name'), as huggingface_hub checks it. */
+export function isValidRepoId(id: string): boolean {
+  const parts = id.split('/');
+  const partsOk = parts.length <= 2 && parts.every((p) => REPO_PART.test(p));
+  return partsOk && !id.includes('--') && !id.includes('..') && !id.endsWith('.git') && id.length <= 96;
+}
+
 /** Throws HubArgumentError unless repo id, repo type, revision and filename are all usable. */
 export function validateTarget(t: HubTarget): void {
   if (!REPO_TYPES.includes(t.repoType as RepoType)) {
     throw new HubArgumentError(t, `is invalid: repoType must be one of ${REPO_TYPES.join(', ')}`);
   }
-  const parts = t.repoId.split('/');
-  const partsOk = parts.length <= 2 && parts.every((p) => REPO_PART.test(p));
-  if (!partsOk || t.repoId.includes('--') || t.repoId.includes('..') || t.repoId.endsWith('.git') || t.repoId.length > 96) {
+  if (!isValidRepoId(t.repoId)) {
     throw new HubArgumentError(
       t,
       "is invalid: a repo id is 'name' or 'namespace/name' (letters, digits, '-', '_', '.'; no '--' or '..'; at most 96 characters)",
