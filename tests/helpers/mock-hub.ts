@@ -37,6 +37,8 @@ const bytes = (c: string | Uint8Array): Buffer => (typeof c === 'string' ? Buffe
 
 export class MockHub {
   readonly requests: RecordedRequest[] = [];
+  /** Renamed repos: old id → new id, answered with a relative 307 like the Hub's. */
+  readonly renamed: Record<string, string> = {};
   /** Byte counts after which the next GETs of file contents are cut off (one entry per GET). The
    * client may lose the last bytes before the cut, so it resumes from at most there. */
   readonly interruptions: number[] = [];
@@ -94,6 +96,11 @@ export class MockHub {
     const repoId = decodeURIComponent(m[1]!);
     const revision = decodeURIComponent(m[2]!);
     const filename = m[3]!.split('/').map(decodeURIComponent).join('/');
+    const newId = this.renamed[repoId];
+    if (newId !== undefined) {
+      res.writeHead(307, { location: req.url!.replace(`/${m[1]!}/resolve/`, `/${newId}/resolve/`), 'content-length': '0' });
+      return void res.end();
+    }
     const repo = this.repos[repoId];
     if (repo === undefined) return this.fail(res, 401, { 'x-error-code': 'RepoNotFound', 'x-error-message': 'Repository not found' });
     if (repo.gated) return this.fail(res, 403, { 'x-error-code': 'GatedRepo', 'x-error-message': 'Access to this repo is restricted' });

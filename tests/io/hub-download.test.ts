@@ -162,3 +162,22 @@ test('snapshotFiles fetches every file at the commit the first one resolved to',
   assert.equal(heads[0], '/org/model/resolve/main/config.json');
   assert.deepEqual(heads.slice(1).sort(), [`/org/model/resolve/${C2}/copy.json`, `/org/model/resolve/${C2}/sub/dir/notes.txt`]);
 });
+
+test('concurrent requests for one file share a single transfer', async () => {
+  const [a, b] = await Promise.all([hubDownload('org/model', 'config.json', opts), hubDownload('org/model', 'config.json', opts)]);
+  assert.equal(a, b);
+  assert.equal(hub.count('GET'), 1);
+  assert.equal(readFileSync(a, 'utf8'), CONFIG_V2);
+});
+
+test('a renamed repo: the Hub redirect is followed and the file cached under the requested id', async () => {
+  hub.renamed['org/old-name'] = 'org/model';
+  const path = await hubDownload('org/old-name', 'config.json', opts);
+  assert.equal(path, join(cache.dir, 'models--org--old-name', 'snapshots', C2, 'config.json'));
+  assert.equal(readFileSync(path, 'utf8'), CONFIG_V2);
+  assert.deepEqual(hub.requests.map((r) => `${r.method} ${r.path}`), [
+    'HEAD /org/old-name/resolve/main/config.json',
+    'HEAD /org/model/resolve/main/config.json',
+    'GET /org/model/resolve/main/config.json',
+  ]);
+});

@@ -5,6 +5,7 @@
 import { existsSync } from 'node:fs';
 import { RepoCache } from './cache.js';
 import {
+  describeError,
   EntryNotFoundError,
   HubArgumentError,
   HubError,
@@ -40,12 +41,6 @@ function fromCache(cache: RepoCache, t: FileTarget): DownloadedFile | null {
   return null;
 }
 
-function describeFailure(e: unknown): string {
-  const cause = (e as { cause?: unknown }).cause;
-  const msg = e instanceof Error ? e.message : String(e);
-  return cause instanceof Error ? `${msg}: ${cause.message}` : msg;
-}
-
 async function resolveOnline(
   cache: RepoCache,
   t: FileTarget,
@@ -67,7 +62,7 @@ async function resolveOnline(
     if (e instanceof HubError) throw e;
     throw new LocalEntryNotFoundError(
       t,
-      `is not in the local cache and the Hub at ${s.endpoint} could not be reached (${describeFailure(e)})`,
+      `is not in the local cache and the Hub at ${s.endpoint} could not be reached (${describeError(e)})`,
       { cause: e },
     );
   }

@@ -19,6 +19,13 @@ function describe(t: HubTarget): string {
 // Messages read "<file> of repo '<id>' (revision '<rev>') <detail>", so details are predicates:
 // "is not in the local cache and HF_HUB_OFFLINE is set", "was not found on the Hub", …
 
+/** An error's message with its cause's (fetch reports network failures as "fetch failed" + cause). */
+export function describeError(e: unknown): string {
+  const cause = (e as { cause?: unknown }).cause;
+  const msg = e instanceof Error ? e.message : String(e);
+  return cause instanceof Error ? `${msg}: ${cause.message}` : msg;
+}
+
 export class HubError extends PeftjsError {
   override name = 'HubError';
   constructor(

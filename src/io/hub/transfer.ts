@@ -3,7 +3,7 @@
 import { open, rename, rm, truncate } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { RepoCache } from './cache.js';
-import { DownloadError, HubError, type HubTarget } from './errors.js';
+import { describeError, DownloadError, HubError, type HubTarget } from './errors.js';
 import { claimPartial, releasePartial, type Partial } from './partial.js';
 import { errorFromResponse } from './response-errors.js';
 import type { DownloadEvent } from './types.js';
@@ -37,10 +37,11 @@ function rangeStart(res: Response): number | null {
 /** One GET appending to the partial; resolves when the body ended, rejects when it broke off. */
 async function attempt(req: TransferRequest, part: Partial, state: { total: number | null }): Promise<void> {
   const controller = new AbortController();
-  let timer = setTimeout(() => controller.abort(new Error(`no data for ${req.stallTimeoutMs} ms`)), req.stallTimeoutMs);
+  const arm = (): NodeJS.Timeout => setTimeout(() => controller.abort(new Error(`no data for ${req.stallTimeoutMs} ms`)), req.stallTimeoutMs);
+  let timer = arm();
   const rearm = (): void => {
     clearTimeout(timer);
-    timer = setTimeout(() => controller.abort(new Error(`no data for ${req.stallTimeoutMs} ms`)), req.stallTimeoutMs);
+    timer = arm();
   };
   try {
     const headers = part.size > 0 ? { ...req.headers, range: `bytes=${part.size}-` } : req.headers;
@@ -78,12 +79,6 @@ async function attempt(req: TransferRequest, part: Partial, state: { total: numb
   }
 }
 
-function reasonOf(e: unknown): string {
-  const cause = (e as { cause?: unknown }).cause;
-  const msg = e instanceof Error ? e.message : String(e);
-  return cause instanceof Error ? `${msg} (${cause.message})` : msg;
-}
-
 /** Downloads the blob to blobs/<etag>, continuing a partial download when one is found. */
 export async function transferBlob(req: TransferRequest): Promise<void> {
   const { cache, etag, target } = req;
@@ -107,9 +102,9 @@ export async function transferBlob(req: TransferRequest): Promise<void> {
         if (e instanceof HubError) throw e;
         failures = part.size > before ? 1 : failures + 1;
         if (failures > req.maxRetries) {
-          throw new DownloadError(target, `could not be downloaded: the transfer broke off after ${part.size} bytes (${reasonOf(e)}); the next download resumes from there`, { cause: e });
+          throw new DownloadError(target, `could not be downloaded: the transfer broke off after ${part.size} bytes (${describeError(e)}); the next download resumes from there`, { cause: e });
         }
-        req.onProgress?.({ type: 'retry', file: target.filename, loaded: part.size, attempt: failures, reason: reasonOf(e) });
+        req.onProgress?.({ type: 'retry', file: target.filename, loaded: part.size, attempt: failures, reason: describeError(e) });
         if (part.size === before) await sleep(Math.min(250 * 2 ** (failures - 1), 2000));
       }
     }
