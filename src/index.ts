@@ -1,3 +1,4 @@
 // peftjs: parameter-efficient fine-tuning of transformer models in TypeScript.
 export * from './engine/index.js';
 export * from './io/index.js';
+export * from './tokenizers/index.js';

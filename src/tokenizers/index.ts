@@ -1,0 +1,9 @@
+// Tokenizers: tokenizer.json pipelines with transformers' special tokens, padding, truncation and chat templates.
+export { Tokenizer } from './tokenizer.js';
+export type { BatchOptions, ChatTemplateOptions, DecodeOptions, EncodeOptions, TokenizerSource } from './tokenizer.js';
+export type { BatchEncoding } from './batch.js';
+export type { ChatMessage, RenderOptions } from './chat-template.js';
+export { SPECIAL_TOKEN_NAMES, NO_MAX_LENGTH } from './config.js';
+export type { Side, SpecialTokenName } from './config.js';
+export { loadTokenizer, tokenizerFromFiles } from './load.js';
+export { TokenizerError } from './errors.js';
