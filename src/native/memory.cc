@@ -3,6 +3,10 @@
 // zero-length instead of dangling. V8 runs the ArrayBuffer's finaliser only at GC; the Block it
 // receives remembers whether freeBuffer already released the data, so nothing is freed twice and
 // a buffer that is never freed explicitly is still released by GC.
+// Buffers come from plain malloc, over-allocated by 64 bytes and aligned by hand: Node keeps a
+// little bookkeeping per external buffer until the event loop turns, and with aligned_alloc those
+// small blocks pinned each freed buffer's hole, which memalign (needing size + alignment) never
+// reused, so a synchronous loop grew by the size of every buffer it allocated.
 #include <cstdlib>
 #include <cstring>
 #include <mutex>
@@ -12,7 +16,8 @@
 namespace {
 
 struct Block {
-  void* data;
+  void* data;  // 64-byte aligned, inside raw
+  void* raw;   // what malloc returned
   size_t bytes;
 };
 
@@ -31,7 +36,7 @@ void finalize(napi_env env, void* /*data*/, void* hint) {
       std::lock_guard<std::mutex> lock(live_mutex);
       live.erase(block->data);
     }
-    std::free(block->data);
+    std::free(block->raw);
     account(env, -static_cast<int64_t>(block->bytes));
   }
   delete block;
@@ -46,16 +51,17 @@ PEFTJS_FN(allocBuffer) {
   const bool zero = a.flag(1);
   size_t rounded = ((nbytes + 63) / 64) * 64;
   if (rounded == 0) rounded = 64;
-  void* data = std::aligned_alloc(64, rounded);
+  void* raw = std::malloc(rounded + 64);
+  void* data = raw == nullptr ? nullptr : reinterpret_cast<void*>((reinterpret_cast<uintptr_t>(raw) + 63) & ~uintptr_t(63));
   if (data == nullptr) {
     napi_throw_range_error(env, "ERR_PEFTJS_OOM", "allocBuffer: out of memory");
     return nullptr;
   }
   if (zero) std::memset(data, 0, rounded);
-  Block* block = new Block{data, rounded};
+  Block* block = new Block{data, raw, rounded};
   napi_value ab;
   if (napi_create_external_arraybuffer(env, data, nbytes, finalize, block, &ab) != napi_ok) {
-    std::free(data);
+    std::free(raw);
     delete block;
     napi_throw_error(env, "ERR_PEFTJS_ALLOC", "allocBuffer: cannot create an external ArrayBuffer");
     return nullptr;
@@ -85,7 +91,7 @@ PEFTJS_FN(freeBuffer) {
   }
   napi_detach_arraybuffer(env, a.argv[0]);
   if (block != nullptr) {
-    std::free(block->data);
+    std::free(block->raw);
     account(env, -static_cast<int64_t>(block->bytes));
     block->data = nullptr;
   }
