@@ -43,6 +43,17 @@ def dispatch(p):
     raise ValueError(f"dispatch: unknown op {op!r}")
 
 
+@bench
+def adamw(p):
+    params = []
+    for _ in range(p["pairs"]):
+        params += [torch.randn(p["rank"], p["d"], requires_grad=True), torch.randn(p["d"], p["rank"], requires_grad=True)]
+    for t in params:
+        t.grad = torch.randn_like(t)
+    opt = torch.optim.AdamW(params, fused=p["torch_impl"] == "fused" or None)
+    return opt.step
+
+
 def timed(fn, iters):
     start = time.perf_counter()
     for _ in range(iters):
