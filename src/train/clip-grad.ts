@@ -18,6 +18,9 @@ export function clipGradNorm(params: Iterable<Tensor>, maxNorm: number): number 
   if (typeof maxNorm !== 'number' || Number.isNaN(maxNorm) || maxNorm < 0) {
     throw new EngineError(op, 'maxNorm', `must be a non-negative number, got ${String(maxNorm)}`);
   }
+  if (params === null || typeof (params as Partial<Iterable<Tensor>>)[Symbol.iterator] !== 'function') {
+    throw new EngineError(op, 'params', `must be an iterable of tensors, got ${params === null ? 'null' : typeof params}`);
+  }
   const grads: Tensor[] = [];
   let i = 0;
   for (const p of params) {

@@ -48,5 +48,6 @@ test('clipGradNorm without gradients returns 0; bad arguments raise typed errors
   assert.equal(clipGradNorm([zeros([3])], 1), 0);
   assert.throws(() => clipGradNorm([zeros([3])], -1), (e: unknown) => e instanceof EngineError && /clipGradNorm: argument 'maxNorm'/.test((e as Error).message));
   assert.throws(() => clipGradNorm([zeros([3])], Number.NaN), EngineError);
+  assert.throws(() => clipGradNorm(null as unknown as [], 1), /clipGradNorm: argument 'params' must be an iterable of tensors/);
   assert.throws(() => clipGradNorm([fromArray([1, 2]), zeros([1], 'int32')], 1), (e: unknown) => e instanceof DTypeError && /argument 'params\[1\]'/.test((e as Error).message));
 });
