@@ -41,8 +41,8 @@ async function main(args: string[]): Promise<void> {
   const cases = bench.cases(flags);
   const torch = flags.bool('torch', true) ? await TorchWorker.start(threads) : null;
   try {
-    const against = torch ? `torch ${torch.torchVersion}` : 'no PyTorch comparison';
-    console.log(`${name}: ${bench.description}\nours vs ${against}; ${threads} threads each; ${options.rounds} interleaved rounds of ~${options.roundMs} ms; medians`);
+    const sides = torch ? `ours vs torch ${torch.torchVersion}; ${threads} threads each` : `ours only (--no-torch); ${threads} threads`;
+    console.log(`${name}: ${bench.description}\n${sides}; ${options.rounds} rounds of ~${options.roundMs} ms; medians`);
     const results: CaseResult[] = [];
     for (const c of cases) {
       const subject = bench.ours(c);
