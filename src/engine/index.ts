@@ -5,6 +5,7 @@ export type { DType } from './dtype.js';
 export { Storage } from './storage.js';
 export { scope, keep } from './scope.js';
 export { noGrad, enableGrad, isGradEnabled } from './autograd.js';
+export { checkpoint } from './checkpoint.js';
 export { Generator, defaultGenerator, manualSeed } from './random.js';
 export type { GeneratorState } from './random.js';
 export { setNumThreads, getNumThreads } from './threads.js';

@@ -1,8 +1,12 @@
 // A reference-counted native buffer. Tensors that share memory (reshape views, the copies autograd
 // saves for backward) each hold one reference; the memory is freed when the last one is released.
+// The live counters cover storages allocated and not yet released (a storage left to V8's GC stays
+// counted), which is what leak tests need.
 import { native } from '../native/binding.js';
 
 export class Storage {
+  private static live = 0;
+  private static liveByteCount = 0;
   private refs = 1;
   private f32View: Float32Array | null = null;
   private i32View: Int32Array | null = null;
@@ -11,10 +15,23 @@ export class Storage {
   private constructor(
     readonly buffer: ArrayBuffer,
     readonly bytes: number,
-  ) {}
+  ) {
+    Storage.live++;
+    Storage.liveByteCount += bytes;
+  }
 
   static allocate(bytes: number, zero = false): Storage {
     return new Storage(native.allocBuffer(bytes, zero), bytes);
+  }
+
+  /** Storages allocated and not yet released. */
+  static get liveCount(): number {
+    return Storage.live;
+  }
+
+  /** Bytes held by the storages counted in liveCount. */
+  static get liveBytes(): number {
+    return Storage.liveByteCount;
   }
 
   get released(): boolean {
@@ -32,6 +49,8 @@ export class Storage {
 
   release(): void {
     if (--this.refs === 0) {
+      Storage.live--;
+      Storage.liveByteCount -= this.bytes;
       this.f32View = this.i32View = this.u16View = null;
       native.freeBuffer(this.buffer);
     }

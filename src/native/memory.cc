@@ -8,6 +8,11 @@
 // the same sizes every time, and reusing warm pages avoids a page fault per 4 KiB on every fresh
 // buffer (which costs more than most kernels). The cache is bounded (setAllocatorCacheLimit,
 // default 1 GiB) and emptyAllocatorCache hands everything back to the OS.
+//
+// Buffers come from plain malloc, over-allocated by 64 bytes and aligned by hand: Node keeps a
+// little bookkeeping per external buffer until the event loop turns, and with aligned_alloc those
+// small blocks pinned each freed buffer's hole, which memalign (needing size + alignment) never
+// reused, so a synchronous loop grew by the size of every buffer it allocated.
 #include <cstdlib>
 #include <cstring>
 #include <mutex>
@@ -17,16 +22,23 @@
 
 namespace {
 
-struct Block {
+// A malloc'd region and the 64-byte aligned address inside it that tensors use.
+struct Region {
+  void* raw;
   void* data;
+};
+
+struct Block {
+  Region region;
   size_t bytes;
+  bool released;
 };
 
 constexpr size_t kMinCachedBytes = 16384;
 
 std::mutex mutex;
 std::unordered_map<void*, Block*> live;
-std::unordered_map<size_t, std::vector<void*>> cache;
+std::unordered_map<size_t, std::vector<Region>> cache;
 size_t cached_bytes = 0;
 size_t cache_limit = size_t(1) << 30;
 
@@ -35,23 +47,29 @@ void account(napi_env env, int64_t delta) {
   napi_adjust_external_memory(env, delta, &adjusted);
 }
 
-// Caller holds the mutex.
-void* take_cached(size_t bytes) {
-  auto it = cache.find(bytes);
-  if (it == cache.end() || it->second.empty()) return nullptr;
-  void* data = it->second.back();
-  it->second.pop_back();
-  cached_bytes -= bytes;
-  return data;
+Region allocate(size_t bytes) {
+  void* raw = std::malloc(bytes + 64);
+  if (raw == nullptr) return {nullptr, nullptr};
+  return {raw, reinterpret_cast<void*>((reinterpret_cast<uintptr_t>(raw) + 63) & ~uintptr_t(63))};
 }
 
 // Caller holds the mutex.
-void give_back(void* data, size_t bytes) {
+bool take_cached(size_t bytes, Region* out) {
+  auto it = cache.find(bytes);
+  if (it == cache.end() || it->second.empty()) return false;
+  *out = it->second.back();
+  it->second.pop_back();
+  cached_bytes -= bytes;
+  return true;
+}
+
+// Caller holds the mutex.
+void give_back(Region region, size_t bytes) {
   if (bytes >= kMinCachedBytes && cached_bytes + bytes <= cache_limit) {
-    cache[bytes].push_back(data);
+    cache[bytes].push_back(region);
     cached_bytes += bytes;
   } else {
-    std::free(data);
+    std::free(region.raw);
   }
 }
 
@@ -59,7 +77,7 @@ void give_back(void* data, size_t bytes) {
 void trim_cache(size_t limit) {
   for (auto it = cache.begin(); it != cache.end() && cached_bytes > limit;) {
     while (!it->second.empty() && cached_bytes > limit) {
-      std::free(it->second.back());
+      std::free(it->second.back().raw);
       it->second.pop_back();
       cached_bytes -= it->first;
     }
@@ -69,11 +87,11 @@ void trim_cache(size_t limit) {
 
 void finalize(napi_env env, void* /*data*/, void* hint) {
   Block* block = static_cast<Block*>(hint);
-  if (block->data != nullptr) {
+  if (!block->released) {
     {
       std::lock_guard<std::mutex> lock(mutex);
-      live.erase(block->data);
-      give_back(block->data, block->bytes);
+      live.erase(block->region.data);
+      give_back(block->region, block->bytes);
     }
     account(env, -static_cast<int64_t>(block->bytes));
   }
@@ -89,26 +107,30 @@ PEFTJS_FN(allocBuffer) {
   const bool zero = a.flag(1);
   size_t rounded = ((nbytes + 63) / 64) * 64;
   if (rounded == 0) rounded = 64;
-  void* data;
+  Region region{nullptr, nullptr};
+  bool cached;
   {
     std::lock_guard<std::mutex> lock(mutex);
-    data = take_cached(rounded);
+    cached = take_cached(rounded, &region);
   }
-  if (data == nullptr) data = std::aligned_alloc(64, rounded);
-  if (data == nullptr) {
-    std::lock_guard<std::mutex> lock(mutex);
-    trim_cache(0);
-    data = std::aligned_alloc(64, rounded);
+  if (!cached) region = allocate(rounded);
+  if (region.raw == nullptr) {
+    {
+      std::lock_guard<std::mutex> lock(mutex);
+      trim_cache(0);
+    }
+    region = allocate(rounded);
   }
-  if (data == nullptr) {
+  if (region.raw == nullptr) {
     napi_throw_range_error(env, "ERR_PEFTJS_OOM", "allocBuffer: out of memory");
     return nullptr;
   }
+  void* data = region.data;
   if (zero) std::memset(data, 0, rounded);
-  Block* block = new Block{data, rounded};
+  Block* block = new Block{region, rounded, false};
   napi_value ab;
   if (napi_create_external_arraybuffer(env, data, nbytes, finalize, block, &ab) != napi_ok) {
-    std::free(data);
+    std::free(region.raw);
     delete block;
     napi_throw_error(env, "ERR_PEFTJS_ALLOC", "allocBuffer: cannot create an external ArrayBuffer");
     return nullptr;
@@ -140,10 +162,10 @@ PEFTJS_FN(freeBuffer) {
   if (block != nullptr) {
     {
       std::lock_guard<std::mutex> lock(mutex);
-      give_back(block->data, block->bytes);
+      give_back(block->region, block->bytes);
     }
     account(env, -static_cast<int64_t>(block->bytes));
-    block->data = nullptr;
+    block->released = true;
   }
   return peftjs::undefined(env);
 }

@@ -1,0 +1,101 @@
+"""The PyTorch side of `npm run bench` (see bench/harness/torch-worker.ts). Reads JSON lines on
+stdin and answers one JSON line each on stdout:
+  {"cmd": "prepare", "bench": name, "params": {...}}  builds the callable of bench `name`
+  {"cmd": "time", "iters": n}                         -> {"ok": true, "seconds": s} for n calls
+  {"cmd": "release"}                                  drops the callable
+A bench is a function below, registered with @bench under the name of its bench/<name>.ts, that
+takes the case parameters and returns the zero-argument callable to time."""
+import argparse
+import gc
+import json
+import sys
+import time
+import traceback
+
+import torch
+
+BENCHES = {}
+
+
+def bench(fn):
+    BENCHES[fn.__name__] = fn
+    return fn
+
+
+@bench
+def gemm(p):
+    a = torch.randn(p["m"], p["k"])
+    b = torch.randn(p["k"], p["n"])
+    return lambda: torch.matmul(a, b)
+
+
+@bench
+def dispatch(p):
+    op = p["op"]
+    if op == "reshape":
+        x = torch.randn(4, 4)
+        return lambda: x.reshape(16)
+    if op == "matmul":
+        a, b = torch.randn(1, 1), torch.randn(1, 1)
+        return lambda: torch.matmul(a, b)
+    if op == "zeros":
+        return lambda: torch.zeros(4)
+    raise ValueError(f"dispatch: unknown op {op!r}")
+
+
+@bench
+def adamw(p):
+    params = []
+    for _ in range(p["pairs"]):
+        params += [torch.randn(p["rank"], p["d"], requires_grad=True), torch.randn(p["d"], p["rank"], requires_grad=True)]
+    for t in params:
+        t.grad = torch.randn_like(t)
+    opt = torch.optim.AdamW(params, fused=p["torch_impl"] == "fused" or None)
+    return opt.step
+
+
+def timed(fn, iters):
+    start = time.perf_counter()
+    for _ in range(iters):
+        fn()
+    return time.perf_counter() - start
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--threads", type=int, default=2)
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+
+    def reply(**fields):
+        sys.stdout.write(json.dumps(fields) + "\n")
+        sys.stdout.flush()
+
+    reply(ok=True, torch=torch.__version__, threads=torch.get_num_threads())
+    current = None
+    for line in sys.stdin:
+        try:
+            msg = json.loads(line)
+            cmd = msg["cmd"]
+            if cmd == "prepare":
+                if msg["bench"] not in BENCHES:
+                    raise KeyError(f"no function for bench {msg['bench']!r} in bench/torch_worker.py")
+                current = BENCHES[msg["bench"]](msg["params"])
+                reply(ok=True)
+            elif cmd == "time":
+                if current is None:
+                    raise RuntimeError("time before prepare")
+                reply(ok=True, seconds=timed(current, int(msg["iters"])))
+            elif cmd == "release":
+                current = None
+                gc.collect()
+                reply(ok=True)
+            else:
+                raise ValueError(f"unknown command {cmd!r}")
+        except Exception as e:  # reported to the harness, which stops with the message
+            traceback.print_exc(file=sys.stderr)
+            reply(ok=False, error=f"{type(e).__name__}: {e}")
+
+
+if __name__ == "__main__":
+    main()
