@@ -3,3 +3,4 @@ export * from './engine/index.js';
 export * from './io/index.js';
 export * from './tokenizers/index.js';
 export * from './train/index.js';
+export * from './peft/index.js';

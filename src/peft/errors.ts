@@ -1,0 +1,22 @@
+// Typed errors raised by the PEFT layer: bad configuration values and target modules that match nothing.
+import { PeftjsError } from '../engine/errors.js';
+
+/** A configuration value is missing, of the wrong type or inconsistent with another one. */
+export class ConfigError extends PeftjsError {
+  override name = 'ConfigError';
+  constructor(
+    /** The offending key as written by the caller (`rank_pattern`, `eva_config.rho`, …), if one applies. */
+    readonly key: string | undefined,
+    detail: string,
+    /** The file the configuration came from, if any. */
+    readonly source?: string,
+  ) {
+    const where = source === undefined ? '' : `${source}: `;
+    super(key === undefined ? `${where}${detail}` : `${where}'${key}' ${detail}`);
+  }
+}
+
+/** The target-module settings select no usable module of the model. */
+export class TargetModulesError extends PeftjsError {
+  override name = 'TargetModulesError';
+}

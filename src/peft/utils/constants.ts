@@ -1,0 +1,63 @@
+// Constants of PEFT's wire format and target-module resolution (peft/utils/constants.py, PEFT 0.21).
+
+/** The adapter configuration file inside an adapter folder. */
+export const CONFIG_NAME = 'adapter_config.json';
+
+/** The PEFT release whose format we write; recorded as `peft_version` when a config does not carry one. */
+export const PEFT_VERSION = '0.21.0';
+
+/** `target_modules` value (any case) that selects every Linear / Conv1D layer except the output head. */
+export const INCLUDE_LINEAR_LAYERS_SHORTHAND = 'all-linear';
+
+/** `target_modules` value that is allowed to match nothing. */
+export const DUMMY_TARGET_MODULES = 'dummy-target-modules';
+
+/** Classification heads excluded from "all-linear" for SEQ_CLS models without an output embedding. */
+export const SEQ_CLS_HEAD_NAMES = ['score', 'classifier'] as const;
+
+/** From this many target names on, they are condensed to the shortest distinguishing suffixes. */
+export const MIN_TARGET_MODULES_FOR_OPTIMIZATION = 20;
+
+/** Default LoRA targets per transformers `model_type` when `target_modules` is not given (a string is a regex). */
+export const TRANSFORMERS_MODELS_TO_LORA_TARGET_MODULES_MAPPING: Readonly<Record<string, string | readonly string[]>> = {
+  t5: ['q', 'v'],
+  mt5: ['q', 'v'],
+  bart: ['q_proj', 'v_proj'],
+  gpt2: ['c_attn'],
+  bloom: ['query_key_value'],
+  'blip-2': ['q', 'v', 'q_proj', 'v_proj'],
+  opt: ['q_proj', 'v_proj'],
+  gptj: ['q_proj', 'v_proj'],
+  gpt_neox: ['query_key_value'],
+  gpt_neo: ['q_proj', 'v_proj'],
+  bert: ['query', 'value'],
+  roberta: ['query', 'value'],
+  'xlm-roberta': ['query', 'value'],
+  electra: ['query', 'value'],
+  'deberta-v2': ['query_proj', 'value_proj'],
+  deberta: ['in_proj'],
+  layoutlm: ['query', 'value'],
+  llama: ['q_proj', 'v_proj'],
+  llama4: ['q_proj', 'v_proj'],
+  chatglm: ['query_key_value'],
+  gpt_bigcode: ['c_attn'],
+  mpt: ['Wqkv'],
+  RefinedWebModel: ['query_key_value'],
+  RefinedWeb: ['query_key_value'],
+  falcon: ['query_key_value'],
+  btlm: ['c_proj', 'c_attn'],
+  codegen: ['qkv_proj'],
+  mistral: ['q_proj', 'v_proj'],
+  mixtral: ['q_proj', 'v_proj'],
+  stablelm: ['q_proj', 'v_proj'],
+  phi: ['q_proj', 'v_proj', 'fc1', 'fc2'],
+  gemma: ['q_proj', 'v_proj'],
+  gemma2: ['q_proj', 'v_proj'],
+  gemma3_text: ['q_proj', 'v_proj'],
+  gemma4: '.*language_model\\..*\\.(q_proj|v_proj)',
+  qwen2: ['q_proj', 'v_proj'],
+  qwen3: ['q_proj', 'v_proj'],
+  nemotron_h: ['q_proj', 'k_proj', 'v_proj', 'o_proj'],
+  rwkv: ['key', 'value', 'receptance', 'output'],
+  rwkv7: ['r_proj', 'k_proj', 'v_proj', 'o_proj', 'key', 'value'],
+};

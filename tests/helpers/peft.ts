@@ -1,0 +1,50 @@
+// Helpers for the PEFT config/matching tests: fixture loading, warning capture, set-aware JSON comparison.
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import type { SaveOptions } from '../../src/peft/config.js';
+import type { LoraConfig } from '../../src/peft/tuners/lora/config.js';
+import { setWarningHandler } from '../../src/peft/utils/warnings.js';
+import { fixturePath } from './paths.js';
+
+export function loadPeftFixture<T>(name: string): T {
+  return JSON.parse(readFileSync(fixturePath('peft', name), 'utf8')) as T;
+}
+
+/** Runs fn with PEFT warnings collected instead of printed. */
+export function captureWarnings<T>(fn: () => T): { result: T; warnings: string[] } {
+  const warnings: string[] = [];
+  const previous = setWarningHandler((m) => warnings.push(m));
+  try {
+    return { result: fn(), warnings };
+  } finally {
+    setWarningHandler(previous);
+  }
+}
+
+/** Keys PEFT holds as sets: their saved order is arbitrary, so they compare as sorted lists. */
+export const SET_KEYS = ['target_modules', 'exclude_modules'];
+
+function normalise(json: Record<string, unknown>): Record<string, unknown> {
+  const out = { ...json };
+  delete out['peft_version'];
+  for (const k of SET_KEYS) if (Array.isArray(out[k])) out[k] = [...(out[k] as string[])].sort();
+  return out;
+}
+
+/**
+ * Our adapter_config.json text against PEFT's: equal as JSON with sets compared unordered, then — with our
+ * sets put in PEFT's (hash-dependent) order — byte-identical.
+ */
+export function assertSameAdapterConfig(config: LoraConfig, theirs: string, label: string, options: SaveOptions = {}): void {
+  const ours = config.toJsonString(options);
+  const expected = JSON.parse(theirs) as Record<string, unknown>;
+  assert.deepEqual(normalise(JSON.parse(ours) as Record<string, unknown>), normalise(expected), `${label}: saved JSON`);
+  const saved = { targetModules: config.targetModules, excludeModules: config.excludeModules };
+  try {
+    if (Array.isArray(expected['target_modules'])) config.targetModules = new Set(expected['target_modules'] as string[]);
+    if (Array.isArray(expected['exclude_modules'])) config.excludeModules = new Set(expected['exclude_modules'] as string[]);
+    assert.equal(config.toJsonString(options), theirs, `${label}: saved bytes`);
+  } finally {
+    Object.assign(config, saved);
+  }
+}
