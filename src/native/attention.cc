@@ -4,33 +4,50 @@
 // Forward, one task per (batch, query head, query block): S = scale·Q·Kᵀ + additive terms (mask,
 // bias) + causal mask, online softmax (running row max and sum), O += P·V; then O /= rowsum and the
 // per-row logsumexp is stored for the backward.
-// Backward, one task per (batch, kv head) so dK/dV are owned by one thread: P is recomputed from
-// the logsumexp, dV += Pᵀ·dO, dP = dO·Vᵀ, dS = P∘(dP − rowsum(dO∘O)), dQ += scale·dS·K,
-// dK += scale·dSᵀ·Q, and each additive term that needs a gradient accumulates dS summed over its
-// broadcast dims.
+// Backward, one task per (batch, kv head) so dK/dV are owned by one thread (which bounds its
+// parallelism by B·Hkv): P is recomputed from the logsumexp, dV += Pᵀ·dO, dP = dO·Vᵀ,
+// dS = P∘(dP − rowsum(dO∘O)), dQ += scale·dS·K, dK += scale·dSᵀ·Q, and each additive term that
+// needs a gradient accumulates dS summed over its broadcast dims.
 // Rows that see no key (fully masked) give output 0, logsumexp -inf and zero gradients.
 // GEMMs go through dnnl_sgemm, which runs single-threaded inside our parallel region.
 #include <dnnl.h>
 #include <algorithm>
+#include <atomic>
 #include <cmath>
-#include <cstring>
-#include <mutex>
 #include <vector>
+#include <omp.h>
 #include "napi_util.h"
 #include "parallel.h"
-#include "simd_exp.h"
+#include "simd_math.h"
 
 namespace {
 
-constexpr int64_t kFwdBlockQ = 64;
+// Block sizes, tuned at head dim 64 on AVX-512 (dnnl_sgemm). Causal forward blocks are smaller so
+// that less of each diagonal tile is computed and then masked away.
+constexpr int64_t kFwdBlockQ = 128;
+constexpr int64_t kFwdBlockQCausal = 64;
 constexpr int64_t kFwdBlockK = 512;
-constexpr int64_t kBwdBlockQ = 128;
-constexpr int64_t kBwdBlockK = 128;
+constexpr int64_t kBwdBlockQ = 64;
+constexpr int64_t kBwdBlockK = 256;
 
 void gemm(char ta, char tb, int64_t m, int64_t n, int64_t k, float alpha, const float* a, int64_t lda,
           const float* b, int64_t ldb, float beta, float* c, int64_t ldc) {
   dnnl_sgemm(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
 }
+
+// Runs task(worker, t) for every t in [0, tasks) on `workers` threads (see worker_count). Each
+// worker takes the next task from a shared counter, so a core slowed by other work, or a costlier
+// causal block, does not hold the rest back the way fixed chunks would.
+template <typename Task>
+void run_tasks(int64_t workers, int64_t tasks, int64_t cost_per_task, Task&& task) {
+  std::atomic<int64_t> next{0};
+  peftjs::parallel_for(workers, cost_per_task * tasks / workers, [&](int64_t wb, int64_t we) {
+    for (int64_t w = wb; w < we; w++)
+      for (int64_t t = next.fetch_add(1); t < tasks; t = next.fetch_add(1)) task(w, t);
+  });
+}
+
+int64_t worker_count(int64_t tasks) { return std::max<int64_t>(1, std::min<int64_t>(omp_get_max_threads(), tasks)); }
 
 // An additive float tensor (mask or bias) broadcast over [B, Hq, T, S]: element strides per dim,
 // 0 on broadcast dims.
@@ -96,18 +113,28 @@ Attention read_attention(const peftjs::Args& a) {
   return at;
 }
 
-void forward_block(const Attention& a, int64_t b, int64_t h, int64_t i0, float* out, float* lse,
-                   std::vector<float>& s, std::vector<float>& row_max, std::vector<float>& row_sum) {
-  const int64_t bq = std::min(kFwdBlockQ, a.T - i0);
+int64_t forward_block_rows(const Attention& a) { return a.causal ? kFwdBlockQCausal : kFwdBlockQ; }
+
+struct ForwardScratch {
+  std::vector<float> s, row_max, row_sum;
+  explicit ForwardScratch(const Attention& a)
+      : s(forward_block_rows(a) * std::min(kFwdBlockK, a.S)), row_max(forward_block_rows(a)), row_sum(forward_block_rows(a)) {}
+};
+
+void forward_block(const Attention& a, int64_t b, int64_t h, int64_t i0, float* out, float* lse, ForwardScratch& w) {
+  const int64_t bq = std::min(forward_block_rows(a), a.T - i0);
   const int64_t kend = a.key_end(i0 + bq);
   float* o = out + ((b * a.Hq + h) * a.T + i0) * a.Dv;
-  std::fill(row_max.begin(), row_max.end(), -INFINITY);
-  std::fill(row_sum.begin(), row_sum.end(), 0.f);
+  float* s = w.s.data();
+  float* row_max = w.row_max.data();
+  float* row_sum = w.row_sum.data();
+  std::fill(row_max, row_max + bq, -INFINITY);
+  std::fill(row_sum, row_sum + bq, 0.f);
   for (int64_t j0 = 0; j0 < kend; j0 += kFwdBlockK) {
     const int64_t bk = std::min(kFwdBlockK, kend - j0);
-    a.scores(b, h, i0, bq, j0, bk, s.data());
+    a.scores(b, h, i0, bq, j0, bk, s);
     for (int64_t r = 0; r < bq; r++) {
-      float* row = s.data() + r * bk;
+      float* row = s + r * bk;
       const float m = std::max(row_max[r], peftjs::max_of(row, bk));
       if (m == -INFINITY) {  // nothing visible yet in this row
         std::fill(row, row + bk, 0.f);
@@ -119,7 +146,7 @@ void forward_block(const Attention& a, int64_t b, int64_t h, int64_t i0, float* 
       if (j0 > 0 && rescale != 1.f)
         for (int64_t c = 0; c < a.Dv; c++) o[r * a.Dv + c] *= rescale;
     }
-    gemm('N', 'N', bq, a.Dv, bk, 1.f, s.data(), bk, a.v_rows(b, h / a.group(), j0), a.Dv, j0 == 0 ? 0.f : 1.f, o, a.Dv);
+    gemm('N', 'N', bq, a.Dv, bk, 1.f, s, bk, a.v_rows(b, h / a.group(), j0), a.Dv, j0 == 0 ? 0.f : 1.f, o, a.Dv);
   }
   float* l = lse + (b * a.Hq + h) * a.T + i0;
   for (int64_t r = 0; r < bq; r++) {
@@ -135,16 +162,25 @@ void forward_block(const Attention& a, int64_t b, int64_t h, int64_t i0, float* 
   }
 }
 
-// Gradient outputs of the backward; null where not needed. term_grads may point at a task-private
+// Gradient outputs of the backward; null where not needed. A worker's terms may point at its own
 // buffer when several tasks would otherwise add into the same elements.
 struct Grads {
   float *dq, *dk, *dv;
   float* terms[2];
 };
 
+struct BackwardScratch {
+  std::vector<float> p, dp, delta;
+  Grads g;
+  std::vector<float> private_terms[2];
+};
+
 void backward_task(const Attention& a, int64_t b, int64_t kvh, const float* out, const float* lse,
-                   const float* dout, const Grads& g, std::vector<float>& p, std::vector<float>& dp,
-                   std::vector<float>& delta) {
+                   const float* dout, BackwardScratch& w) {
+  const Grads& g = w.g;
+  float* p = w.p.data();
+  float* dp = w.dp.data();
+  float* delta = w.delta.data();
   const bool need_ds = g.dq != nullptr || g.dk != nullptr || g.terms[0] != nullptr || g.terms[1] != nullptr;
   float* dk = g.dk ? g.dk + (b * a.Hkv + kvh) * a.S * a.D : nullptr;
   float* dv = g.dv ? g.dv + (b * a.Hkv + kvh) * a.S * a.Dv : nullptr;
@@ -159,30 +195,28 @@ void backward_task(const Attention& a, int64_t b, int64_t kvh, const float* out,
       const float* do_i = dout + row0 * a.Dv;
       const float* lse_i = lse + row0;
       float* dq_i = g.dq ? g.dq + row0 * a.D : nullptr;
-      if (dq_i) std::fill(dq_i, dq_i + bq * a.D, 0.f);
       const int64_t kend = a.key_end(i0 + bq);
-      for (int64_t r = 0; r < bq; r++) {
-        double acc = 0;
-        for (int64_t c = 0; c < a.Dv; c++) acc += static_cast<double>(do_i[r * a.Dv + c]) * o_i[r * a.Dv + c];
-        delta[r] = static_cast<float>(acc);
-      }
+      if (dq_i && kend == 0) std::fill(dq_i, dq_i + bq * a.D, 0.f);
+      for (int64_t r = 0; r < bq; r++) delta[r] = peftjs::dot(do_i + r * a.Dv, o_i + r * a.Dv, a.Dv);
       for (int64_t j0 = 0; j0 < kend; j0 += kBwdBlockK) {
         const int64_t bk = std::min(kBwdBlockK, kend - j0);
-        a.scores(b, h, i0, bq, j0, bk, p.data());
+        a.scores(b, h, i0, bq, j0, bk, p);
         for (int64_t r = 0; r < bq; r++) {
-          float* row = p.data() + r * bk;
+          float* row = p + r * bk;
           if (lse_i[r] == -INFINITY)
             std::fill(row, row + bk, 0.f);
           else
             peftjs::exp_shifted_sum(row, bk, lse_i[r]);
         }
-        if (dv) gemm('T', 'N', bk, a.Dv, bq, 1.f, p.data(), bk, do_i, a.Dv, 1.f, dv + j0 * a.Dv, a.Dv);
+        if (dv) gemm('T', 'N', bk, a.Dv, bq, 1.f, p, bk, do_i, a.Dv, 1.f, dv + j0 * a.Dv, a.Dv);
         if (!need_ds) continue;
-        gemm('N', 'T', bq, bk, a.Dv, 1.f, do_i, a.Dv, a.v_rows(b, kvh, j0), a.Dv, 0.f, dp.data(), bk);
+        gemm('N', 'T', bq, bk, a.Dv, 1.f, do_i, a.Dv, a.v_rows(b, kvh, j0), a.Dv, 0.f, dp, bk);
         for (int64_t r = 0; r < bq; r++) {
-          const float* prow = p.data() + r * bk;
-          float* ds = dp.data() + r * bk;
-          for (int64_t c = 0; c < bk; c++) ds[c] = prow[c] * (ds[c] - delta[r]);
+          const float* prow = p + r * bk;
+          float* ds = dp + r * bk;
+          const float d = delta[r];
+#pragma omp simd simdlen(16)
+          for (int64_t c = 0; c < bk; c++) ds[c] = prow[c] * (ds[c] - d);
           for (int t = 0; t < 2; t++) {
             if (g.terms[t] == nullptr) continue;
             const Additive& term = a.terms[t];
@@ -190,14 +224,12 @@ void backward_task(const Attention& a, int64_t b, int64_t kvh, const float* out,
             if (term.ss == 1) {
               for (int64_t c = 0; c < bk; c++) acc[c] += ds[c];
             } else {
-              float sum = 0.f;
-              for (int64_t c = 0; c < bk; c++) sum += ds[c];
-              acc[0] += sum;
+              acc[0] += peftjs::sum_of(ds, bk);
             }
           }
         }
-        if (dq_i) gemm('N', 'N', bq, a.D, bk, a.scale, dp.data(), bk, a.k_rows(b, kvh, j0), a.D, 1.f, dq_i, a.D);
-        if (dk) gemm('T', 'N', bk, a.D, bq, a.scale, dp.data(), bk, q_i, a.D, 1.f, dk + j0 * a.D, a.D);
+        if (dq_i) gemm('N', 'N', bq, a.D, bk, a.scale, dp, bk, a.k_rows(b, kvh, j0), a.D, j0 == 0 ? 0.f : 1.f, dq_i, a.D);
+        if (dk) gemm('T', 'N', bk, a.D, bq, a.scale, dp, bk, q_i, a.D, 1.f, dk + j0 * a.D, a.D);
       }
     }
   }
@@ -221,14 +253,14 @@ PEFTJS_FN(sdpaForward) {
   const Attention a = read_attention(args);
   float* out = args.f32(10);
   float* lse = args.f32(11);
-  const int64_t blocks = (a.T + kFwdBlockQ - 1) / kFwdBlockQ;
-  const int64_t cost = std::min(kFwdBlockQ, a.T) * a.S * (a.D + a.Dv);
-  peftjs::parallel_for(a.B * a.Hq * blocks, cost, [&](int64_t begin, int64_t end) {
-    std::vector<float> s(kFwdBlockQ * std::min(kFwdBlockK, a.S)), row_max(kFwdBlockQ), row_sum(kFwdBlockQ);
-    for (int64_t task = begin; task < end; task++) {
-      const int64_t bh = task / blocks;
-      forward_block(a, bh / a.Hq, bh % a.Hq, (task % blocks) * kFwdBlockQ, out, lse, s, row_max, row_sum);
-    }
+  const int64_t rows = forward_block_rows(a);
+  const int64_t blocks = (a.T + rows - 1) / rows;
+  const int64_t tasks = a.B * a.Hq * blocks;
+  const int64_t workers = worker_count(tasks);
+  std::vector<ForwardScratch> scratch(workers, ForwardScratch(a));
+  run_tasks(workers, tasks, std::min(rows, a.T) * a.S * (a.D + a.Dv), [&](int64_t w, int64_t t) {
+    const int64_t bh = t / blocks;
+    forward_block(a, bh / a.Hq, bh % a.Hq, (t % blocks) * rows, out, lse, scratch[w]);
   });
   return peftjs::undefined(env);
 }
@@ -242,26 +274,28 @@ PEFTJS_FN(sdpaBackward) {
   const float* out = args.f32(10);
   const float* lse = args.f32(11);
   const float* dout = args.f32(12);
-  const Grads shared{args.f32(13), args.f32(14), args.f32(15), {args.f32(16), args.f32(17)}};
-  std::mutex merge;
-  const int64_t cost = a.group() * a.T * a.S * (2 * a.D + 3 * a.Dv);
-  peftjs::parallel_for(a.B * a.Hkv, cost, [&](int64_t begin, int64_t end) {
-    const int64_t bk = std::min(kBwdBlockK, a.S);
-    std::vector<float> p(kBwdBlockQ * bk), dp(kBwdBlockQ * bk), delta(kBwdBlockQ);
-    Grads g = shared;
-    std::vector<float> private_terms[2];
-    const bool split = end - begin < a.B * a.Hkv;
+  const Grads grads{args.f32(13), args.f32(14), args.f32(15), {args.f32(16), args.f32(17)}};
+  const int64_t tasks = a.B * a.Hkv;
+  const int64_t workers = worker_count(tasks);
+  const int64_t bk = std::min(kBwdBlockK, a.S);
+  std::vector<BackwardScratch> scratch(workers);
+  for (BackwardScratch& w : scratch) {
+    w.p.resize(kBwdBlockQ * bk);
+    w.dp.resize(kBwdBlockQ * bk);
+    w.delta.resize(kBwdBlockQ);
+    w.g = grads;
     for (int t = 0; t < 2; t++) {
-      if (split && shared.terms[t] != nullptr && tasks_share(a, a.terms[t])) {
-        private_terms[t].assign(term_size(a, a.terms[t]), 0.f);
-        g.terms[t] = private_terms[t].data();
+      if (workers > 1 && grads.terms[t] != nullptr && tasks_share(a, a.terms[t])) {
+        w.private_terms[t].assign(term_size(a, a.terms[t]), 0.f);
+        w.g.terms[t] = w.private_terms[t].data();
       }
     }
-    for (int64_t task = begin; task < end; task++)
-      backward_task(a, task / a.Hkv, task % a.Hkv, out, lse, dout, g, p, dp, delta);
-    std::lock_guard<std::mutex> lock(merge);
-    for (int t = 0; t < 2; t++)
-      for (size_t i = 0; i < private_terms[t].size(); i++) shared.terms[t][i] += private_terms[t][i];
+  }
+  run_tasks(workers, tasks, a.group() * a.T * a.S * (2 * a.D + 3 * a.Dv), [&](int64_t w, int64_t t) {
+    backward_task(a, t / a.Hkv, t % a.Hkv, out, lse, dout, scratch[w]);
   });
+  for (const BackwardScratch& w : scratch)
+    for (int t = 0; t < 2; t++)
+      for (size_t i = 0; i < w.private_terms[t].size(); i++) grads.terms[t][i] += w.private_terms[t][i];
   return peftjs::undefined(env);
 }

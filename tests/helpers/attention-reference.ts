@@ -60,7 +60,7 @@ export function referenceAttention(p: ReferenceProblem): ReferenceResult {
           let s = 0;
           for (let c = 0; c < D; c++) s += p.q[qi + c]! * p.k[(kv * S + j) * D + c]!;
           s *= p.scale;
-          p.terms.forEach((t, n) => (s += t.data[indexers[n]!(b, h, i, j)]!));
+          for (let n = 0; n < p.terms.length; n++) s += p.terms[n]!.data[indexers[n]!(b, h, i, j)]!;
           if (p.causal && j > i + S - T) s = -Infinity;
           prob[j] = s;
           max = Math.max(max, s);
@@ -86,7 +86,7 @@ export function referenceAttention(p: ReferenceProblem): ReferenceResult {
             dk[(kv * S + j) * D + c] += p.scale * ds * p.q[qi + c]!;
           }
           for (let c = 0; c < Dv; c++) dv[(kv * S + j) * Dv + c] += prob[j]! * p.dout[oi + c]!;
-          dterms.forEach((g, n) => (g[indexers[n]!(b, h, i, j)] += ds));
+          for (let n = 0; n < dterms.length; n++) dterms[n]![indexers[n]!(b, h, i, j)] += ds;
         }
       }
     }

@@ -1,7 +1,7 @@
-// Vectorised exp for softmax-style kernels: exp(x) = 2^n · e^r with n = round(x·log2 e) and
+// Row primitives for softmax-style kernels. exp(x) = 2^n · e^r with n = round(x·log2 e) and
 // |r| ≤ ln2/2, e^r from the Cephes degree-6 minimax polynomial (relative error ≈ 1e-7). Inputs
 // below ln(FLT_MIN) give exactly 0 (so -inf → 0 and no denormals reach the GEMMs); NaN propagates.
-// Builds without AVX-512 fall back to std::exp.
+// Builds without AVX-512 fall back to std::exp and plain loops.
 #pragma once
 #include <cmath>
 #include <cstdint>
@@ -70,6 +70,21 @@ inline float max_of(const float* x, int64_t n) {
   for (int64_t i = 0; i < n; i++) best = x[i] > best ? x[i] : best;
   return best;
 #endif
+}
+
+// Σ a[i]·b[i] in f32 with 16 independent partial sums.
+inline float dot(const float* a, const float* b, int64_t n) {
+  float acc = 0.f;
+#pragma omp simd reduction(+ : acc) simdlen(16)
+  for (int64_t i = 0; i < n; i++) acc += a[i] * b[i];
+  return acc;
+}
+
+inline float sum_of(const float* x, int64_t n) {
+  float acc = 0.f;
+#pragma omp simd reduction(+ : acc) simdlen(16)
+  for (int64_t i = 0; i < n; i++) acc += x[i];
+  return acc;
 }
 
 }  // namespace peftjs
