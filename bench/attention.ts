@@ -1,20 +1,22 @@
 // Fused attention against torch.nn.functional.scaled_dot_product_attention at the same shapes and
-// thread count: median (and minimum) milliseconds of the forward and of forward + backward. The
-// machine may be shared, so the minimum is the steadier figure.
-// Usage: node dist/bench/attention.js [B H T D [reps]]   (PEFTJS_PYTHON overrides .venv-py/bin/python)
+// thread count: median (and minimum) milliseconds of the forward and of forward + backward.
+// The machine may be shared, so both sides run in alternating rounds and each keeps its best round.
+// Usage: node dist/bench/attention.js [B H T D [reps [rounds]]]
+//        (PEFTJS_PYTHON overrides .venv-py/bin/python)
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { getNumThreads, Generator, noGrad, randn, scaledDotProductAttention, scope } from '../src/index.js';
 import { repoRoot } from '../tests/helpers/paths.js';
 
-const [B, H, T, D, reps] = [4, 12, 256, 64, 15].map((d, i) => Number(process.argv[2 + i] ?? d)) as [number, number, number, number, number];
+type Timings = Record<string, [median: number, min: number]>;
+
+const [B, H, T, D, reps, rounds] = [4, 12, 256, 64, 15, 3].map((d, i) => Number(process.argv[2 + i] ?? d)) as [number, number, number, number, number, number];
 const threads = getNumThreads();
 const gen = new Generator(0);
-const [q, k, v] = [0, 1, 2].map(() => randn([B, H, T, D], { generator: gen }).setRequiresGrad());
+const [q, k, v] = [0, 1, 2].map(() => randn([B, H, T, D], { generator: gen }).setRequiresGrad()) as [ReturnType<typeof randn>, ReturnType<typeof randn>, ReturnType<typeof randn>];
 const grad = randn([B, H, T, D], { generator: gen });
 
-/** [median, min] */
 function timingsMs(fn: () => void): [number, number] {
   for (let i = 0; i < 3; i++) fn();
   const times: number[] = [];
@@ -27,29 +29,47 @@ function timingsMs(fn: () => void): [number, number] {
   return [times[Math.floor(times.length / 2)]!, times[0]!];
 }
 
-const ours: Record<string, [number, number]> = {};
-for (const causal of [false, true]) {
-  const tag = causal ? ' causal' : '';
-  ours[`forward${tag}`] = timingsMs(() => scope(() => void noGrad(() => scaledDotProductAttention(q!, k!, v!, { causal }))));
-  ours[`forward+backward${tag}`] = timingsMs(() =>
-    scope(() => {
-      scaledDotProductAttention(q!, k!, v!, { causal }).backward(grad);
-      for (const t of [q!, k!, v!]) t.zeroGrad();
-    }),
-  );
+function runOurs(): Timings {
+  const result: Timings = {};
+  for (const causal of [false, true]) {
+    const tag = causal ? ' causal' : '';
+    result[`forward${tag}`] = timingsMs(() => scope(() => void noGrad(() => scaledDotProductAttention(q, k, v, { causal }))));
+    result[`forward+backward${tag}`] = timingsMs(() =>
+      scope(() => {
+        scaledDotProductAttention(q, k, v, { causal }).backward(grad);
+        for (const t of [q, k, v]) t.zeroGrad();
+      }),
+    );
+  }
+  return result;
 }
 
 const python = process.env.PEFTJS_PYTHON ?? join(repoRoot, '.venv-py', 'bin', 'python');
-let torch: Record<string, [number, number]> | null = null;
-if (existsSync(python)) {
+const hasTorch = existsSync(python);
+
+function runTorch(): Timings {
   const args = [join(repoRoot, 'bench', 'attention.py'), ...[B, H, T, D, threads, reps].map(String)];
-  torch = JSON.parse(execFileSync(python, args, { encoding: 'utf8' })) as Record<string, [number, number]>;
+  return JSON.parse(execFileSync(python, args, { encoding: 'utf8' })) as Timings;
 }
 
-console.log(`attention B=${B} H=${H} T=${T} D=${D}, ${threads} threads, ${reps} runs: median (min) ms`);
+function keepBest(best: Timings, round: Timings): void {
+  for (const [name, t] of Object.entries(round)) {
+    const prev = best[name];
+    best[name] = prev === undefined ? t : [Math.min(prev[0], t[0]), Math.min(prev[1], t[1])];
+  }
+}
+
+const ours: Timings = {};
+const torch: Timings = {};
+for (let r = 0; r < rounds; r++) {
+  keepBest(ours, runOurs());
+  if (hasTorch) keepBest(torch, runTorch());
+}
+
+console.log(`attention B=${B} H=${H} T=${T} D=${D}, ${threads} threads, best of ${rounds} rounds of ${reps} runs: median (min) ms`);
 const show = ([median, min]: [number, number]) => `${median.toFixed(2).padStart(7)} (${min.toFixed(2).padStart(6)})`;
 for (const [name, ms] of Object.entries(ours)) {
-  const ref = torch?.[name];
+  const ref = torch[name];
   const vs = ref === undefined ? '' : `   torch ${show(ref)}   ratio ${(ms[0] / ref[0]).toFixed(2)} (${(ms[1] / ref[1]).toFixed(2)})`;
   console.log(`  ${name.padEnd(24)} peftjs ${show(ms)}${vs}`);
 }
