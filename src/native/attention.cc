@@ -8,6 +8,8 @@
 // parallelism by B·Hkv): P is recomputed from the logsumexp, dV += Pᵀ·dO, dP = dO·Vᵀ,
 // dS = P∘(dP − rowsum(dO∘O)), dQ += scale·dS·K, dK += scale·dSᵀ·Q, and each additive term that
 // needs a gradient accumulates dS summed over its broadcast dims.
+// Dropout on the attention weights (Z = P∘M/(1−p), O = Z·V) draws its keep mask M from the
+// counter-based generator at counter + flat index of (b, h, i, j), so the backward regenerates it.
 // Rows that see no key (fully masked) give output 0, logsumexp -inf and zero gradients.
 // GEMMs go through dnnl_sgemm, which runs single-threaded inside our parallel region.
 #include <dnnl.h>
@@ -18,6 +20,7 @@
 #include <omp.h>
 #include "napi_util.h"
 #include "parallel.h"
+#include "random.h"
 #include "simd_math.h"
 
 namespace {
@@ -58,12 +61,18 @@ struct Additive {
   int64_t offset(int64_t b, int64_t h, int64_t t) const { return b * sb + h * sh + t * st; }
 };
 
+struct Dropout {
+  float p = 0.f;
+  uint64_t seed = 0, counter = 0;
+};
+
 struct Attention {
   int64_t B, Hq, Hkv, T, S, D, Dv;
   float scale;
   bool causal;
   const float *q, *k, *v;
   Additive terms[2];
+  Dropout dropout;
 
   int64_t group() const { return Hq / Hkv; }
   const float* q_rows(int64_t b, int64_t h, int64_t i0) const { return q + ((b * Hq + h) * T + i0) * D; }
@@ -93,6 +102,20 @@ struct Attention {
       }
     }
   }
+
+  // keep (bq × bk) = the dropout mask of the tile, 1 where the weight is kept.
+  void dropout_mask(int64_t b, int64_t h, int64_t i0, int64_t bq, int64_t j0, int64_t bk, uint8_t* keep) const {
+    for (int64_t r = 0; r < bq; r++) {
+      const uint64_t base = dropout.counter + static_cast<uint64_t>(((b * Hq + h) * T + i0 + r) * S + j0);
+      for (int64_t c = 0; c < bk; c++) keep[r * bk + c] = peftjs::uniform01(dropout.seed, base + c) >= dropout.p;
+    }
+  }
+
+  // z = keep ∘ z / (1 − p), in place.
+  void apply_dropout(const uint8_t* keep, float* z, int64_t n) const {
+    const float rescale = 1.f / (1.f - dropout.p);
+    for (int64_t i = 0; i < n; i++) z[i] = keep[i] ? z[i] * rescale : 0.f;
+  }
 };
 
 Additive read_additive(const peftjs::Args& a, size_t data_arg, size_t strides_arg) {
@@ -105,11 +128,14 @@ Additive read_additive(const peftjs::Args& a, size_t data_arg, size_t strides_ar
 }
 
 // Arguments shared by both kernels: q, k, v, dims [B, Hq, Hkv, T, S, D, Dv], scale, causal,
-// mask|null, maskStrides, bias|null, biasStrides.
+// mask|null, maskStrides, bias|null, biasStrides, dropoutP, seedHi, seedLo, counter.
+constexpr size_t kSharedArgs = 14;
+
 Attention read_attention(const peftjs::Args& a) {
   const auto d = a.ints(3);
+  const Dropout dropout{static_cast<float>(a.f64(10)), peftjs::join_seed(a.i64(11), a.i64(12)), static_cast<uint64_t>(a.i64(13))};
   Attention at{d[0], d[1], d[2], d[3], d[4], d[5], d[6], static_cast<float>(a.f64(4)), a.flag(5),
-               a.f32(0), a.f32(1), a.f32(2), {read_additive(a, 6, 7), read_additive(a, 8, 9)}};
+               a.f32(0), a.f32(1), a.f32(2), {read_additive(a, 6, 7), read_additive(a, 8, 9)}, dropout};
   return at;
 }
 
@@ -117,8 +143,10 @@ int64_t forward_block_rows(const Attention& a) { return a.causal ? kFwdBlockQCau
 
 struct ForwardScratch {
   std::vector<float> s, row_max, row_sum;
+  std::vector<uint8_t> keep;
   explicit ForwardScratch(const Attention& a)
-      : s(forward_block_rows(a) * std::min(kFwdBlockK, a.S)), row_max(forward_block_rows(a)), row_sum(forward_block_rows(a)) {}
+      : s(forward_block_rows(a) * std::min(kFwdBlockK, a.S)), row_max(forward_block_rows(a)), row_sum(forward_block_rows(a)),
+        keep(a.dropout.p > 0.f ? s.size() : 0) {}
 };
 
 void forward_block(const Attention& a, int64_t b, int64_t h, int64_t i0, float* out, float* lse, ForwardScratch& w) {
@@ -146,6 +174,10 @@ void forward_block(const Attention& a, int64_t b, int64_t h, int64_t i0, float* 
       if (j0 > 0 && rescale != 1.f)
         for (int64_t c = 0; c < a.Dv; c++) o[r * a.Dv + c] *= rescale;
     }
+    if (a.dropout.p > 0.f) {
+      a.dropout_mask(b, h, i0, bq, j0, bk, w.keep.data());
+      a.apply_dropout(w.keep.data(), s, bq * bk);
+    }
     gemm('N', 'N', bq, a.Dv, bk, 1.f, s, bk, a.v_rows(b, h / a.group(), j0), a.Dv, j0 == 0 ? 0.f : 1.f, o, a.Dv);
   }
   float* l = lse + (b * a.Hq + h) * a.T + i0;
@@ -171,6 +203,7 @@ struct Grads {
 
 struct BackwardScratch {
   std::vector<float> p, dp, delta;
+  std::vector<uint8_t> keep;
   Grads g;
   std::vector<float> private_terms[2];
 };
@@ -208,28 +241,36 @@ void backward_task(const Attention& a, int64_t b, int64_t kvh, const float* out,
           else
             peftjs::exp_shifted_sum(row, bk, lse_i[r]);
         }
-        if (dv) gemm('T', 'N', bk, a.Dv, bq, 1.f, p, bk, do_i, a.Dv, 1.f, dv + j0 * a.Dv, a.Dv);
-        if (!need_ds) continue;
-        gemm('N', 'T', bq, bk, a.Dv, 1.f, do_i, a.Dv, a.v_rows(b, kvh, j0), a.Dv, 0.f, dp, bk);
-        for (int64_t r = 0; r < bq; r++) {
-          const float* prow = p + r * bk;
-          float* ds = dp + r * bk;
-          const float d = delta[r];
+        uint8_t* keep = w.keep.data();
+        if (a.dropout.p > 0.f) a.dropout_mask(b, h, i0, bq, j0, bk, keep);
+        if (need_ds) {
+          // dP = dO·Vᵀ (through the dropout mask), dS = P∘(dP − delta).
+          gemm('N', 'T', bq, bk, a.Dv, 1.f, do_i, a.Dv, a.v_rows(b, kvh, j0), a.Dv, 0.f, dp, bk);
+          if (a.dropout.p > 0.f) a.apply_dropout(keep, dp, bq * bk);
+          for (int64_t r = 0; r < bq; r++) {
+            const float* prow = p + r * bk;
+            float* ds = dp + r * bk;
+            const float d = delta[r];
 #pragma omp simd simdlen(16)
-          for (int64_t c = 0; c < bk; c++) ds[c] = prow[c] * (ds[c] - d);
-          for (int t = 0; t < 2; t++) {
-            if (g.terms[t] == nullptr) continue;
-            const Additive& term = a.terms[t];
-            float* acc = g.terms[t] + term.offset(b, h, i0 + r) + j0 * term.ss;
-            if (term.ss == 1) {
-              for (int64_t c = 0; c < bk; c++) acc[c] += ds[c];
-            } else {
-              acc[0] += peftjs::sum_of(ds, bk);
+            for (int64_t c = 0; c < bk; c++) ds[c] = prow[c] * (ds[c] - d);
+            for (int t = 0; t < 2; t++) {
+              if (g.terms[t] == nullptr) continue;
+              const Additive& term = a.terms[t];
+              float* acc = g.terms[t] + term.offset(b, h, i0 + r) + j0 * term.ss;
+              if (term.ss == 1) {
+                for (int64_t c = 0; c < bk; c++) acc[c] += ds[c];
+              } else {
+                acc[0] += peftjs::sum_of(ds, bk);
+              }
             }
           }
+          if (dq_i) gemm('N', 'N', bq, a.D, bk, a.scale, dp, bk, a.k_rows(b, kvh, j0), a.D, j0 == 0 ? 0.f : 1.f, dq_i, a.D);
+          if (dk) gemm('T', 'N', bk, a.D, bq, a.scale, dp, bk, q_i, a.D, 1.f, dk + j0 * a.D, a.D);
         }
-        if (dq_i) gemm('N', 'N', bq, a.D, bk, a.scale, dp, bk, a.k_rows(b, kvh, j0), a.D, j0 == 0 ? 0.f : 1.f, dq_i, a.D);
-        if (dk) gemm('T', 'N', bk, a.D, bq, a.scale, dp, bk, q_i, a.D, 1.f, dk + j0 * a.D, a.D);
+        if (dv) {
+          if (a.dropout.p > 0.f) a.apply_dropout(keep, p, bq * bk);
+          gemm('T', 'N', bk, a.Dv, bq, 1.f, p, bk, do_i, a.Dv, 1.f, dv + j0 * a.Dv, a.Dv);
+        }
       }
     }
   }
@@ -247,12 +288,13 @@ bool tasks_share(const Attention& a, const Additive& t) {
 
 }  // namespace
 
-// sdpaForward(q, k, v, dims, scale, causal, mask|null, maskStrides, bias|null, biasStrides, out, lse)
+// sdpaForward(q, k, v, dims, scale, causal, mask|null, maskStrides, bias|null, biasStrides,
+//             dropoutP, seedHi, seedLo, counter, out, lse)
 PEFTJS_FN(sdpaForward) {
   peftjs::Args args(env, info);
   const Attention a = read_attention(args);
-  float* out = args.f32(10);
-  float* lse = args.f32(11);
+  float* out = args.f32(kSharedArgs);
+  float* lse = args.f32(kSharedArgs + 1);
   const int64_t rows = forward_block_rows(a);
   const int64_t blocks = (a.T + rows - 1) / rows;
   const int64_t tasks = a.B * a.Hq * blocks;
@@ -265,16 +307,18 @@ PEFTJS_FN(sdpaForward) {
   return peftjs::undefined(env);
 }
 
-// sdpaBackward(q, k, v, dims, scale, causal, mask|null, maskStrides, bias|null, biasStrides, out,
-//              lse, dout, dq|null, dk|null, dv|null, dmask|null, dbias|null)
+// sdpaBackward(q, k, v, dims, scale, causal, mask|null, maskStrides, bias|null, biasStrides,
+//              dropoutP, seedHi, seedLo, counter, out, lse, dout, dq|null, dk|null, dv|null,
+//              dmask|null, dbias|null)
 // dq/dk/dv are fully written; dmask/dbias must be zero-filled by the caller.
 PEFTJS_FN(sdpaBackward) {
   peftjs::Args args(env, info);
   const Attention a = read_attention(args);
-  const float* out = args.f32(10);
-  const float* lse = args.f32(11);
-  const float* dout = args.f32(12);
-  const Grads grads{args.f32(13), args.f32(14), args.f32(15), {args.f32(16), args.f32(17)}};
+  const size_t n = kSharedArgs;
+  const float* out = args.f32(n);
+  const float* lse = args.f32(n + 1);
+  const float* dout = args.f32(n + 2);
+  const Grads grads{args.f32(n + 3), args.f32(n + 4), args.f32(n + 5), {args.f32(n + 6), args.f32(n + 7)}};
   const int64_t tasks = a.B * a.Hkv;
   const int64_t workers = worker_count(tasks);
   const int64_t bk = std::min(kBwdBlockK, a.S);
@@ -283,6 +327,7 @@ PEFTJS_FN(sdpaBackward) {
     w.p.resize(kBwdBlockQ * bk);
     w.dp.resize(kBwdBlockQ * bk);
     w.delta.resize(kBwdBlockQ);
+    if (a.dropout.p > 0.f) w.keep.resize(kBwdBlockQ * bk);
     w.g = grads;
     for (int t = 0; t < 2; t++) {
       if (workers > 1 && grads.terms[t] != nullptr && tasks_share(a, a.terms[t])) {

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  DTypeError, EngineError, fromArray, Generator, randn, scaledDotProductAttention, ShapeError, type Tensor, zeros,
+  type AttentionOptions, DTypeError, EngineError, fromArray, Generator, noGrad, randn, scaledDotProductAttention, ShapeError, type Tensor, zeros,
 } from '../../src/engine/index.js';
 import { assertClose } from '../helpers/assert-close.js';
 import { type AdditiveTerm, referenceAttention } from '../helpers/attention-reference.js';
@@ -28,6 +28,16 @@ interface Case {
   bias?: AdditiveTerm;
   /** Which of q, k, v, mask, bias require grad (default: q, k, v and bias). */
   grads?: { q?: boolean; k?: boolean; v?: boolean; mask?: boolean; bias?: boolean };
+  dropout?: { p: number; seed: number };
+}
+
+/** Attention weights with dropout applied, read off the output for v = identity (needs Dv = S). */
+function droppedWeights(q: Tensor, k: Tensor, options: AttentionOptions): Float32Array {
+  const [B, Hkv, S] = k.shape as [number, number, number];
+  const eye = zeros([B, Hkv, S, S]);
+  const e = eye.data();
+  for (let bh = 0; bh < B * Hkv; bh++) for (let j = 0; j < S; j++) e[(bh * S + j) * S + j] = 1;
+  return noGrad(() => scaledDotProductAttention(q, k, eye, options)).toArray() as Float32Array;
 }
 
 /** Runs the fused op on random inputs and checks output and gradients against the f64 reference. */
@@ -44,15 +54,21 @@ function checkAgainstReference(c: Case, seed: number): { out: Tensor; grads: Rec
   const named: [string, Tensor | undefined][] = [['q', q], ['k', k], ['v', v], ['mask', mask], ['bias', bias]];
   for (const [name, t] of named) if (t && want[name as keyof typeof want]) t.setRequiresGrad();
   const scale = c.scale ?? 1 / Math.sqrt(D);
-  const out = scaledDotProductAttention(q, k, v, {
+  const options = (): AttentionOptions => ({
     causal: c.causal ?? false,
     scale,
     ...(mask ? { attnMask: mask } : {}),
     ...(bias ? { bias } : {}),
+    ...(c.dropout ? { dropoutP: c.dropout.p, generator: new Generator(c.dropout.seed) } : {}),
   });
+  // The same generator state gives the same mask, so the kept weights can be recovered first.
+  const weights = c.dropout && droppedWeights(q, k, options());
+  const keepScale = c.dropout && 1 / (1 - c.dropout.p);
+  const out = scaledDotProductAttention(q, k, v, options());
   const terms = [c.mask, c.bias].filter((t): t is AdditiveTerm => t !== undefined);
   const ref = referenceAttention({
     q: q.toArray(), k: k.toArray(), v: v.toArray(), dims: c.dims, scale, causal: c.causal ?? false, terms, dout: dout.toArray(),
+    ...(weights ? { dropout: (b: number, h: number, i: number, j: number) => (weights[((b * Hq + h) * T + i) * S + j] !== 0 ? keepScale! : 0) } : {}),
   });
   assertClose(out.toArray(), ref.out, TOL, 'output');
   if (out.requiresGrad) out.backward(dout);
@@ -122,6 +138,30 @@ test('only the gradients that are needed are computed', () => {
   assert.equal(onlyBias.grads.v, null);
 });
 
+test('dropout keeps each weight with probability 1 − p, scaled by 1/(1 − p)', () => {
+  const [B, H, T, S, D, p] = [1, 2, 64, 16, 8, 0.3];
+  const gen = new Generator(21);
+  const q = randn([B, H, T, D], { generator: gen });
+  const k = randn([B, H, S, D], { generator: gen });
+  const dropper = new Generator(5);
+  const z = droppedWeights(q, k, { dropoutP: p, generator: dropper });
+  assert.equal(dropper.getState().counter, B * H * T * S, 'the generator advances by one draw per weight');
+  const weights = droppedWeights(q, k, {});
+  let dropped = 0;
+  z.forEach((x, i) => {
+    if (x === 0) dropped++;
+    else assertClose([x], [weights[i]! / (1 - p)], TOL, `kept weight ${i}`);
+  });
+  const rate = dropped / z.length;
+  assert.ok(Math.abs(rate - p) < 0.05, `dropped ${rate} of the weights, expected about ${p}`);
+  assert.deepEqual(droppedWeights(q, k, { dropoutP: p, generator: new Generator(5) }), z, 'same seed, same mask');
+  assert.notDeepEqual(droppedWeights(q, k, { dropoutP: p, generator: dropper }), z, 'the next call draws a new mask');
+});
+
+test('dropout forward and backward match the reference under the same mask', () => {
+  checkAgainstReference({ dims: [2, 4, 2, 70, 300, 16, 16], causal: true, dropout: { p: 0.2, seed: 3 }, bias: randomTerm([1, 4, 70, 300], 13) }, 8);
+});
+
 test('no keys (S = 0) gives a zero output and zero gradients', () => {
   const q = zeros([1, 2, 3, 4]).setRequiresGrad();
   const k = zeros([1, 2, 0, 4]).setRequiresGrad();
@@ -154,7 +194,9 @@ test('invalid arguments throw typed errors naming the argument', () => {
   throwsWith(() => sdpa(q, k, v, { attnMask: zeros([2, 1, 1, 6], 'int32') }), DTypeError, 'options.attnMask');
   throwsWith(() => sdpa(q, k, zeros([2, 2, 6, 3], 'bfloat16')), DTypeError, 'v');
   throwsWith(() => sdpa(q, k, v, { scale: Number.NaN }), EngineError, 'options.scale');
-  throwsWith(() => sdpa(q, k, v, { dropoutP: 0.1 }), EngineError, 'options.dropoutP');
+  throwsWith(() => sdpa(q, k, v, { dropoutP: 1 }), EngineError, 'options.dropoutP');
+  throwsWith(() => sdpa(q, k, v, { dropoutP: -0.1 }), EngineError, 'options.dropoutP');
+  throwsWith(() => sdpa(q, k, v, { dropoutP: 0.1, generator: { seed: 1 } as never }), EngineError, 'options.generator');
   throwsWith(() => sdpa(q, k, v, { isCausal: true } as never), EngineError, 'options.isCausal');
   const gone = zeros([2, 2, 6, 8]);
   gone.dispose();

@@ -17,6 +17,8 @@ export interface ReferenceProblem {
   causal: boolean;
   terms: AdditiveTerm[];
   dout: ArrayLike<number>;
+  /** Dropout factor of weight (b, h, i, j): 0 when dropped, 1/(1 − p) when kept. */
+  dropout?: (b: number, h: number, i: number, j: number) => number;
 }
 
 export interface ReferenceResult {
@@ -49,6 +51,7 @@ export function referenceAttention(p: ReferenceProblem): ReferenceResult {
   const indexers = p.terms.map((t) => broadcastIndexer(t.shape, [B, Hq, T, S]));
   const prob = new Float64Array(S);
   const dprob = new Float64Array(S);
+  const factor = new Float64Array(S);
   for (let b = 0; b < B; b++) {
     for (let h = 0; h < Hq; h++) {
       const kv = b * Hkv + Math.floor(h / group);
@@ -69,15 +72,16 @@ export function referenceAttention(p: ReferenceProblem): ReferenceResult {
         let sum = 0;
         for (let j = 0; j < S; j++) sum += prob[j] = Math.exp(prob[j]! - max);
         for (let j = 0; j < S; j++) prob[j]! /= sum;
+        for (let j = 0; j < S; j++) factor[j] = p.dropout ? p.dropout(b, h, i, j) : 1;
         for (let j = 0; j < S; j++) {
-          for (let c = 0; c < Dv; c++) out[oi + c] += prob[j]! * p.v[(kv * S + j) * Dv + c]!;
+          for (let c = 0; c < Dv; c++) out[oi + c] += prob[j]! * factor[j]! * p.v[(kv * S + j) * Dv + c]!;
         }
         let delta = 0;
         for (let j = 0; j < S; j++) {
           let d = 0;
           for (let c = 0; c < Dv; c++) d += p.dout[oi + c]! * p.v[(kv * S + j) * Dv + c]!;
-          dprob[j] = d;
-          delta += prob[j]! * d;
+          dprob[j] = d * factor[j]!;
+          delta += prob[j]! * dprob[j]!;
         }
         for (let j = 0; j < S; j++) {
           const ds = prob[j]! * (dprob[j]! - delta);
@@ -85,7 +89,7 @@ export function referenceAttention(p: ReferenceProblem): ReferenceResult {
             dq[qi + c] += p.scale * ds * p.k[(kv * S + j) * D + c]!;
             dk[(kv * S + j) * D + c] += p.scale * ds * p.q[qi + c]!;
           }
-          for (let c = 0; c < Dv; c++) dv[(kv * S + j) * Dv + c] += prob[j]! * p.dout[oi + c]!;
+          for (let c = 0; c < Dv; c++) dv[(kv * S + j) * Dv + c] += prob[j]! * factor[j]! * p.dout[oi + c]!;
           for (let n = 0; n < dterms.length; n++) dterms[n]![indexers[n]!(b, h, i, j)] += ds;
         }
       }

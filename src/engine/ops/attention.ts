@@ -9,10 +9,12 @@
 //   and gets zero gradients, where torch gives NaN.
 // - attnMask and bias are both additive; each gets a gradient (dS summed over its broadcast dims)
 //   when it requires grad. Boolean masks are not accepted: pass 0 to keep and -inf to drop.
-// - no dropout inside attention (dropoutP must be 0); the backward is not itself differentiable.
+// - dropout on the attention weights draws its mask from a counter-based Generator (reproducible
+//   for a seed, not torch's random stream); the backward is not itself differentiable.
 import { native } from '../../native/binding.js';
 import { record } from '../autograd.js';
 import { EngineError, ShapeError } from '../errors.js';
+import { defaultGenerator, Generator } from '../random.js';
 import { formatShape, type Shape } from '../shape.js';
 import { Tensor } from '../tensor.js';
 import { checkFloat } from './check.js';
@@ -29,28 +31,32 @@ export interface AttentionOptions {
   attnMask?: Tensor;
   /** Additive float bias broadcastable to [B, Hq, T, S] (e.g. T5's [1, H, T, S] position bias). */
   bias?: Tensor;
-  /** Must be 0 (or omitted): dropout inside attention is not implemented. */
+  /** Probability in [0, 1) of zeroing each attention weight (the kept ones are scaled by 1/(1 − p)). */
   dropoutP?: number;
+  /** Source of the dropout mask; defaults to the default generator. */
+  generator?: Generator;
 }
 
 type Buf = ArrayBuffer;
 type Ints = Int32Array;
 
+// The arguments both kernels take first.
+type SharedArgs = [
+  q: Buf, k: Buf, v: Buf, dims: Ints, scale: number, causal: boolean,
+  mask: Buf | null, maskStrides: Ints, bias: Buf | null, biasStrides: Ints,
+  dropoutP: number, seedHi: number, seedLo: number, counter: number,
+];
+
 interface AttentionKernels {
-  sdpaForward(
-    q: Buf, k: Buf, v: Buf, dims: Ints, scale: number, causal: boolean,
-    mask: Buf | null, maskStrides: Ints, bias: Buf | null, biasStrides: Ints, out: Buf, lse: Buf,
-  ): void;
+  sdpaForward(...args: [...SharedArgs, out: Buf, lse: Buf]): void;
   sdpaBackward(
-    q: Buf, k: Buf, v: Buf, dims: Ints, scale: number, causal: boolean,
-    mask: Buf | null, maskStrides: Ints, bias: Buf | null, biasStrides: Ints, out: Buf, lse: Buf,
-    dout: Buf, dq: Buf | null, dk: Buf | null, dv: Buf | null, dmask: Buf | null, dbias: Buf | null,
+    ...args: [...SharedArgs, out: Buf, lse: Buf, dout: Buf, dq: Buf | null, dk: Buf | null, dv: Buf | null, dmask: Buf | null, dbias: Buf | null]
   ): void;
 }
 
 const kernels = native as unknown as AttentionKernels;
 
-const KNOWN_OPTIONS = new Set(['causal', 'scale', 'attnMask', 'bias', 'dropoutP']);
+const KNOWN_OPTIONS = new Set(['causal', 'scale', 'attnMask', 'bias', 'dropoutP', 'generator']);
 
 interface Dims {
   B: number;
@@ -104,12 +110,15 @@ function checkOptions(options: AttentionOptions): void {
   for (const key of Object.keys(options)) {
     if (!KNOWN_OPTIONS.has(key)) throw new EngineError(OP, `options.${key}`, `is not an option (known: ${[...KNOWN_OPTIONS].join(', ')})`);
   }
-  const { causal, scale, dropoutP } = options;
+  const { causal, scale, dropoutP, generator } = options;
   if (causal !== undefined && typeof causal !== 'boolean') throw new EngineError(OP, 'options.causal', `must be a boolean, got ${typeof causal}`);
   if (scale !== undefined && (typeof scale !== 'number' || !Number.isFinite(scale))) {
     throw new EngineError(OP, 'options.scale', `must be a finite number, got ${String(scale)}`);
   }
-  if (dropoutP !== undefined && dropoutP !== 0) throw new EngineError(OP, 'options.dropoutP', `must be 0: dropout inside attention is not implemented, got ${String(dropoutP)}`);
+  if (dropoutP !== undefined && !(typeof dropoutP === 'number' && dropoutP >= 0 && dropoutP < 1)) {
+    throw new EngineError(OP, 'options.dropoutP', `must be a number in [0, 1), got ${String(dropoutP)}`);
+  }
+  if (generator !== undefined && !(generator instanceof Generator)) throw new EngineError(OP, 'options.generator', 'must be a Generator');
 }
 
 /**
@@ -134,26 +143,33 @@ export function scaledDotProductAttention(q: Tensor, k: Tensor, v: Tensor, optio
   }
 
   const dimArray = Int32Array.from([B, Hq, Hkv, T, S, D, Dv]);
-  const out = Tensor.empty([B, Hq, T, Dv]);
-  const lse = Tensor.empty([B, Hq, T]);
-  kernels.sdpaForward(q.buffer, k.buffer, v.buffer, dimArray, scale, causal,
-    options.attnMask?.buffer ?? null, maskStrides, options.bias?.buffer ?? null, biasStrides, out.buffer, lse.buffer);
-
+  const dropoutP = options.dropoutP ?? 0;
+  const generator = options.generator ?? defaultGenerator;
+  const [seedHi, seedLo] = dropoutP > 0 ? generator.seedWords() : [0, 0];
+  const counter = dropoutP > 0 ? generator.take(B * Hq * T * S) : 0;
   const maskIndex = options.attnMask === undefined ? -1 : 3;
   const biasIndex = options.bias === undefined ? -1 : terms.length + 2;
+  // The kernels' leading arguments for q, k, v, mask, bias given as `tensors` (inputs or saved aliases).
+  const sharedArgs = (tensors: readonly Tensor[]): SharedArgs => [
+    tensors[0]!.buffer, tensors[1]!.buffer, tensors[2]!.buffer, dimArray, scale, causal,
+    maskIndex < 0 ? null : tensors[maskIndex]!.buffer, maskStrides, biasIndex < 0 ? null : tensors[biasIndex]!.buffer, biasStrides,
+    dropoutP, seedHi, seedLo, counter,
+  ];
+
+  const out = Tensor.empty([B, Hq, T, Dv]);
+  const lse = Tensor.empty([B, Hq, T]);
+  kernels.sdpaForward(...sharedArgs(inputs), out.buffer, lse.buffer);
+
   record(
     OP,
     out,
     inputs,
     (g, needs, saved) => {
-      const at = (i: number) => (i < 0 ? null : saved[i]!);
       // Term gradients are accumulated by the kernel, so they start at zero; dq/dk/dv are written whole.
       const grads = inputs.map((t, i) => (needs[i] ? (i < 3 ? Tensor.empty(t.shape) : zeros(t.shape)) : null));
       const gradBuf = (i: number) => (i < 0 ? null : grads[i]?.buffer ?? null);
       kernels.sdpaBackward(
-        at(0)!.buffer, at(1)!.buffer, at(2)!.buffer, dimArray, scale, causal,
-        at(maskIndex)?.buffer ?? null, maskStrides, at(biasIndex)?.buffer ?? null, biasStrides,
-        at(inputs.length)!.buffer, at(inputs.length + 1)!.buffer, g.buffer,
+        ...sharedArgs(saved), saved[inputs.length]!.buffer, saved[inputs.length + 1]!.buffer, g.buffer,
         gradBuf(0), gradBuf(1), gradBuf(2), gradBuf(maskIndex), gradBuf(biasIndex),
       );
       return grads;
