@@ -94,6 +94,7 @@ function termStrides(arg: string, t: Tensor, target: Shape): Int32Array {
   checkFloat(OP, arg, t);
   const bad = () => new ShapeError(OP, arg, `has shape ${formatShape(t.shape)}, which does not broadcast to [B, Hq, T, S] = ${formatShape(target)}`);
   if (t.ndim > 4) throw bad();
+  if (t.size > 2 ** 31 - 1) throw new ShapeError(OP, arg, `has ${t.size} elements; the kernel indexes at most 2^31 - 1`);
   const shape = [...new Array<number>(4 - t.ndim).fill(1), ...t.shape];
   const strides = new Int32Array(4);
   let stride = 1;
