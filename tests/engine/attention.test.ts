@@ -31,7 +31,7 @@ interface Case {
   dropout?: { p: number; seed: number };
 }
 
-/** Attention weights with dropout applied, read off the output for v = identity (needs Dv = S). */
+/** Attention weights (dropout applied) [B, Hq, T, S], read off the output for v = identity. */
 function droppedWeights(q: Tensor, k: Tensor, options: AttentionOptions): Float32Array {
   const [B, Hkv, S] = k.shape as [number, number, number];
   const eye = zeros([B, Hkv, S, S]);
@@ -87,9 +87,10 @@ function checkAgainstReference(c: Case, seed: number): { out: Tensor; grads: Rec
   return { out, grads };
 }
 
-function padMask(B: number, S: number, valid: number[], masked = -Infinity): AdditiveTerm {
+/** [B, 1, 1, S] mask: 0 for the first valid[b] keys of batch b, -inf after. */
+function padMask(B: number, S: number, valid: number[]): AdditiveTerm {
   const data = new Array<number>(B * S).fill(0);
-  valid.forEach((n, b) => data.fill(masked, b * S + n, (b + 1) * S));
+  valid.forEach((n, b) => data.fill(-Infinity, b * S + n, (b + 1) * S));
   return { data, shape: [B, 1, 1, S] };
 }
 
