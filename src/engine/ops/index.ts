@@ -9,3 +9,4 @@ export * from './join.js';
 export * from './selection.js';
 export * from './rotary.js';
 export * from './rotary-tables.js';
+export * from './attention.js';

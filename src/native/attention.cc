@@ -1,0 +1,346 @@
+// Fused scaled-dot-product attention, flash-attention style: scores are formed one
+// (query block × key block) tile at a time, so no T×S matrix is ever held whole.
+//
+// Forward, one task per (batch, query head, query block): S = scale·Q·Kᵀ + additive terms (mask,
+// bias) + causal mask, online softmax (running row max and sum), O += P·V; then O /= rowsum and the
+// per-row logsumexp is stored for the backward.
+// Backward, one task per (batch, kv head) so dK/dV are owned by one thread (which bounds its
+// parallelism by B·Hkv): P is recomputed from the logsumexp, dV += Pᵀ·dO, dP = dO·Vᵀ,
+// dS = P∘(dP − rowsum(dO∘O)), dQ += scale·dS·K, dK += scale·dSᵀ·Q, and each additive term that
+// needs a gradient accumulates dS summed over its broadcast dims.
+// Dropout on the attention weights (Z = P∘M/(1−p), O = Z·V) draws its keep mask M from the
+// counter-based generator at counter + flat index of (b, h, i, j), so the backward regenerates it.
+// Rows that see no key (fully masked) give output 0, logsumexp -inf and zero gradients.
+// GEMMs go through dnnl_sgemm, which runs single-threaded inside our parallel region.
+#include <dnnl.h>
+#include <algorithm>
+#include <atomic>
+#include <cmath>
+#include <vector>
+#include <omp.h>
+#include "napi_util.h"
+#include "parallel.h"
+#include "random.h"
+#include "simd_math.h"
+
+namespace {
+
+// Block sizes, tuned at head dim 64 on AVX-512 (dnnl_sgemm). Causal forward blocks are smaller so
+// that less of each diagonal tile is computed and then masked away.
+constexpr int64_t kFwdBlockQ = 128;
+constexpr int64_t kFwdBlockQCausal = 64;
+constexpr int64_t kFwdBlockK = 512;
+constexpr int64_t kBwdBlockQ = 64;
+constexpr int64_t kBwdBlockK = 256;
+
+void gemm(char ta, char tb, int64_t m, int64_t n, int64_t k, float alpha, const float* a, int64_t lda,
+          const float* b, int64_t ldb, float beta, float* c, int64_t ldc) {
+  dnnl_sgemm(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+}
+
+// Runs task(worker, t) for every t in [0, tasks) on `workers` threads (see worker_count). Each
+// worker takes the next task from a shared counter, so a core slowed by other work, or a costlier
+// causal block, does not hold the rest back the way fixed chunks would.
+template <typename Task>
+void run_tasks(int64_t workers, int64_t tasks, int64_t cost_per_task, Task&& task) {
+  std::atomic<int64_t> next{0};
+  peftjs::parallel_for(workers, cost_per_task * tasks / workers, [&](int64_t wb, int64_t we) {
+    for (int64_t w = wb; w < we; w++)
+      for (int64_t t = next.fetch_add(1); t < tasks; t = next.fetch_add(1)) task(w, t);
+  });
+}
+
+int64_t worker_count(int64_t tasks) { return std::max<int64_t>(1, std::min<int64_t>(omp_get_max_threads(), tasks)); }
+
+// An additive float tensor (mask or bias) broadcast over [B, Hq, T, S]: element strides per dim,
+// 0 on broadcast dims.
+struct Additive {
+  const float* data = nullptr;
+  int64_t sb = 0, sh = 0, st = 0, ss = 0;
+
+  int64_t offset(int64_t b, int64_t h, int64_t t) const { return b * sb + h * sh + t * st; }
+};
+
+struct Dropout {
+  float p = 0.f;
+  uint64_t seed = 0, counter = 0;
+};
+
+struct Attention {
+  int64_t B, Hq, Hkv, T, S, D, Dv;
+  float scale;
+  bool causal;
+  const float *q, *k, *v;
+  Additive terms[2];
+  Dropout dropout;
+
+  int64_t group() const { return Hq / Hkv; }
+  const float* q_rows(int64_t b, int64_t h, int64_t i0) const { return q + ((b * Hq + h) * T + i0) * D; }
+  const float* k_rows(int64_t b, int64_t kvh, int64_t j0) const { return k + ((b * Hkv + kvh) * S + j0) * D; }
+  const float* v_rows(int64_t b, int64_t kvh, int64_t j0) const { return v + ((b * Hkv + kvh) * S + j0) * Dv; }
+
+  // Query i sees keys j ≤ i + (S − T) when causal (bottom-right alignment). Exclusive end of the
+  // keys that any query row below i_end may see.
+  int64_t key_end(int64_t i_end) const { return causal ? std::clamp<int64_t>(i_end + S - T, 0, S) : S; }
+
+  // s (bq × bk, row stride bk) = scale·Q[i0:i0+bq]·K[j0:j0+bk]ᵀ + terms, causal cells set to -inf.
+  void scores(int64_t b, int64_t h, int64_t i0, int64_t bq, int64_t j0, int64_t bk, float* s) const {
+    gemm('N', 'T', bq, bk, D, scale, q_rows(b, h, i0), D, k_rows(b, h / group(), j0), D, 0.f, s, bk);
+    for (int64_t r = 0; r < bq; r++) {
+      float* row = s + r * bk;
+      for (const Additive& term : terms) {
+        if (term.data == nullptr) continue;
+        const float* add = term.data + term.offset(b, h, i0 + r) + j0 * term.ss;
+        if (term.ss == 1)
+          for (int64_t c = 0; c < bk; c++) row[c] += add[c];
+        else
+          for (int64_t c = 0; c < bk; c++) row[c] += add[0];
+      }
+      if (causal) {
+        const int64_t visible = std::max<int64_t>(i0 + r + S - T + 1 - j0, 0);
+        for (int64_t c = visible; c < bk; c++) row[c] = -INFINITY;
+      }
+    }
+  }
+
+  // keep (bq × bk) = the dropout mask of the tile, 1 where the weight is kept.
+  void dropout_mask(int64_t b, int64_t h, int64_t i0, int64_t bq, int64_t j0, int64_t bk, uint8_t* keep) const {
+    for (int64_t r = 0; r < bq; r++) {
+      const uint64_t base = dropout.counter + static_cast<uint64_t>(((b * Hq + h) * T + i0 + r) * S + j0);
+      for (int64_t c = 0; c < bk; c++) keep[r * bk + c] = peftjs::uniform01(dropout.seed, base + c) >= dropout.p;
+    }
+  }
+
+  // z = keep ∘ z / (1 − p), in place.
+  void apply_dropout(const uint8_t* keep, float* z, int64_t n) const {
+    const float rescale = 1.f / (1.f - dropout.p);
+    for (int64_t i = 0; i < n; i++) z[i] = keep[i] ? z[i] * rescale : 0.f;
+  }
+};
+
+Additive read_additive(const peftjs::Args& a, size_t data_arg, size_t strides_arg) {
+  Additive t;
+  t.data = a.f32(data_arg);
+  if (t.data == nullptr) return t;
+  const auto st = a.ints(strides_arg);
+  t.sb = st[0], t.sh = st[1], t.st = st[2], t.ss = st[3];
+  return t;
+}
+
+// Arguments shared by both kernels: q, k, v, dims [B, Hq, Hkv, T, S, D, Dv], scale, causal,
+// mask|null, maskStrides, bias|null, biasStrides, dropoutP, seedHi, seedLo, counter.
+constexpr size_t kSharedArgs = 14;
+
+Attention read_attention(const peftjs::Args& a) {
+  const auto d = a.ints(3);
+  const Dropout dropout{static_cast<float>(a.f64(10)), peftjs::join_seed(a.i64(11), a.i64(12)), static_cast<uint64_t>(a.i64(13))};
+  Attention at{d[0], d[1], d[2], d[3], d[4], d[5], d[6], static_cast<float>(a.f64(4)), a.flag(5),
+               a.f32(0), a.f32(1), a.f32(2), {read_additive(a, 6, 7), read_additive(a, 8, 9)}, dropout};
+  return at;
+}
+
+int64_t forward_block_rows(const Attention& a) { return a.causal ? kFwdBlockQCausal : kFwdBlockQ; }
+
+struct ForwardScratch {
+  std::vector<float> s, row_max, row_sum;
+  std::vector<uint8_t> keep;
+  explicit ForwardScratch(const Attention& a)
+      : s(forward_block_rows(a) * std::min(kFwdBlockK, a.S)), row_max(forward_block_rows(a)), row_sum(forward_block_rows(a)),
+        keep(a.dropout.p > 0.f ? s.size() : 0) {}
+};
+
+void forward_block(const Attention& a, int64_t b, int64_t h, int64_t i0, float* out, float* lse, ForwardScratch& w) {
+  const int64_t bq = std::min(forward_block_rows(a), a.T - i0);
+  const int64_t kend = a.key_end(i0 + bq);
+  float* o = out + ((b * a.Hq + h) * a.T + i0) * a.Dv;
+  float* s = w.s.data();
+  float* row_max = w.row_max.data();
+  float* row_sum = w.row_sum.data();
+  std::fill(row_max, row_max + bq, -INFINITY);
+  std::fill(row_sum, row_sum + bq, 0.f);
+  for (int64_t j0 = 0; j0 < kend; j0 += kFwdBlockK) {
+    const int64_t bk = std::min(kFwdBlockK, kend - j0);
+    a.scores(b, h, i0, bq, j0, bk, s);
+    for (int64_t r = 0; r < bq; r++) {
+      float* row = s + r * bk;
+      const float m = std::max(row_max[r], peftjs::max_of(row, bk));
+      if (m == -INFINITY) {  // nothing visible yet in this row
+        std::fill(row, row + bk, 0.f);
+        continue;
+      }
+      const float rescale = std::exp(row_max[r] - m);
+      row_sum[r] = row_sum[r] * rescale + peftjs::exp_shifted_sum(row, bk, m);
+      row_max[r] = m;
+      if (j0 > 0 && rescale != 1.f)
+        for (int64_t c = 0; c < a.Dv; c++) o[r * a.Dv + c] *= rescale;
+    }
+    if (a.dropout.p > 0.f) {
+      a.dropout_mask(b, h, i0, bq, j0, bk, w.keep.data());
+      a.apply_dropout(w.keep.data(), s, bq * bk);
+    }
+    gemm('N', 'N', bq, a.Dv, bk, 1.f, s, bk, a.v_rows(b, h / a.group(), j0), a.Dv, j0 == 0 ? 0.f : 1.f, o, a.Dv);
+  }
+  float* l = lse + (b * a.Hq + h) * a.T + i0;
+  for (int64_t r = 0; r < bq; r++) {
+    float* orow = o + r * a.Dv;
+    if (row_sum[r] == 0.f) {
+      std::fill(orow, orow + a.Dv, 0.f);
+      l[r] = -INFINITY;
+      continue;
+    }
+    const float inv = 1.f / row_sum[r];
+    for (int64_t c = 0; c < a.Dv; c++) orow[c] *= inv;
+    l[r] = row_max[r] + std::log(row_sum[r]);
+  }
+}
+
+// Gradient outputs of the backward; null where not needed. A worker's terms may point at its own
+// buffer when several tasks would otherwise add into the same elements.
+struct Grads {
+  float *dq, *dk, *dv;
+  float* terms[2];
+};
+
+struct BackwardScratch {
+  std::vector<float> p, dp, delta;
+  std::vector<uint8_t> keep;
+  Grads g;
+  std::vector<float> private_terms[2];
+};
+
+void backward_task(const Attention& a, int64_t b, int64_t kvh, const float* out, const float* lse,
+                   const float* dout, BackwardScratch& w) {
+  const Grads& g = w.g;
+  float* p = w.p.data();
+  float* dp = w.dp.data();
+  float* delta = w.delta.data();
+  const bool need_ds = g.dq != nullptr || g.dk != nullptr || g.terms[0] != nullptr || g.terms[1] != nullptr;
+  float* dk = g.dk ? g.dk + (b * a.Hkv + kvh) * a.S * a.D : nullptr;
+  float* dv = g.dv ? g.dv + (b * a.Hkv + kvh) * a.S * a.Dv : nullptr;
+  if (dk) std::fill(dk, dk + a.S * a.D, 0.f);
+  if (dv) std::fill(dv, dv + a.S * a.Dv, 0.f);
+  for (int64_t h = kvh * a.group(); h < (kvh + 1) * a.group(); h++) {
+    for (int64_t i0 = 0; i0 < a.T; i0 += kBwdBlockQ) {
+      const int64_t bq = std::min(kBwdBlockQ, a.T - i0);
+      const int64_t row0 = (b * a.Hq + h) * a.T + i0;
+      const float* q_i = a.q_rows(b, h, i0);
+      const float* o_i = out + row0 * a.Dv;
+      const float* do_i = dout + row0 * a.Dv;
+      const float* lse_i = lse + row0;
+      float* dq_i = g.dq ? g.dq + row0 * a.D : nullptr;
+      const int64_t kend = a.key_end(i0 + bq);
+      if (dq_i && kend == 0) std::fill(dq_i, dq_i + bq * a.D, 0.f);
+      for (int64_t r = 0; r < bq; r++) delta[r] = peftjs::dot(do_i + r * a.Dv, o_i + r * a.Dv, a.Dv);
+      for (int64_t j0 = 0; j0 < kend; j0 += kBwdBlockK) {
+        const int64_t bk = std::min(kBwdBlockK, kend - j0);
+        a.scores(b, h, i0, bq, j0, bk, p);
+        for (int64_t r = 0; r < bq; r++) {
+          float* row = p + r * bk;
+          if (lse_i[r] == -INFINITY)
+            std::fill(row, row + bk, 0.f);
+          else
+            peftjs::exp_shifted_sum(row, bk, lse_i[r]);
+        }
+        uint8_t* keep = w.keep.data();
+        if (a.dropout.p > 0.f) a.dropout_mask(b, h, i0, bq, j0, bk, keep);
+        if (need_ds) {
+          // dP = dO·Vᵀ (through the dropout mask), dS = P∘(dP − delta).
+          gemm('N', 'T', bq, bk, a.Dv, 1.f, do_i, a.Dv, a.v_rows(b, kvh, j0), a.Dv, 0.f, dp, bk);
+          if (a.dropout.p > 0.f) a.apply_dropout(keep, dp, bq * bk);
+          for (int64_t r = 0; r < bq; r++) {
+            const float* prow = p + r * bk;
+            float* ds = dp + r * bk;
+            const float d = delta[r];
+#pragma omp simd simdlen(16)
+            for (int64_t c = 0; c < bk; c++) ds[c] = prow[c] * (ds[c] - d);
+            for (int t = 0; t < 2; t++) {
+              if (g.terms[t] == nullptr) continue;
+              const Additive& term = a.terms[t];
+              float* acc = g.terms[t] + term.offset(b, h, i0 + r) + j0 * term.ss;
+              if (term.ss == 1) {
+                for (int64_t c = 0; c < bk; c++) acc[c] += ds[c];
+              } else {
+                acc[0] += peftjs::sum_of(ds, bk);
+              }
+            }
+          }
+          if (dq_i) gemm('N', 'N', bq, a.D, bk, a.scale, dp, bk, a.k_rows(b, kvh, j0), a.D, j0 == 0 ? 0.f : 1.f, dq_i, a.D);
+          if (dk) gemm('T', 'N', bk, a.D, bq, a.scale, dp, bk, q_i, a.D, 1.f, dk + j0 * a.D, a.D);
+        }
+        if (dv) {
+          if (a.dropout.p > 0.f) a.apply_dropout(keep, p, bq * bk);
+          gemm('T', 'N', bk, a.Dv, bq, 1.f, p, bk, do_i, a.Dv, 1.f, dv + j0 * a.Dv, a.Dv);
+        }
+      }
+    }
+  }
+}
+
+// Elements of an additive term (its strides describe a contiguous tensor with broadcast dims).
+int64_t term_size(const Attention& a, const Additive& t) {
+  return (a.B - 1) * t.sb + (a.Hq - 1) * t.sh + (a.T - 1) * t.st + (a.S - 1) * t.ss + 1;
+}
+
+// Whether two backward tasks (distinct batch or kv head) can add into the same gradient element.
+bool tasks_share(const Attention& a, const Additive& t) {
+  return (t.sb == 0 && a.B > 1) || (t.sh == 0 && a.Hkv > 1);
+}
+
+}  // namespace
+
+// sdpaForward(q, k, v, dims, scale, causal, mask|null, maskStrides, bias|null, biasStrides,
+//             dropoutP, seedHi, seedLo, counter, out, lse)
+PEFTJS_FN(sdpaForward) {
+  peftjs::Args args(env, info);
+  const Attention a = read_attention(args);
+  float* out = args.f32(kSharedArgs);
+  float* lse = args.f32(kSharedArgs + 1);
+  const int64_t rows = forward_block_rows(a);
+  const int64_t blocks = (a.T + rows - 1) / rows;
+  const int64_t tasks = a.B * a.Hq * blocks;
+  const int64_t workers = worker_count(tasks);
+  std::vector<ForwardScratch> scratch(workers, ForwardScratch(a));
+  run_tasks(workers, tasks, std::min(rows, a.T) * a.S * (a.D + a.Dv), [&](int64_t w, int64_t t) {
+    const int64_t bh = t / blocks;
+    forward_block(a, bh / a.Hq, bh % a.Hq, (t % blocks) * rows, out, lse, scratch[w]);
+  });
+  return peftjs::undefined(env);
+}
+
+// sdpaBackward(q, k, v, dims, scale, causal, mask|null, maskStrides, bias|null, biasStrides,
+//              dropoutP, seedHi, seedLo, counter, out, lse, dout, dq|null, dk|null, dv|null,
+//              dmask|null, dbias|null)
+// dq/dk/dv are fully written; dmask/dbias must be zero-filled by the caller.
+PEFTJS_FN(sdpaBackward) {
+  peftjs::Args args(env, info);
+  const Attention a = read_attention(args);
+  const size_t n = kSharedArgs;
+  const float* out = args.f32(n);
+  const float* lse = args.f32(n + 1);
+  const float* dout = args.f32(n + 2);
+  const Grads grads{args.f32(n + 3), args.f32(n + 4), args.f32(n + 5), {args.f32(n + 6), args.f32(n + 7)}};
+  const int64_t tasks = a.B * a.Hkv;
+  const int64_t workers = worker_count(tasks);
+  const int64_t bk = std::min(kBwdBlockK, a.S);
+  std::vector<BackwardScratch> scratch(workers);
+  for (BackwardScratch& w : scratch) {
+    w.p.resize(kBwdBlockQ * bk);
+    w.dp.resize(kBwdBlockQ * bk);
+    w.delta.resize(kBwdBlockQ);
+    if (a.dropout.p > 0.f) w.keep.resize(kBwdBlockQ * bk);
+    w.g = grads;
+    for (int t = 0; t < 2; t++) {
+      if (workers > 1 && grads.terms[t] != nullptr && tasks_share(a, a.terms[t])) {
+        w.private_terms[t].assign(term_size(a, a.terms[t]), 0.f);
+        w.g.terms[t] = w.private_terms[t].data();
+      }
+    }
+  }
+  run_tasks(workers, tasks, a.group() * a.T * a.S * (2 * a.D + 3 * a.Dv), [&](int64_t w, int64_t t) {
+    backward_task(a, t / a.Hkv, t % a.Hkv, out, lse, dout, scratch[w]);
+  });
+  for (const BackwardScratch& w : scratch)
+    for (int t = 0; t < 2; t++)
+      for (size_t i = 0; i < w.private_terms[t].size(); i++) grads.terms[t][i] += w.private_terms[t][i];
+  return peftjs::undefined(env);
+}
