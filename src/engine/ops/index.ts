@@ -3,3 +3,5 @@ export * from './creation.js';
 export * from './cast.js';
 export * from './view.js';
 export * from './matmul.js';
+export * from './unary.js';
+export * from './activation.js';

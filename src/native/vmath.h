@@ -1,0 +1,114 @@
+// Branch-free float math that GCC auto-vectorizes inside plain loops (libm calls would keep those
+// loops scalar). Each function is accurate to a few ulp over the whole float range and keeps
+// libm's results at the edges: exp overflows to inf and underflows through the subnormals to 0,
+// log(0) = -inf, log(x < 0) = NaN, and NaN propagates.
+#pragma once
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+
+namespace peftjs::vm {
+
+inline float from_bits(uint32_t u) { float f; std::memcpy(&f, &u, 4); return f; }
+inline uint32_t to_bits(float f) { uint32_t u; std::memcpy(&u, &f, 4); return u; }
+
+// e^x: x = n·ln2 + r with |r| <= ln2/2 (ln2 split in two for an exact reduction), a degree-6
+// polynomial for e^r, then 2^n applied in two halves so results in the subnormal range (and the
+// overflow to inf) come out right. n is rounded by adding 1.5·2^23, whose low mantissa bits then
+// hold n: floor() and float-to-int casts would not vectorize under strict IEEE semantics.
+inline float exp(float x) {
+  constexpr float kRound = 12582912.f;
+  float xc = x < -104.f ? -104.f : x;  // NaN passes both bounds and stays NaN to the end
+  xc = xc > 89.f ? 89.f : xc;
+  const float shifted = std::fma(xc, 1.44269504088896341f, kRound);
+  const float n = shifted - kRound;
+  float r = std::fma(n, -0.693359375f, xc);
+  r = std::fma(n, 2.12194440e-4f, r);
+  float p = 1.9875691500e-4f;
+  p = std::fma(p, r, 1.3981999507e-3f);
+  p = std::fma(p, r, 8.3334519073e-3f);
+  p = std::fma(p, r, 4.1665795894e-2f);
+  p = std::fma(p, r, 1.6666665459e-1f);
+  p = std::fma(p, r, 5.0000001201e-1f);
+  p = std::fma(p, r * r, r) + 1.f;
+  const uint32_t ni = to_bits(shifted) - to_bits(kRound);
+  const uint32_t half = static_cast<uint32_t>(static_cast<int32_t>(ni) >> 1);
+  return p * from_bits((half + 127) << 23) * from_bits((ni - half + 127) << 23);
+}
+
+// ln x: x = m·2^e with m in [sqrt(1/2), sqrt(2)), a degree-8 polynomial in m - 1 (Cephes logf
+// coefficients), subnormals rescaled by 2^23 first.
+inline float log(float x) {
+  const bool subnormal = x < 1.17549435e-38f;
+  const float xs = x * (subnormal ? 8388608.f : 1.f);
+  const uint32_t u = to_bits(xs);
+  // m = mantissa scaled into [sqrt(1/2), sqrt(2)), chosen on the bits so no float op is conditional.
+  const uint32_t mant = u & 0x007fffff;
+  const bool low = mant < 0x003504f3;  // mantissa of sqrt(1/2)
+  const int32_t e = static_cast<int32_t>((u >> 23) & 0xff) - (subnormal ? 149 : 126) - (low ? 1 : 0);
+  const float m = from_bits(mant | (low ? 0x3f800000u : 0x3f000000u)) - 1.f;
+  const float z = m * m;
+  float p = 7.0376836292e-2f;
+  p = std::fma(p, m, -1.1514610310e-1f);
+  p = std::fma(p, m, 1.1676998740e-1f);
+  p = std::fma(p, m, -1.2420140846e-1f);
+  p = std::fma(p, m, 1.4249322787e-1f);
+  p = std::fma(p, m, -1.6668057665e-1f);
+  p = std::fma(p, m, 2.0000714765e-1f);
+  p = std::fma(p, m, -2.4999993993e-1f);
+  p = std::fma(p, m, 3.3333331174e-1f);
+  const float fe = static_cast<float>(e);
+  float y = p * m * z;
+  y = std::fma(fe, -2.12194440e-4f, y);
+  y = std::fma(z, -0.5f, y);
+  y = std::fma(fe, 0.693359375f, m + y);
+  // Edge cases are blended in on the bits: a float select here would let GCC move the polynomial
+  // under a branch, which it then cannot vectorize.
+  const float edge = x == INFINITY ? x : (x == 0.f ? -INFINITY : NAN);
+  const uint32_t regular = (x > 0.f) & (x < INFINITY) ? ~0u : 0u;
+  return from_bits((to_bits(y) & regular) | (to_bits(edge) & ~regular));
+}
+
+inline float sigmoid(float x) { return 1.f / (1.f + exp(-x)); }
+
+// tanh: an odd polynomial near 0 (Cephes tanhf), where 1 - 2/(e^2x + 1) would cancel; that form
+// elsewhere, saturating to ±1.
+inline float tanh(float x) {
+  const float ax = std::fabs(x);
+  const float z = x * x;
+  float p = -5.70498872745e-3f;
+  p = std::fma(p, z, 2.06390887954e-2f);
+  p = std::fma(p, z, -5.37397155531e-2f);
+  p = std::fma(p, z, 1.33314422036e-1f);
+  p = std::fma(p, z, -3.33332819422e-1f);
+  const float small = std::fma(p * z, x, x);
+  const float large = std::copysign(1.f - 2.f / (exp(2.f * ax) + 1.f), x);
+  return ax < 0.625f ? small : large;
+}
+
+// Standard normal CDF Φ(x) = ½·erfc(-x/√2) with erfc from the Chebyshev fit of Numerical Recipes
+// (fractional error < 1.2e-7 for all arguments), so Φ keeps full relative accuracy in the left
+// tail where 1 + erf(x/√2) would cancel.
+inline float normal_cdf(float x) {
+  const float z = std::fabs(x) * 0.70710678118654752f;
+  const float t = 1.f / std::fma(0.5f, z, 1.f);
+  float p = 0.17087277f;
+  p = std::fma(p, t, -0.82215223f);
+  p = std::fma(p, t, 1.48851587f);
+  p = std::fma(p, t, -1.13520398f);
+  p = std::fma(p, t, 0.27886807f);
+  p = std::fma(p, t, -0.18628806f);
+  p = std::fma(p, t, 0.09678418f);
+  p = std::fma(p, t, 0.37409196f);
+  p = std::fma(p, t, 1.00002368f);
+  p = std::fma(p, t, -1.26551223f);
+  // ½·erfc(|x|/√2); the exponent -x²/2 + p takes one rounding (x itself, not the rounded z, is
+  // squared), which keeps the left tail within a few ulp times x².
+  const float tail = 0.5f * t * exp(std::fma(-0.5f * x, x, p));
+  return x < 0.f ? tail : 1.f - tail;
+}
+
+// Standard normal density φ(x).
+inline float normal_pdf(float x) { return 0.39894228040143268f * exp(-0.5f * x * x); }
+
+}  // namespace peftjs::vm
