@@ -3,5 +3,6 @@ export * from './creation.js';
 export * from './cast.js';
 export * from './view.js';
 export * from './matmul.js';
+export * from './binary.js';
 export * from './unary.js';
 export * from './activation.js';
