@@ -6,3 +6,4 @@ export * from './matmul.js';
 export * from './binary.js';
 export * from './unary.js';
 export * from './activation.js';
+export * from './select.js';
