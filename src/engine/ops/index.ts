@@ -7,3 +7,4 @@ export * from './binary.js';
 export * from './unary.js';
 export * from './activation.js';
 export * from './select.js';
+export * from './dropout.js';
