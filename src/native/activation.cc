@@ -1,6 +1,7 @@
 // Activations: tanh, sigmoid, relu, gelu (erf and tanh forms, as torch.nn.functional.gelu), silu.
 // Forward kernels (x, out, n); gradient kernels (saved, g, gx, n) compute the derivative from the
 // saved input or output in the same pass that applies it to g.
+#include "vector_width.h"
 #include "map.h"
 #include "vmath.h"
 

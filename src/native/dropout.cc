@@ -1,6 +1,7 @@
 // Dropout from the counter-based hash of random.h: element i is kept when the uniform draw for
 // (seed, counter + i) is >= p. The backward calls the same kernel on the upstream gradient with the
 // forward's counter, so the mask is regenerated instead of stored.
+#include "vector_width.h"
 #include "napi_util.h"
 #include "parallel.h"
 #include "random.h"

@@ -1,6 +1,7 @@
 // Pointwise math: exp, log, sqrt, rsqrt, abs, pow (scalar exponent), clamp, neg. Each op has a
 // forward kernel (x, out, n, ...params) and a one-pass gradient kernel (saved, g, gx, n, ...params)
 // that reads the forward's input or output, whichever the derivative is cheaper from.
+#include "vector_width.h"
 #include <algorithm>
 #include <cmath>
 #include "map.h"

@@ -1,8 +1,10 @@
 // Branch-free float math that GCC auto-vectorizes inside plain loops (libm calls would keep those
-// loops scalar). Each function is accurate to a few ulp over the whole float range and keeps
-// libm's results at the edges: exp overflows to inf and underflows through the subnormals to 0,
-// log(0) = -inf, log(x < 0) = NaN, and NaN propagates.
+// loops scalar). Accurate to a few ulp: exp over the whole float range (overflow to inf, underflow
+// through the subnormals to 0), log with libm's edges (log 0 = -inf, log of a negative = NaN); NaN
+// propagates. The activations build on exp_nonpositive, whose argument is never above 0 there and
+// which flushes results below the smallest normal float (about 1.2e-38) to 0 — half the work of exp.
 #pragma once
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <cstring>
@@ -18,8 +20,7 @@ inline uint32_t to_bits(float f) { uint32_t u; std::memcpy(&u, &f, 4); return u;
 // hold n: floor() and float-to-int casts would not vectorize under strict IEEE semantics.
 inline float exp(float x) {
   constexpr float kRound = 12582912.f;
-  float xc = x < -104.f ? -104.f : x;  // NaN passes both bounds and stays NaN to the end
-  xc = xc > 89.f ? 89.f : xc;
+  const float xc = std::min(std::max(x, -104.f), 89.f);  // NaN passes both and stays NaN to the end
   const float shifted = std::fma(xc, 1.44269504088896341f, kRound);
   const float n = shifted - kRound;
   float r = std::fma(n, -0.693359375f, xc);
@@ -34,6 +35,28 @@ inline float exp(float x) {
   const uint32_t ni = to_bits(shifted) - to_bits(kRound);
   const uint32_t half = static_cast<uint32_t>(static_cast<int32_t>(ni) >> 1);
   return p * from_bits((half + 127) << 23) * from_bits((ni - half + 127) << 23);
+}
+
+// e^x for x <= 0 (or NaN): as exp, but n stays in [-126, 0] so one power of two scales the result,
+// and results that would be subnormal are flushed to 0.
+inline float exp_nonpositive(float x) {
+  constexpr float kRound = 12582912.f;
+  constexpr float kMin = -87.3365479f;  // ln of the smallest normal float
+  const float xc = std::max(x, kMin);
+  const float shifted = std::fma(xc, 1.44269504088896341f, kRound);
+  const float n = shifted - kRound;
+  float r = std::fma(n, -0.693359375f, xc);
+  r = std::fma(n, 2.12194440e-4f, r);
+  float p = 1.9875691500e-4f;
+  p = std::fma(p, r, 1.3981999507e-3f);
+  p = std::fma(p, r, 8.3334519073e-3f);
+  p = std::fma(p, r, 4.1665795894e-2f);
+  p = std::fma(p, r, 1.6666665459e-1f);
+  p = std::fma(p, r, 5.0000001201e-1f);
+  p = std::fma(p, r * r, r) + 1.f;
+  // The flush is chosen on the integer scale: a float select would let GCC branch around p.
+  const uint32_t ni = to_bits(shifted) - to_bits(kRound);
+  return p * from_bits(x < kMin ? 0u : (ni + 127) << 23);
 }
 
 // ln x: x = m·2^e with m in [sqrt(1/2), sqrt(2)), a degree-8 polynomial in m - 1 (Cephes logf
@@ -69,10 +92,15 @@ inline float log(float x) {
   return from_bits((to_bits(y) & regular) | (to_bits(edge) & ~regular));
 }
 
-inline float sigmoid(float x) { return 1.f / (1.f + exp(-x)); }
+// σ(x) from e = e^-|x|: 1/(1 + e) for x >= 0 and e/(1 + e) below, accurate in both tails.
+inline float sigmoid(float x) {
+  const float e = exp_nonpositive(-std::fabs(x));
+  const float s = 1.f / (1.f + e);
+  return x < 0.f ? e * s : s;
+}
 
-// tanh: an odd polynomial near 0 (Cephes tanhf), where 1 - 2/(e^2x + 1) would cancel; that form
-// elsewhere, saturating to ±1.
+// tanh: an odd polynomial near 0 (Cephes tanhf), where (1 - e)/(1 + e) with e = e^-2|x| would
+// cancel; that form elsewhere, saturating to ±1.
 inline float tanh(float x) {
   const float ax = std::fabs(x);
   const float z = x * x;
@@ -82,7 +110,8 @@ inline float tanh(float x) {
   p = std::fma(p, z, 1.33314422036e-1f);
   p = std::fma(p, z, -3.33332819422e-1f);
   const float small = std::fma(p * z, x, x);
-  const float large = std::copysign(1.f - 2.f / (exp(2.f * ax) + 1.f), x);
+  const float e = exp_nonpositive(-2.f * ax);
+  const float large = std::copysign((1.f - e) / (1.f + e), x);
   return ax < 0.625f ? small : large;
 }
 
@@ -104,11 +133,11 @@ inline float normal_cdf(float x) {
   p = std::fma(p, t, -1.26551223f);
   // ½·erfc(|x|/√2); the exponent -x²/2 + p takes one rounding (x itself, not the rounded z, is
   // squared), which keeps the left tail within a few ulp times x².
-  const float tail = 0.5f * t * exp(std::fma(-0.5f * x, x, p));
+  const float tail = 0.5f * t * exp_nonpositive(std::fma(-0.5f * x, x, p));
   return x < 0.f ? tail : 1.f - tail;
 }
 
 // Standard normal density φ(x).
-inline float normal_pdf(float x) { return 0.39894228040143268f * exp(-0.5f * x * x); }
+inline float normal_pdf(float x) { return 0.39894228040143268f * exp_nonpositive(-0.5f * x * x); }
 
 }  // namespace peftjs::vm
