@@ -14,16 +14,20 @@ namespace peftjs::vm {
 inline float from_bits(uint32_t u) { float f; std::memcpy(&f, &u, 4); return f; }
 inline uint32_t to_bits(float f) { uint32_t u; std::memcpy(&u, &f, 4); return u; }
 
-// e^x: x = n·ln2 + r with |r| <= ln2/2 (ln2 split in two for an exact reduction), a degree-6
-// polynomial for e^r, then 2^n applied in two halves so results in the subnormal range (and the
-// overflow to inf) come out right. n is rounded by adding 1.5·2^23, whose low mantissa bits then
-// hold n: floor() and float-to-int casts would not vectorize under strict IEEE semantics.
-inline float exp(float x) {
+// e^x = 2^n·e^r for |x| <= 104: n = round(x/ln2), found by adding 1.5·2^23, whose low mantissa
+// bits then hold n (floor() and float-to-int casts would not vectorize under strict IEEE
+// semantics); r = x - n·ln2 with ln2 split in two for an exact reduction; e^r from the degree-6
+// polynomial of Cephes expf. Callers apply 2^n.
+struct ExpSplit {
+  float exp_r;
+  uint32_t n;  // two's complement
+};
+
+inline ExpSplit exp_split(float x) {
   constexpr float kRound = 12582912.f;
-  const float xc = std::min(std::max(x, -104.f), 89.f);  // NaN passes both and stays NaN to the end
-  const float shifted = std::fma(xc, 1.44269504088896341f, kRound);
+  const float shifted = std::fma(x, 1.44269504088896341f, kRound);
   const float n = shifted - kRound;
-  float r = std::fma(n, -0.693359375f, xc);
+  float r = std::fma(n, -0.693359375f, x);
   r = std::fma(n, 2.12194440e-4f, r);
   float p = 1.9875691500e-4f;
   p = std::fma(p, r, 1.3981999507e-3f);
@@ -31,32 +35,24 @@ inline float exp(float x) {
   p = std::fma(p, r, 4.1665795894e-2f);
   p = std::fma(p, r, 1.6666665459e-1f);
   p = std::fma(p, r, 5.0000001201e-1f);
-  p = std::fma(p, r * r, r) + 1.f;
-  const uint32_t ni = to_bits(shifted) - to_bits(kRound);
-  const uint32_t half = static_cast<uint32_t>(static_cast<int32_t>(ni) >> 1);
-  return p * from_bits((half + 127) << 23) * from_bits((ni - half + 127) << 23);
+  return {std::fma(p, r * r, r) + 1.f, to_bits(shifted) - to_bits(kRound)};
 }
 
-// e^x for x <= 0 (or NaN): as exp, but n stays in [-126, 0] so one power of two scales the result,
-// and results that would be subnormal are flushed to 0.
+// e^x, with 2^n applied in two halves so that results in the subnormal range (and the overflow to
+// inf) come out right.
+inline float exp(float x) {
+  const ExpSplit s = exp_split(std::min(std::max(x, -104.f), 89.f));  // NaN passes both bounds
+  const uint32_t half = static_cast<uint32_t>(static_cast<int32_t>(s.n) >> 1);
+  return s.exp_r * from_bits((half + 127) << 23) * from_bits((s.n - half + 127) << 23);
+}
+
+// e^x for x <= 0 (or NaN): n stays in [-126, 0], so one power of two scales the result; results
+// that would be subnormal are flushed to 0.
 inline float exp_nonpositive(float x) {
-  constexpr float kRound = 12582912.f;
   constexpr float kMin = -87.3365479f;  // ln of the smallest normal float
-  const float xc = std::max(x, kMin);
-  const float shifted = std::fma(xc, 1.44269504088896341f, kRound);
-  const float n = shifted - kRound;
-  float r = std::fma(n, -0.693359375f, xc);
-  r = std::fma(n, 2.12194440e-4f, r);
-  float p = 1.9875691500e-4f;
-  p = std::fma(p, r, 1.3981999507e-3f);
-  p = std::fma(p, r, 8.3334519073e-3f);
-  p = std::fma(p, r, 4.1665795894e-2f);
-  p = std::fma(p, r, 1.6666665459e-1f);
-  p = std::fma(p, r, 5.0000001201e-1f);
-  p = std::fma(p, r * r, r) + 1.f;
-  // The flush is chosen on the integer scale: a float select would let GCC branch around p.
-  const uint32_t ni = to_bits(shifted) - to_bits(kRound);
-  return p * from_bits(x < kMin ? 0u : (ni + 127) << 23);
+  const ExpSplit s = exp_split(std::max(x, kMin));
+  // The flush is chosen on the integer scale: a float select would let GCC branch around exp_r.
+  return s.exp_r * from_bits(x < kMin ? 0u : (s.n + 127) << 23);
 }
 
 // ln x: x = m·2^e with m in [sqrt(1/2), sqrt(2)), a degree-8 polynomial in m - 1 (Cephes logf
