@@ -37,6 +37,10 @@ test('where with number branches and maskedFill route gradients through the unse
   where(cond, a, 0).backward(fromArray([5, 6, 7, 8]));
   assert.deepEqual([...a.grad!.data()], [5, 0, 7, 0]);
 
+  const both = fromArray([1, 2, 3, 4]).setRequiresGrad();
+  where(cond, both, both).backward(fromArray([5, 6, 7, 8]));
+  assert.deepEqual([...both.grad!.data()], [5, 6, 7, 8]);
+
   const x = fromArray([[1, 2], [3, 4]]).setRequiresGrad();
   const mask = fromArray(new Int32Array([0, 1]), [2]);
   const y = maskedFill(x, mask, -100);
