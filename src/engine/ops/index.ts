@@ -10,3 +10,8 @@ export * from './selection.js';
 export * from './rotary.js';
 export * from './rotary-tables.js';
 export * from './attention.js';
+export * from './binary.js';
+export * from './unary.js';
+export * from './activation.js';
+export * from './select.js';
+export * from './dropout.js';
