@@ -3,3 +3,4 @@ export * from './creation.js';
 export * from './cast.js';
 export * from './view.js';
 export * from './matmul.js';
+export * from './reduce.js';
