@@ -4,3 +4,4 @@ export * from './cast.js';
 export * from './view.js';
 export * from './matmul.js';
 export * from './reduce.js';
+export * from './softmax.js';
