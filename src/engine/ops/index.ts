@@ -5,3 +5,4 @@ export * from './view.js';
 export * from './matmul.js';
 export * from './reduce.js';
 export * from './softmax.js';
+export * from './norm.js';
