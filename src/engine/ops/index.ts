@@ -6,3 +6,4 @@ export * from './matmul.js';
 export * from './reduce.js';
 export * from './softmax.js';
 export * from './norm.js';
+export * from './cross-entropy.js';
