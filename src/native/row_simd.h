@@ -86,7 +86,7 @@ struct LogSumExp {
 #pragma omp simd reduction(max : bm)
     for (int64_t i = b; i < e; i++) bm = x[i] > bm ? x[i] : bm;
     if (bm > m) {
-      total *= std::exp(static_cast<double>(m) - bm);
+      if (total != 0) total *= std::exp(static_cast<double>(m) - bm);
       m = bm;
     }
     float s = 0.f;
@@ -94,7 +94,7 @@ struct LogSumExp {
     for (int64_t i = b; i < e; i++) s += exp_poly(x[i] - m);
     total += s;
   }
-  return {m, static_cast<float>(std::log(total))};
+  return {m, std::log(static_cast<float>(total))};
 }
 
 }  // namespace peftjs
