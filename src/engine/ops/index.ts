@@ -15,3 +15,7 @@ export * from './unary.js';
 export * from './activation.js';
 export * from './select.js';
 export * from './dropout.js';
+export * from './reduce.js';
+export * from './softmax.js';
+export * from './norm.js';
+export * from './cross-entropy.js';
