@@ -1,0 +1,40 @@
+// What model forwards take and return, with transformers' argument names in camelCase.
+import type { Tensor } from '../engine/tensor.js';
+
+/** Cached keys and values of one attention layer, [B, heads, S, headDim] each. */
+export interface LayerKV {
+  key: Tensor;
+  value: Tensor;
+}
+
+export interface ModelInputs {
+  inputIds?: Tensor;
+  inputsEmbeds?: Tensor;
+  /** [B, S] int32, 1 = attend, 0 = padding (S includes cached positions). */
+  attentionMask?: Tensor;
+  tokenTypeIds?: Tensor;
+  positionIds?: Tensor;
+  labels?: Tensor;
+  startPositions?: Tensor;
+  endPositions?: Tensor;
+  decoderInputIds?: Tensor;
+  decoderInputsEmbeds?: Tensor;
+  decoderAttentionMask?: Tensor;
+  /** Encoder output reused across decoder steps (seq2seq generation). */
+  encoderHiddenStates?: Tensor;
+  /** Per-layer caches from a previous call; the new keys/values are appended. */
+  pastKeyValues?: LayerKV[];
+  /** Return the updated cache in `pastKeyValues`. */
+  useCache?: boolean;
+}
+
+export interface ModelOutput {
+  loss?: Tensor;
+  logits?: Tensor;
+  startLogits?: Tensor;
+  endLogits?: Tensor;
+  lastHiddenState?: Tensor;
+  poolerOutput?: Tensor;
+  encoderLastHiddenState?: Tensor;
+  pastKeyValues?: LayerKV[];
+}

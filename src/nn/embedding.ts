@@ -1,0 +1,30 @@
+// Token/position lookup table: weight [numEmbeddings, dim].
+import { embedding } from '../engine/ops/indexing.js';
+import { randn } from '../engine/ops/creation.js';
+import type { Tensor } from '../engine/tensor.js';
+import type { LayerInit } from './linear.js';
+import { Module } from './module.js';
+
+export class Embedding extends Module {
+  constructor(
+    readonly numEmbeddings: number,
+    readonly embeddingDim: number,
+    options: LayerInit & { paddingIdx?: number } = {},
+  ) {
+    super();
+    this.paddingIdx = options.paddingIdx;
+    const weight = randn([numEmbeddings, embeddingDim], { generator: options.generator });
+    if (this.paddingIdx !== undefined) weight.data().fill(0, this.paddingIdx * embeddingDim, (this.paddingIdx + 1) * embeddingDim);
+    this.registerParameter('weight', weight);
+  }
+
+  readonly paddingIdx: number | undefined;
+
+  get weight(): Tensor {
+    return this.parameter('weight')!;
+  }
+
+  forward(ids: Tensor): Tensor {
+    return embedding(this.weight, ids, this.paddingIdx === undefined ? {} : { paddingIdx: this.paddingIdx });
+  }
+}

@@ -1,0 +1,8 @@
+// Layers with Hugging Face parameter names.
+export { Module, ModuleList, StateDictError } from './module.js';
+export type { LoadStateDictOptions, LoadStateDictResult } from './module.js';
+export { Linear, Conv1D } from './linear.js';
+export type { LayerInit } from './linear.js';
+export { Embedding } from './embedding.js';
+export { LayerNorm, RMSNorm } from './norm.js';
+export { Dropout } from './dropout.js';
