@@ -54,6 +54,50 @@ def adamw(p):
     return opt.step
 
 
+@bench
+def ops(p):
+    B, T, D, H, V = p["B"], p["T"], p["D"], p["H"], p["V"]
+    F = torch.nn.functional
+    leaf = lambda *shape: torch.randn(*shape).requires_grad_(True)
+    op = p["op"]
+    if op == "layerNorm":
+        x, w, b = leaf(B, T, D), leaf(D), leaf(D)
+        leaves, fwd = [x, w, b], lambda: F.layer_norm(x, (D,), w, b, 1e-5)
+    elif op == "rmsNorm":
+        x, w = leaf(B, T, D), leaf(D)
+        leaves, fwd = [x, w], lambda: F.rms_norm(x, (D,), w, 1e-6)
+    elif op == "softmax":
+        x = leaf(B, H, T, T)
+        leaves, fwd = [x], lambda: torch.softmax(x, -1)
+    elif op == "gelu":
+        x = leaf(B, T, 4 * D)
+        leaves, fwd = [x], lambda: F.gelu(x, approximate="tanh")
+    elif op == "attention":
+        q, k, v = leaf(B, H, T, D // H), leaf(B, H, T, D // H), leaf(B, H, T, D // H)
+        leaves, fwd = [q, k, v], lambda: F.scaled_dot_product_attention(q, k, v, is_causal=True)
+    elif op == "crossEntropy":
+        logits = leaf(B * T, V)
+        targets = torch.arange(B * T) * 7919 % V
+        leaves, fwd = [logits], lambda: F.cross_entropy(logits, targets)
+    else:
+        raise ValueError(f"ops: unknown op {op!r}")
+    grads = {}
+
+    def step():
+        y = fwd()
+        if y.numel() == 1:
+            y.backward()
+        else:
+            g = grads.get(y.shape)
+            if g is None:
+                g = grads[y.shape] = torch.randn(y.shape)
+            y.backward(g)
+        for t in leaves:
+            t.grad = None
+
+    return step
+
+
 def timed(fn, iters):
     start = time.perf_counter()
     for _ in range(iters):

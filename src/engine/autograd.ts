@@ -115,6 +115,7 @@ export function runBackward(root: Tensor, grad: Tensor | undefined, retainGraph:
     seed = Tensor.empty(root.shape);
     seed.data()[0] = 1;
   } else {
+    grad.assertAlive('backward', 'grad');
     if (!sameShape(grad.shape, root.shape)) {
       throw new ShapeError('backward', 'grad', `has shape ${formatShape(grad.shape)}, expected ${formatShape(root.shape)}`);
     }

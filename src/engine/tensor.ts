@@ -64,12 +64,14 @@ export class Tensor {
 
   /** A second handle on the same memory (not tracked by scopes), used by autograd to save inputs. */
   alias(): Tensor {
+    this.assertAlive('alias', 'this');
     this.storage.retain();
     return new Tensor(this.storage, this.shape, this.dtype, false);
   }
 
   /** A new tensor with this one's memory and another shape of the same size. */
   view(shape: Shape): Tensor {
+    this.assertAlive('view', 'this');
     if (sizeOf(shape) !== this.size) {
       throw new ShapeError('view', 'shape', `${formatShape(shape)} does not match size ${this.size}`);
     }
