@@ -52,7 +52,7 @@ test('buildInputsWithSpecialTokens: ids, token type ids and sequence ids as tran
   }
 });
 
-test('offsets: a token that cannot be matched to the text is an error naming it', async () => {
+test('encodeWithOffsets and buildInputsWithSpecialTokens reject bad arguments', async () => {
   const tok = await fixtureTokenizer('wordpiece');
   assert.throws(() => tok.buildInputsWithSpecialTokens([1.5]), TokenizerError);
   assert.throws(() => tok.encodeWithOffsets(3 as unknown as string), /encodeWithOffsets expects a string/);
