@@ -2,3 +2,4 @@
 export * from './engine/index.js';
 export * from './io/index.js';
 export * from './tokenizers/index.js';
+export * from './generate/index.js';
