@@ -1,7 +1,8 @@
 // Incremental detokenisation of one row: each new token is decoded together with the tokens since
 // the last point where the text was complete, so the work per token stays small and text is only
 // final once it does not end in an incomplete character (U+FFFD from a partial UTF-8 sequence or a
-// partial byte-fallback piece). Deltas concatenate to the decode of all the tokens.
+// partial byte-fallback piece). The text concatenates to the decode of all the tokens, except with
+// decoders that rewrite text across tokens (clean_up_tokenization_spaces, never used for BPE).
 
 /** What detokenisation needs of a tokenizer (Tokenizer satisfies it). */
 export interface TokenDecoder {
@@ -46,8 +47,8 @@ export class IncrementalDetokenizer {
     return this.settled + this.tail.replace(INCOMPLETE_END, '');
   }
 
-  /** The decode of every token pushed, incomplete end included. */
-  get fullText(): string {
-    return this.settled + this.tail;
+  /** The decode of every token pushed at once, incomplete end included. */
+  decodeAll(): string {
+    return this.decodeRange(0, this.ids.length);
   }
 }

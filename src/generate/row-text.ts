@@ -10,6 +10,7 @@ export class RowText {
   private emitted = 0;
   /** Where the first stop string starts in the text, once one appeared; else -1. */
   private stopAt = -1;
+  private final: string | null = null;
 
   constructor(
     tokenizer: TokenDecoder,
@@ -54,6 +55,11 @@ export class RowText {
 
   /** The row's text: the decode of its generated tokens, cut where a stop string starts when trimming. */
   get finalText(): string {
-    return this.trimStop && this.stopAt >= 0 ? this.detokenizer.text.slice(0, this.stopAt) : this.detokenizer.fullText;
+    if (this.final === null) {
+      const text = this.detokenizer.decodeAll();
+      const stop = this.trimStop ? this.stops.find(text) : -1;
+      this.final = stop >= 0 ? text.slice(0, stop) : text;
+    }
+    return this.final;
   }
 }
