@@ -10,6 +10,7 @@ import { generationFixture, scriptedStep } from './helpers.js';
 
 interface Scripted {
   tokenizer: string;
+  vocab: number;
   input_ids: number[][];
   attention_mask: number[][];
   scripts: number[][];
@@ -23,7 +24,7 @@ const stopCase = scripted.cases[0]!;
 
 /** Runs the stream, checking every chunk; returns the result and the text streamed per row. */
 async function streamed(options: DecodingOptions): Promise<{ result: DecodingResult; text: string[] }> {
-  const stream = decodeStream(scriptedStep(scripted.scripts, 420), prompt, options);
+  const stream = decodeStream(scriptedStep(scripted.scripts, scripted.vocab), prompt, options);
   const text = scripted.scripts.map(() => '');
   for (;;) {
     const r = await stream.next();
@@ -38,14 +39,14 @@ async function streamed(options: DecodingOptions): Promise<{ result: DecodingRes
 for (const c of scripted.cases) {
   test(`scripted LM: ${c.name}`, async () => {
     const tok = await tokenizer();
-    const out = await decode(scriptedStep(scripted.scripts, 420), prompt, { generationConfig: readGenerationConfig(c.generation_config), tokenizer: tok });
+    const out = await decode(scriptedStep(scripted.scripts, scripted.vocab), prompt, { generationConfig: readGenerationConfig(c.generation_config), tokenizer: tok });
     assert.deepEqual(out.sequences, c.sequences);
     assert.deepEqual(out.text, c.texts);
   });
 }
 
 test('finish reasons: stop string, stop string, EOS', async () => {
-  const out = await decode(scriptedStep(scripted.scripts, 420), prompt, { generationConfig: readGenerationConfig(stopCase.generation_config), tokenizer: await tokenizer() });
+  const out = await decode(scriptedStep(scripted.scripts, scripted.vocab), prompt, { generationConfig: readGenerationConfig(stopCase.generation_config), tokenizer: await tokenizer() });
   assert.deepEqual(out.finishReasons, ['stop_string', 'stop_string', 'eos']);
 });
 
