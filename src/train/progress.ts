@@ -18,13 +18,13 @@ export interface StepInfo {
 }
 
 /** A number in a short readable form: integers as they are, others with 4 significant digits. */
-export function formatNumber(v: number): string {
+function formatNumber(v: number): string {
   if (Number.isInteger(v)) return String(v);
   const a = Math.abs(v);
   return a !== 0 && (a < 1e-3 || a >= 1e6) ? v.toExponential(3) : String(Number(v.toPrecision(4)));
 }
 
-export function formatDuration(seconds: number): string {
+function formatDuration(seconds: number): string {
   if (!Number.isFinite(seconds)) return '?';
   const s = Math.max(0, Math.round(seconds));
   const [h, m, r] = [Math.floor(s / 3600), Math.floor((s % 3600) / 60), s % 60];
@@ -33,7 +33,7 @@ export function formatDuration(seconds: number): string {
 }
 
 /** The plain-text form of a log entry: `step 10/100 epoch 0.5 loss 2.31 learning_rate 4.5e-5 …`. */
-export function formatLogEntry(entry: LogEntry, maxSteps: number): string {
+function formatLogEntry(entry: LogEntry, maxSteps: number): string {
   const rest = Object.entries(entry).filter(([k]) => k !== 'step').map(([k, v]) => `${k} ${formatNumber(v)}`);
   return [`step ${entry['step']}/${maxSteps}`, ...rest].join('  ');
 }

@@ -67,6 +67,7 @@ export interface SchedulerState {
 
 /** Sets the optimizer's learning rates from a multiplier of the step count, as torch's LambdaLR. */
 export class LrScheduler {
+  /** The rates the multiplier scales: the optimizer's at construction, or those of a loaded state. */
   private bases: number[];
   private lastStep = 0;
 
@@ -76,11 +77,6 @@ export class LrScheduler {
   ) {
     this.bases = optimizer.paramGroups.map((g) => g.lr);
     this.apply();
-  }
-
-  /** The rates the multiplier scales: the optimizer's at construction, or those of a loaded state. */
-  get baseLrs(): readonly number[] {
-    return this.bases;
   }
 
   /** Scheduler steps taken so far (torch's last_epoch). */

@@ -63,8 +63,8 @@ function countTokens(batch: unknown): number {
   return ids instanceof Tensor ? ids.size : 0;
 }
 
-function requireArray(name: string, value: unknown, allowEmpty = false): void {
-  if (!Array.isArray(value) || (!allowEmpty && value.length === 0)) throw new TrainerError(`Trainer: ${name} must be a non-empty array of examples`);
+function requireArray(name: string, value: unknown): void {
+  if (!Array.isArray(value) || value.length === 0) throw new TrainerError(`Trainer: ${name} must be a non-empty array of examples`);
 }
 
 export class Trainer<E, B> {
@@ -166,7 +166,7 @@ export class Trainer<E, B> {
         const stepLoss = step.losses.reduce((a, b) => a + b, 0);
         totalLoss += stepLoss;
         // transformers' logging_nan_inf_filter: a non-finite micro-batch loss counts as the running mean.
-        for (const l of step.losses) pendingLoss += Number.isFinite(l) ? l : pendingLoss / (1 + state.globalStep - lastLogged.step);
+        for (const l of step.losses) pendingLoss += Number.isFinite(l) ? l : pendingLoss / (state.globalStep - lastLogged.step);
         this.progress?.step({ step: state.globalStep, loss: stepLoss, learningRate: step.learningRate, tokens: step.tokens });
         for (const cb of this.callbacks) await cb.onStep?.(this.view);
 
@@ -187,17 +187,22 @@ export class Trainer<E, B> {
         }
         await nextTurn();
       }
-      if (interrupted && savedAt !== state.globalStep && state.globalStep > startStep) {
+      // A Ctrl-C during the last step does not stop a run that is complete.
+      const stopped = interrupted && state.globalStep < state.maxSteps;
+      if (stopped && savedAt !== state.globalStep && state.globalStep > startStep) {
         this.progress?.note(`interrupted: saving checkpoint-${state.globalStep}`);
         await this.saveCheckpoint();
       }
       const steps = state.globalStep - startStep;
       const trainingLoss = steps > 0 ? totalLoss / steps : Number.NaN;
-      if (!interrupted) {
+      if (stopped) {
+        // Ctrl-C would have ended the process with status 130; it still does, once the caller is done.
+        process.exitCode = 130;
+      } else {
         await this.log({ train_runtime: (performance.now() - started) / 1000, train_loss: trainingLoss });
         this.saveModel();
       }
-      return { globalStep: state.globalStep, trainingLoss, interrupted };
+      return { globalStep: state.globalStep, trainingLoss, interrupted: stopped };
     } finally {
       process.off('SIGINT', onSigint);
       this.progress?.close();

@@ -69,7 +69,7 @@ test('a run killed with SIGKILL after a checkpoint resumes to the same adapter b
 test('SIGINT saves a checkpoint at the current step and stops; resuming from it gives the same adapter bytes', async () => {
   const outputDir = join(tmp.dir, 'interrupted');
   const run = await runChild({ outputDir, stepDelayMs: 25 }, (e) => (e === '@step 5' ? 'SIGINT' : undefined));
-  assert.equal(run.code, 0, 'train() returns and the process exits normally');
+  assert.equal(run.code, 130, 'train() returns; the process ends with the status of an interrupted program');
   const done = run.events.at(-1)!;
   assert.match(done, /"interrupted":true/);
   const step = (JSON.parse(done.slice('@done '.length)) as { globalStep: number }).globalStep;

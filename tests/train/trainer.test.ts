@@ -1,8 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
+import { zeros } from '../../src/engine/index.js';
 import { join } from 'node:path';
-import { Trainer, type LogEntry, type TrainableModel, type TrainingArgumentsInput } from '../../src/train/index.js';
+import { Trainer, TrainerError, type LogEntry, type TrainableModel, type TrainingArgumentsInput } from '../../src/train/index.js';
 import type { Module } from '../../src/nn/index.js';
 import { assertClose } from '../helpers/assert-close.js';
 import { makeTempDir } from '../helpers/temp.js';
@@ -165,4 +166,38 @@ test('on a terminal the progress line is rewritten each step with loss, lr, toke
   } finally {
     tmp.remove();
   }
+});
+
+test('computeLoss gets the gradientCheckpointing flag in training (not in evaluation) and must return a scalar', async () => {
+  const base = mlpModel(2);
+  const seen: string[] = [];
+  const model: typeof base = {
+    ...base,
+    computeLoss: (batch, options) => {
+      seen.push(`${base.module.training ? 'train' : 'eval'} ${options.gradientCheckpointing} ${options.numItemsInBatch}`);
+      return base.computeLoss(batch, options);
+    },
+  };
+  const tmp = makeTempDir();
+  try {
+    const args = { outputDir: tmp.dir, disableTqdm: true, maxSteps: 1, perDeviceTrainBatchSize: 4, saveSteps: 0, gradientCheckpointing: true };
+    await new Trainer({ model, trainData: separableData(4, 1), evalData: separableData(2, 2), collate: collateFeatures, args }).train();
+    assert.deepEqual(seen, ['train true undefined', 'eval false undefined']);
+    const vector = { ...base, computeLoss: () => zeros([2]) };
+    const trainer = new Trainer({ model: vector, trainData: separableData(4, 1), collate: collateFeatures, args });
+    await assert.rejects(trainer.train(), (e: unknown) => e instanceof TrainerError && /computeLoss must return a scalar tensor, got shape \[2\]/.test((e as Error).message));
+  } finally {
+    tmp.remove();
+  }
+});
+
+test('the Trainer checks its model, data and options when built', () => {
+  const trainData = separableData(4, 1);
+  const args = { disableTqdm: true };
+  const rejects = (options: object, pattern: RegExp) => assert.throws(() => new Trainer({ model: mlpModel(), trainData, collate: collateFeatures, args, ...options }), pattern);
+  rejects({ model: { computeLoss: () => zeros([1]) } }, /model must implement TrainableModel/);
+  rejects({ trainData: [] }, /trainData must be a non-empty array/);
+  rejects({ evalData: 'x' }, /evalData must be a non-empty array/);
+  rejects({ collate: undefined }, /collate must be a function/);
+  rejects({ args: { max_step: 3 } }, /option 'max_step' is unknown \(did you mean maxSteps\?\)/);
 });
