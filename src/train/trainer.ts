@@ -24,7 +24,7 @@ import { Progress, type ProgressStream } from './progress.js';
 import { captureRng, restoreRng } from './rng.js';
 import { createScheduler, type LrScheduler } from './schedules.js';
 import type { TrainerState } from './state.js';
-import type { LogEntry, TrainableModel, TrainerCallbacks, TrainerStateView } from './trainable.js';
+import type { LogEntry, TrainableModel, TrainerCallbacks } from './trainable.js';
 import { intervalSteps, resolveTrainingArguments, warmupStepsFor, type TrainingArguments, type TrainingArgumentsInput } from './training-args.js';
 
 export interface TrainerOptions<E, B> {
@@ -126,10 +126,6 @@ export class Trainer<E, B> {
     return this.model.module;
   }
 
-  private get view(): TrainerStateView {
-    return this.state;
-  }
-
   /** Trains to maxSteps (or until SIGINT), then saves the adapter into outputDir. */
   async train(): Promise<TrainOutput> {
     const { args, state } = this;
@@ -168,7 +164,7 @@ export class Trainer<E, B> {
         // transformers' logging_nan_inf_filter: a non-finite micro-batch loss counts as the running mean.
         for (const l of step.losses) pendingLoss += Number.isFinite(l) ? l : pendingLoss / (state.globalStep - lastLogged.step);
         this.progress?.step({ step: state.globalStep, loss: stepLoss, learningRate: step.learningRate, tokens: step.tokens });
-        for (const cb of this.callbacks) await cb.onStep?.(this.view);
+        for (const cb of this.callbacks) await cb.onStep?.(this.state);
 
         const g = state.globalStep;
         const last = g >= state.maxSteps;
@@ -273,7 +269,7 @@ export class Trainer<E, B> {
     if (this.model.languageModel === true) metrics['eval_perplexity'] = Math.exp(metrics['eval_loss']!);
     Object.assign(metrics, { eval_runtime: runtime, eval_samples_per_second: data.length / runtime, eval_steps_per_second: Math.ceil(data.length / size) / runtime });
     await this.log(metrics);
-    for (const cb of this.callbacks) await cb.onEvaluate?.(metrics, this.view);
+    for (const cb of this.callbacks) await cb.onEvaluate?.(metrics, this.state);
     return metrics;
   }
 
@@ -292,7 +288,7 @@ export class Trainer<E, B> {
     this.state.logHistory.push(entry);
     this.metrics.append(this.state.logHistory);
     this.progress?.log(entry);
-    for (const cb of this.callbacks) await cb.onLog?.(entry, this.view);
+    for (const cb of this.callbacks) await cb.onLog?.(entry, this.state);
   }
 
   /** Writes checkpoint-<globalStep> atomically, then deletes checkpoints beyond saveTotalLimit. */
@@ -324,7 +320,7 @@ export class Trainer<E, B> {
       }
     }
     rotateCheckpoints(args.outputDir, args.saveTotalLimit, state.bestModelCheckpoint === null ? [] : [state.bestModelCheckpoint]);
-    for (const cb of this.callbacks) await cb.onSave?.(dir, this.view);
+    for (const cb of this.callbacks) await cb.onSave?.(dir, this.state);
   }
 
   /** Saves the adapter (model.saveAdapter) into `dir` (default outputDir), each file replaced atomically. */
