@@ -56,15 +56,24 @@ export abstract class PreTrainedModel<C extends PretrainedConfig = PretrainedCon
     return [];
   }
 
+  /** Backbone weights a checkpoint may lack (BERT's pooler): they keep their initialisation and are reported. */
+  protected optionalCheckpointKeys(): RegExp[] {
+    return [];
+  }
+
   /** Shares the input embedding with the LM head when the config ties them. */
   tieWeights(): void {
     const head = this.getOutputEmbeddings();
     if (head !== null && this.config.tieWordEmbeddings) head.setParameter('weight', this.getInputEmbeddings().weight);
   }
 
-  /** Module prefixes that belong to the task head (not the backbone): they may be missing from a base checkpoint. */
+  /**
+   * Module prefixes that belong to the task head (not the backbone): they may be missing from a base
+   * checkpoint. A base model (no child named baseModelPrefix) has no head: it needs every weight.
+   */
   private headPrefixes(): string[] {
-    return [...this.namedChildren()].map(([n]) => n).filter((n) => n !== this.baseModelPrefix);
+    const names = [...this.namedChildren()].map(([n]) => n);
+    return names.includes(this.baseModelPrefix) ? names.filter((n) => n !== this.baseModelPrefix) : [];
   }
 
   /** Maps a checkpoint key onto this model's naming (adding or removing the base-model prefix). */
@@ -132,21 +141,28 @@ export abstract class PreTrainedModel<C extends PretrainedConfig = PretrainedCon
     const tiedHead = this.config.tieWordEmbeddings ? this.outputEmbeddingsName() : null;
     const heads = this.headPrefixes();
     const missing = [...own.keys()].filter((k) => !loaded.has(k) && !(tiedHead !== null && k.startsWith(`${tiedHead}.`)));
-    const missingBackbone = missing.filter((k) => !heads.some((h) => k === h || k.startsWith(`${h}.`)));
+    const optional = this.optionalCheckpointKeys();
+    const missingBackbone = missing.filter((k) => !heads.some((h) => k === h || k.startsWith(`${h}.`)) && !optional.some((re) => re.test(k)));
     if (missingBackbone.length > 0) {
       throw new StateDictError(`${this.typeName}: checkpoint is missing ${missingBackbone.length} key(s): ${missingBackbone.slice(0, 20).join(', ')}`);
     }
     return { newlyInitialized: missing };
   }
 
-  /** Writes config.json and model.safetensors (a tied LM head is stored once, as transformers does). */
+  /**
+   * Writes config.json and model.safetensors. Tied tensors are stored once, as transformers does:
+   * the LM head's weight never, any other shared tensor (a decoder bias tied to the head's bias)
+   * under its first name.
+   */
   savePretrained(dir: string): void {
     if (existsSync(dir) && !existsSync(join(dir, '.'))) throw new StateDictError(`savePretrained: ${dir} is not a directory`);
     mkdirSync(dir, { recursive: true });
     const tiedHead = this.config.tieWordEmbeddings ? this.outputEmbeddingsName() : null;
     const tensors: Record<string, Tensor> = {};
+    const written = new Set<Tensor>();
     for (const [k, t] of this.stateDict()) {
-      if (tiedHead !== null && k === `${tiedHead}.weight`) continue;
+      if ((tiedHead !== null && k === `${tiedHead}.weight`) || written.has(t)) continue;
+      written.add(t);
       tensors[k] = t;
     }
     saveSafetensors(join(dir, 'model.safetensors'), tensors, { format: 'pt' });
