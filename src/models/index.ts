@@ -8,3 +8,5 @@ export type { LoadWeightsReport } from './pretrained.js';
 export { loadPretrained, loadModel } from './load.js';
 export type { ConfigClass, FromPretrainedOptions, PretrainedClass } from './load.js';
 export * from './auto.js';
+export { GPT2Config } from './gpt2/config.js';
+export * from './gpt2/modeling.js';
