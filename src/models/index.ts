@@ -10,3 +10,9 @@ export type { ConfigClass, FromPretrainedOptions, PretrainedClass } from './load
 export * from './auto.js';
 export { GPT2Config } from './gpt2/config.js';
 export * from './gpt2/modeling.js';
+export { BertConfig } from './bert/config.js';
+export * from './bert/modeling.js';
+export { RobertaConfig } from './roberta/config.js';
+export * from './roberta/modeling.js';
+export { DistilBertConfig } from './distilbert/config.js';
+export * from './distilbert/modeling.js';
