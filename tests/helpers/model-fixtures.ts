@@ -2,10 +2,21 @@
 // tools/fixtures/models.py): io.safetensors holds the inputs, the reference outputs and loss, and for
 // gradient cases grad.inputs_embeds plus grad.<parameter> for every parameter that got a gradient.
 import assert from 'node:assert/strict';
-import { readdirSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { loadSafetensors } from '../../src/io/index.js';
 import { noGrad, scope, type Tensor } from '../../src/engine/index.js';
-import type { ModelInputs, ModelOutput, PreTrainedModel } from '../../src/models/index.js';
+import {
+  AutoModel,
+  AutoModelForCausalLM,
+  AutoModelForMaskedLM,
+  AutoModelForQuestionAnswering,
+  AutoModelForSequenceClassification,
+  AutoModelForTokenClassification,
+  type AutoModelClass,
+  type ModelInputs,
+  type ModelOutput,
+  type PreTrainedModel,
+} from '../../src/models/index.js';
 import { fixturePath } from './paths.js';
 
 /** Tolerances: outputs absolute, loss relative, gradients relative to the tensor's max-abs. */
@@ -44,6 +55,24 @@ export function modelFixtureCases(...families: string[]): string[] {
   return readdirSync(fixturePath('models'))
     .filter((name) => families.some((f) => name.startsWith(`${f}-`)))
     .sort();
+}
+
+const AUTO_BY_SUFFIX: [RegExp, AutoModelClass][] = [
+  [/(ForCausalLM|LMHeadModel)$/, AutoModelForCausalLM],
+  [/ForSequenceClassification$/, AutoModelForSequenceClassification],
+  [/ForTokenClassification$/, AutoModelForTokenClassification],
+  [/ForQuestionAnswering$/, AutoModelForQuestionAnswering],
+  [/ForMaskedLM$/, AutoModelForMaskedLM],
+  [/Model$/, AutoModel],
+];
+
+/** The Auto class for a case, from the architecture transformers saved in its config.json. */
+export function autoClassFor(name: string): AutoModelClass {
+  const config = JSON.parse(readFileSync(fixturePath('models', name, 'config.json'), 'utf8')) as { architectures?: string[] };
+  const arch = config.architectures?.[0] ?? '';
+  const found = AUTO_BY_SUFFIX.find(([re]) => re.test(arch));
+  if (found === undefined) throw new Error(`${name}: no Auto class for architecture ${arch}`);
+  return found[1];
 }
 
 export function loadModelFixtureIO(name: string): Map<string, Tensor> {
