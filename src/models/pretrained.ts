@@ -21,6 +21,8 @@ import type { WeightFiles } from '../io/model-folder.js';
 export interface LoadWeightsReport {
   /** Parameters the checkpoint did not hold (left at their initialisation: new task heads). */
   newlyInitialized: string[];
+  /** Checkpoint keys left unused: the task head of a checkpoint loaded into a base model. */
+  unusedKeys: string[];
 }
 
 export abstract class PreTrainedModel<C extends PretrainedConfig = PretrainedConfig> extends Module {
@@ -73,7 +75,11 @@ export abstract class PreTrainedModel<C extends PretrainedConfig = PretrainedCon
    */
   private headPrefixes(): string[] {
     const names = [...this.namedChildren()].map(([n]) => n);
-    return names.includes(this.baseModelPrefix) ? names.filter((n) => n !== this.baseModelPrefix) : [];
+    return this.isBaseModel() ? [] : names.filter((n) => n !== this.baseModelPrefix);
+  }
+
+  private isBaseModel(): boolean {
+    return ![...this.namedChildren()].some(([n]) => n === this.baseModelPrefix);
   }
 
   /** Maps a checkpoint key onto this model's naming (adding or removing the base-model prefix). */
@@ -88,7 +94,9 @@ export abstract class PreTrainedModel<C extends PretrainedConfig = PretrainedCon
   /**
    * Copies weights from checkpoint files into this model. Unexpected keys and size mismatches
    * raise; keys missing from the checkpoint raise unless they belong to the task head (then they
-   * keep their initialisation and are reported) or are tied to a loaded weight.
+   * keep their initialisation and are reported) or are tied to a loaded weight. A base model
+   * loaded from a task checkpoint (keys under the base-model prefix) leaves that checkpoint's head
+   * keys unused, as transformers does.
    */
   loadWeights(weights: WeightFiles): LoadWeightsReport {
     const own = this.stateDict();
@@ -96,7 +104,10 @@ export abstract class PreTrainedModel<C extends PretrainedConfig = PretrainedCon
     const unexpected: string[] = [];
     const mismatched: string[] = [];
     const ignored = this.ignoredCheckpointKeys();
+    const prefix = `${this.baseModelPrefix}.`;
+    let prefixed = false;
     const assign = (key: string, src: Tensor): void => {
+      if (key.startsWith(prefix)) prefixed = true;
       const target = this.mapKey(key, own);
       if (target === null) {
         if (!ignored.some((re) => re.test(key))) unexpected.push(key);
@@ -136,7 +147,9 @@ export abstract class PreTrainedModel<C extends PretrainedConfig = PretrainedCon
       }
     }
     if (mismatched.length > 0) throw new StateDictError(`${this.typeName}: size mismatch for ${mismatched.join('; ')}`);
-    if (unexpected.length > 0) throw new StateDictError(`${this.typeName}: checkpoint has keys the model does not: ${unexpected.slice(0, 20).join(', ')}`);
+    const unusedKeys = this.isBaseModel() && prefixed ? unexpected.filter((k) => !k.startsWith(prefix)) : [];
+    const refused = unexpected.filter((k) => !unusedKeys.includes(k));
+    if (refused.length > 0) throw new StateDictError(`${this.typeName}: checkpoint has keys the model does not: ${refused.slice(0, 20).join(', ')}`);
     this.tieWeights();
     const tiedHead = this.config.tieWordEmbeddings ? this.outputEmbeddingsName() : null;
     const heads = this.headPrefixes();
@@ -146,7 +159,7 @@ export abstract class PreTrainedModel<C extends PretrainedConfig = PretrainedCon
     if (missingBackbone.length > 0) {
       throw new StateDictError(`${this.typeName}: checkpoint is missing ${missingBackbone.length} key(s): ${missingBackbone.slice(0, 20).join(', ')}`);
     }
-    return { newlyInitialized: missing };
+    return { newlyInitialized: missing, unusedKeys };
   }
 
   /**

@@ -14,6 +14,7 @@ import {
   AutoModelForTokenClassification,
   BertForMaskedLM,
   BertForSequenceClassification,
+  BertModel,
   GPT2ForSequenceClassification,
   GPT2LMHeadModel,
   GPT2Model,
@@ -172,6 +173,26 @@ test('keys of other heads and old buffers are skipped; a new head is reported as
   } finally {
     mlm.dispose();
   }
+});
+
+test('a base model loaded from a task checkpoint leaves the head unused; other strays are refused', async () => {
+  const folder = await resolveModelFolder(modelFixtureDir('bert-seqcls'));
+  const bert = new BertModel(new BertModel.configClass(folder.config));
+  try {
+    const report = bert.loadWeights(folder.weights);
+    assert.deepEqual(report.unusedKeys.sort(), ['classifier.bias', 'classifier.weight']);
+    assert.deepEqual(report.newlyInitialized, []);
+  } finally {
+    bert.dispose();
+  }
+  await inTempDir(async (dir) => {
+    editedCheckpoint(dir, 'gpt2-lm', (t) => t.set('transformer.h.0.attn.gate', t.get('transformer.ln_f.weight')!));
+    await assert.rejects(GPT2Model.fromPretrained(dir), /keys the model does not: transformer\.h\.0\.attn\.gate/);
+  });
+  await inTempDir(async (dir) => {
+    editedCheckpoint(dir, 'gpt2-base', (t) => t.set('score.weight', t.get('ln_f.weight')!));
+    await assert.rejects(GPT2Model.fromPretrained(dir), /keys the model does not: score\.weight/);
+  });
 });
 
 for (const name of Object.keys(AUTO)) {
