@@ -83,7 +83,9 @@ export abstract class PreTrainedModel<C extends PretrainedConfig = PretrainedCon
   }
 
   /** Maps a checkpoint key onto this model's naming (adding or removing the base-model prefix). */
-  private mapKey(key: string, own: Map<string, Tensor>): string | null {
+  private mapKey(checkpointKey: string, own: Map<string, Tensor>): string | null {
+    // Old checkpoints (bert-base-uncased among them) name LayerNorm parameters gamma and beta.
+    const key = checkpointKey.replace(/LayerNorm\.gamma$/, 'LayerNorm.weight').replace(/LayerNorm\.beta$/, 'LayerNorm.bias');
     if (own.has(key)) return key;
     const prefix = `${this.baseModelPrefix}.`;
     if (key.startsWith(prefix) && own.has(key.slice(prefix.length))) return key.slice(prefix.length);

@@ -13,6 +13,7 @@ import {
   AutoModelForSequenceClassification,
   AutoModelForTokenClassification,
   BertForMaskedLM,
+  BertForQuestionAnswering,
   BertForSequenceClassification,
   BertModel,
   GPT2ForSequenceClassification,
@@ -173,6 +174,19 @@ test('keys of other heads and old buffers are skipped; a new head is reported as
   } finally {
     mlm.dispose();
   }
+});
+
+test('legacy LayerNorm.gamma / LayerNorm.beta keys load into LayerNorm.weight / bias', async () => {
+  await inTempDir(async (dir) => {
+    editedCheckpoint(dir, 'bert-qa', (t) => {
+      for (const key of [...t.keys()].filter((k) => /LayerNorm\.(weight|bias)$/.test(k))) {
+        t.set(key.replace(/weight$/, 'gamma').replace(/bias$/, 'beta'), t.get(key)!);
+        t.delete(key);
+      }
+    });
+    copyFileSync(join(modelFixtureDir('bert-qa'), 'io.safetensors'), join(dir, 'io.safetensors'));
+    await checkModelFixture('bert-qa', () => BertForQuestionAnswering.fromPretrained(dir));
+  });
 });
 
 test('a base model loaded from a task checkpoint leaves the head unused; other strays are refused', async () => {
