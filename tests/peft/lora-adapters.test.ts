@@ -2,7 +2,7 @@
 // adapter batches, merging both, add_weighted_adapter (linear, cat, svd) and delete.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { noGrad } from '../../src/engine/index.js';
+import { fromArray, noGrad } from '../../src/engine/index.js';
 import { AdapterError } from '../../src/peft/errors.js';
 import { LoraConfig } from '../../src/peft/tuners/lora/config.js';
 import { LoraModel } from '../../src/peft/tuners/lora/model.js';
@@ -109,4 +109,21 @@ test('a failed addAdapter leaves no config behind', () => {
   assert.deepEqual([...lm.peftConfig.keys()], ['default', 'other']);
   const { result: withBias } = captureWarnings(() => new LoraModel(new Net(), new LoraConfig({ targetModules: ['q_proj'], bias: 'all' })));
   assert.throws(() => withBias.addAdapter('b2', new LoraConfig({ targetModules: ['q_proj'], bias: 'lora_only' })), /only one adapter may train biases/);
+});
+
+test('mixed batches also route samples through modules_to_save copies and trainable tokens', () => {
+  const c = fx.cases.find((x) => x.name === 'all_linear_wrappers')!;
+  const { result: lm } = captureWarnings(() => new LoraModel(new Net(), LoraConfig.fromJSON(c.config)));
+  loadAdapterState(lm.model, c.state);
+  lm.eval();
+  const out = lm.withAdapterNames(['default', '__base__', 'default'], () => run(lm));
+  // Samples do not interact in this network: each one must equal the same sample of the adapted or the base run.
+  for (const key of ['logits', 'cls'] as const) {
+    const per = out[key].size / 3;
+    const got = out[key].toArray();
+    [c.outputs, fx.base.outputs, c.outputs].forEach((expected, sample) => {
+      const want = expected[key].data.slice(sample * per, (sample + 1) * per);
+      assertTensorClose(fromArray(got.slice(sample * per, (sample + 1) * per)), { shape: [per], data: want }, { atol: 1e-4, rtol: 1e-4 }, `${key} sample ${sample}`);
+    });
+  }
 });
