@@ -6,7 +6,10 @@ import { fromArray, randn, sum, type Tensor } from '../../src/engine/index.js';
 import { Embedding } from '../../src/nn/embedding.js';
 import { LayerNorm } from '../../src/nn/norm.js';
 import { Conv1D, Linear } from '../../src/nn/linear.js';
-import { Module } from '../../src/nn/module.js';
+import { Module, ModuleList } from '../../src/nn/module.js';
+import { PretrainedConfig } from '../../src/models/config.js';
+import type { ModelOutput } from '../../src/models/outputs.js';
+import { PreTrainedModel } from '../../src/models/pretrained.js';
 import { AdapterError, MergeError, TargetModulesError } from '../../src/peft/errors.js';
 import { LoraConfig } from '../../src/peft/tuners/lora/config.js';
 import { LoraEmbedding, LoraLinear } from '../../src/peft/tuners/lora/layer.js';
@@ -158,4 +161,44 @@ test('fan_in_fan_out is corrected per target type, with a warning, in the saved 
   const { warnings } = captureWarnings(() => new LoraModel(new WithNorm(), config));
   assert.equal(config.fanInFanOut, false);
   assert.ok(warnings.some((w) => /fan_in_fan_out is true but the target is a Linear/.test(w)));
+});
+
+class TinyLlama extends PreTrainedModel {
+  readonly baseModelPrefix = 'model';
+
+  constructor(tie: boolean) {
+    super(new PretrainedConfig({ model_type: 'llama', vocab_size: 10, tie_word_embeddings: tie }));
+    const layer = new Module();
+    layer.registerModule('q_proj', new Linear(4, 4));
+    layer.registerModule('k_proj', new Linear(4, 4));
+    layer.registerModule('v_proj', new Linear(4, 4));
+    const inner = new Module();
+    inner.registerModule('embed_tokens', new Embedding(10, 4));
+    inner.registerModule('layers', new ModuleList([layer]));
+    this.registerModule('model', inner);
+    this.registerModule('lm_head', new Linear(4, 10, { bias: false }));
+  }
+
+  forward(): ModelOutput {
+    return {};
+  }
+
+  getInputEmbeddings(): Embedding {
+    return this.child('model').child<Embedding>('embed_tokens');
+  }
+
+  override getOutputEmbeddings(): Linear {
+    return this.child<Linear>('lm_head');
+  }
+}
+
+test('transformers models: default targets come from config.model_type, "all-linear" leaves the LM head out', () => {
+  const byDefault = new LoraModel(new TinyLlama(false), new LoraConfig({}));
+  assert.deepEqual([...(byDefault.peftConfig.get('default')!.targetModules as Set<string>)].sort(), ['q_proj', 'v_proj']);
+  assert.deepEqual(byDefault.targetedModuleNames, ['model.layers.0.q_proj', 'model.layers.0.v_proj']);
+  const all = new LoraModel(new TinyLlama(false), new LoraConfig({ targetModules: 'all-linear' }));
+  assert.deepEqual(all.targetedModuleNames, ['model.layers.0.q_proj', 'model.layers.0.k_proj', 'model.layers.0.v_proj']);
+  assert.throws(() => new LoraModel(new TinyLlama(true), new LoraConfig({ trainableTokenIndices: [1, 2] })), /tied input and output embeddings/);
+  const tokens = new LoraModel(new TinyLlama(false), new LoraConfig({ trainableTokenIndices: [1, 2] }));
+  assert.equal(tokens.model.child('model').child('embed_tokens').typeName, 'TrainableTokensWrapper');
 });
