@@ -5,7 +5,7 @@ import { readdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setNumThreads } from '../src/index.js';
-import type { Bench, CaseResult } from './harness/bench.js';
+import type { Bench, CaseResult, RunContext } from './harness/bench.js';
 import { Flags } from './harness/flags.js';
 import { measureCase } from './harness/measure.js';
 import { printTable, summaryLine } from './harness/report.js';
@@ -18,6 +18,10 @@ const HARNESS_FLAGS = {
   threads: 'compute threads on both sides (default 2)',
   torch: 'compare with PyTorch (default; --no-torch measures ours only)',
 };
+
+function rssNowMb(): number {
+  return process.memoryUsage.rss() / (1024 * 1024);
+}
 
 function availableBenches(): string[] {
   return readdirSync(dirname(fileURLToPath(import.meta.url)))
@@ -43,6 +47,7 @@ async function main(args: string[]): Promise<void> {
   try {
     const sides = torch ? `ours vs torch ${torch.torchVersion}; ${threads} threads each` : `ours only (--no-torch); ${threads} threads`;
     console.log(`${name}: ${bench.description}\n${sides}; ${options.rounds} rounds of ~${options.roundMs} ms; medians`);
+    const baseline = { ours: rssNowMb(), torch: (await torch?.worker.rssMb())?.current };
     const results: CaseResult[] = [];
     for (const c of cases) {
       const subject = bench.ours(c);
@@ -52,8 +57,16 @@ async function main(args: string[]): Promise<void> {
         subject.dispose();
       }
     }
+    const torchRss = await torch?.worker.rssMb();
+    const context: RunContext = {
+      rssMb: {
+        ours: { baseline: baseline.ours, peak: process.resourceUsage().maxRSS / 1024 },
+        torch: torchRss === undefined ? null : { baseline: baseline.torch!, peak: torchRss.peak },
+      },
+    };
     printTable(bench, results);
-    console.log(summaryLine(name, bench, results));
+    for (const line of bench.notes?.(results, context) ?? []) console.log(line);
+    console.log(summaryLine(name, bench, results, context));
   } finally {
     await torch?.worker.close();
   }

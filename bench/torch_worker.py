@@ -3,11 +3,13 @@ stdin and answers one JSON line each on stdout:
   {"cmd": "prepare", "bench": name, "params": {...}}  builds the callable of bench `name`
   {"cmd": "time", "iters": n}                         -> {"ok": true, "seconds": s} for n calls
   {"cmd": "release"}                                  drops the callable
+  {"cmd": "rss"}                                      -> {"ok": true, "current_mb": m, "peak_mb": p}
 A bench is a function below, registered with @bench under the name of its bench/<name>.ts, that
 takes the case parameters and returns the zero-argument callable to time."""
 import argparse
 import gc
 import json
+import resource
 import sys
 import time
 import traceback
@@ -98,6 +100,53 @@ def ops(p):
     return step
 
 
+def lm_model(p):
+    """The random-initialised causal LM of bench/lm/models.ts with its LoRA adapter (PEFT)."""
+    from peft import LoraConfig, get_peft_model
+    from transformers import AutoConfig, AutoModelForCausalLM
+
+    config = dict(p["config"])
+    config = AutoConfig.for_model(config.pop("model_type"), **config)
+    model = AutoModelForCausalLM.from_config(config, dtype=torch.float32)
+    model = get_peft_model(model, LoraConfig(task_type="CAUSAL_LM", **p["lora"]))
+    ids = torch.tensor(p["tokens"], dtype=torch.long).view(p["batch"], p["seq"])
+    return model, ids
+
+
+@bench
+def train(p):
+    model, ids = lm_model(p)
+    model.train()
+    # transformers' Trainer default optimizer (adamw_torch_fused) over the LoRA parameters.
+    opt = torch.optim.AdamW([t for t in model.parameters() if t.requires_grad], lr=1e-4, fused=True)
+
+    def step():
+        model(input_ids=ids, labels=ids, use_cache=False).loss.backward()
+        opt.step()
+        opt.zero_grad(set_to_none=True)
+
+    return step
+
+
+@bench
+def forward(p):
+    model, ids = lm_model(p)
+    model.eval()
+
+    def step():
+        with torch.inference_mode():
+            return model(input_ids=ids, use_cache=False).logits
+
+    return step
+
+
+def rss_mb():
+    """(current, peak) resident memory of this process in MB."""
+    with open("/proc/self/statm") as f:
+        pages = int(f.read().split()[1])
+    return pages * resource.getpagesize() / 2**20, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
 def timed(fn, iters):
     start = time.perf_counter()
     for _ in range(iters):
@@ -130,6 +179,9 @@ def main():
                 if current is None:
                     raise RuntimeError("time before prepare")
                 reply(ok=True, seconds=timed(current, int(msg["iters"])))
+            elif cmd == "rss":
+                current, peak = rss_mb()
+                reply(ok=True, current_mb=current, peak_mb=peak)
             elif cmd == "release":
                 current = None
                 gc.collect()

@@ -25,6 +25,11 @@ export interface CaseResult {
   torch: { seconds: number; spread: number } | null;
 }
 
+/** Peak and start-of-run resident memory of each process, in MB. */
+export interface RunContext {
+  rssMb: { ours: { baseline: number; peak: number }; torch: { baseline: number; peak: number } | null };
+}
+
 export interface Bench {
   description: string;
   /** Bench-specific flags (name -> help); the harness adds its own. */
@@ -33,6 +38,8 @@ export interface Bench {
   throughput?: { unit: string; scale: number };
   cases(flags: Flags): BenchCase[];
   ours(c: BenchCase): Subject;
+  /** Lines printed after the table. */
+  notes?(results: readonly CaseResult[], context: RunContext): string[];
   /** key=value pairs for the SUMMARY line after `<name>_ratio_vs_torch`. */
-  summary?(results: readonly CaseResult[]): Record<string, number>;
+  summary?(results: readonly CaseResult[], context: RunContext): Record<string, number>;
 }

@@ -22,12 +22,15 @@ function timerOf(subject: Subject): Timer {
   };
 }
 
-/** Runs the side for at least warmupMs, doubling the call count; returns calls per round. */
+/**
+ * Runs the side for at least warmupMs and at least twice (1 call, then 2: caches and allocators are
+ * warm even when one call outlasts warmupMs), doubling the call count; returns calls per round.
+ */
 async function warmUp(time: Timer, { warmupMs, roundMs }: MeasureOptions): Promise<number> {
   let iters = 1;
   let spent = 0;
   let perCall = 0;
-  while (spent * 1e3 < warmupMs) {
+  while (spent * 1e3 < warmupMs || iters <= 2) {
     const s = await time(iters);
     spent += s;
     perCall = s / iters;

@@ -1,6 +1,6 @@
 // The printed result of a bench: one row per case (ours, PyTorch, ratio, noise) and a last line
 // `SUMMARY <name>_ratio_vs_torch=<geometric mean of our throughput over PyTorch's> key=value ...`.
-import type { Bench, CaseResult } from './bench.js';
+import type { Bench, CaseResult, RunContext } from './bench.js';
 import { geometricMean } from './stats.js';
 
 function format(v: number): string {
@@ -30,10 +30,10 @@ export function printTable(bench: Bench, results: readonly CaseResult[]): void {
 }
 
 /** ours/torch throughput per case is torch seconds over our seconds. */
-export function summaryLine(name: string, bench: Bench, results: readonly CaseResult[]): string {
+export function summaryLine(name: string, bench: Bench, results: readonly CaseResult[], context: RunContext): string {
   const pairs: Record<string, number> = {};
   const compared = results.filter((r) => r.torch !== null);
   if (compared.length > 0) pairs[`${name}_ratio_vs_torch`] = geometricMean(compared.map((r) => r.torch!.seconds / r.ours.seconds));
-  Object.assign(pairs, bench.summary?.(results) ?? {});
+  Object.assign(pairs, bench.summary?.(results, context) ?? {});
   return `SUMMARY ${Object.entries(pairs).map(([k, v]) => `${k}=${format(v)}`).join(' ')}`;
 }

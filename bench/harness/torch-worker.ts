@@ -87,6 +87,12 @@ export class TorchWorker {
     return Number((await this.request({ cmd: 'time', iters })).seconds);
   }
 
+  /** The worker process's resident memory now and its peak so far, in MB. */
+  async rssMb(): Promise<{ current: number; peak: number }> {
+    const r = await this.request({ cmd: 'rss' });
+    return { current: Number(r.current_mb), peak: Number(r.peak_mb) };
+  }
+
   async release(): Promise<void> {
     await this.request({ cmd: 'release' });
   }

@@ -33,7 +33,8 @@ test('SUMMARY is the geometric mean of our throughput over PyTorch\'s, then the 
     { case: { label: 'a', params: {} }, ours: { seconds: 1, spread: 0 }, torch: { seconds: 2, spread: 0 } },
     { case: { label: 'b', params: {} }, ours: { seconds: 1, spread: 0 }, torch: { seconds: 8, spread: 0 } },
   ];
-  assert.equal(summaryLine('gemm', bench, results), 'SUMMARY gemm_ratio_vs_torch=4 extra_key=1.5');
+  const context = { rssMb: { ours: { baseline: 50, peak: 100 }, torch: null } };
+  assert.equal(summaryLine('gemm', bench, results, context), 'SUMMARY gemm_ratio_vs_torch=4 extra_key=1.5');
 });
 
 test('measureCase times our side in rounds and reports the median per call', async () => {
