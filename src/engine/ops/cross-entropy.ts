@@ -32,13 +32,13 @@ export interface CrossEntropyOptions {
 const REDUCTIONS: readonly LossReduction[] = ['mean', 'sum', 'none'];
 
 /** Counts the rows that are not ignored, after checking every other target is a valid class. */
-function countTargets(targets: Int32Array, classes: number, ignoreIndex: number): number {
+export function countTargets(targets: Int32Array, classes: number, ignoreIndex: number, op = 'crossEntropy'): number {
   let count = 0;
   for (let i = 0; i < targets.length; i++) {
     const t = targets[i]!;
     if (t === ignoreIndex) continue;
     if (t < 0 || t >= classes) {
-      throw new IndexError('crossEntropy', 'targets', `row ${i} has target ${t}, expected a class in [0, ${classes}) or ignoreIndex ${ignoreIndex}`);
+      throw new IndexError(op, 'targets', `row ${i} has target ${t}, expected a class in [0, ${classes}) or ignoreIndex ${ignoreIndex}`);
     }
     count++;
   }

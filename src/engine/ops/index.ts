@@ -19,3 +19,4 @@ export * from './reduce.js';
 export * from './softmax.js';
 export * from './norm.js';
 export * from './cross-entropy.js';
+export * from './linear-cross-entropy.js';
