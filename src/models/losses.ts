@@ -1,6 +1,8 @@
 // The task losses exactly as transformers computes them: shifted causal LM, sequence classification
 // by problem_type, token classification, extractive QA (clamped positions), seq2seq.
+import { checkInt } from '../engine/ops/check.js';
 import { crossEntropy } from '../engine/ops/cross-entropy.js';
+import { linearCrossEntropy } from '../engine/ops/linear-cross-entropy.js';
 import { abs, exp, log } from '../engine/ops/unary.js';
 import { relu } from '../engine/ops/activation.js';
 import { add, mul, sub } from '../engine/ops/binary.js';
@@ -12,12 +14,35 @@ import type { Tensor } from '../engine/tensor.js';
 import { fromArray } from '../engine/ops/creation.js';
 import type { ProblemType } from './config.js';
 
-/** Next-token loss: logits [B, T, V] at position t predict labels[t + 1]; -100 is ignored. */
+const IGNORE_INDEX = -100;
+
+/** labels [B, T] moved one position left, -100 (ignored) in the last position: [B·T]. */
+function nextTokenTargets(labels: Tensor): Tensor {
+  checkInt('causalLmLoss', 'labels', labels);
+  const [b, t] = labels.shape as [number, number];
+  const src = labels.data() as Int32Array;
+  const out = new Int32Array(b * t).fill(IGNORE_INDEX);
+  for (let i = 0; i < b; i++) out.set(src.subarray(i * t + 1, (i + 1) * t), i * t);
+  return fromArray(out, [b * t], 'int32');
+}
+
+/**
+ * Next-token loss: logits [B, T, V] at position t predict labels[t + 1]; -100 is ignored. The labels are shifted
+ * rather than the logits (as transformers does), so the logits are not copied.
+ */
 export function causalLmLoss(logits: Tensor, labels: Tensor): Tensor {
   const [b, t, v] = logits.shape as [number, number, number];
-  const shiftedLogits = reshape(slice(logits, 1, 0, t - 1), [b * (t - 1), v]);
-  const shiftedLabels = reshape(slice(labels, 1, 1), [b * (t - 1)]);
-  return crossEntropy(shiftedLogits, shiftedLabels);
+  return crossEntropy(reshape(logits, [b * t, v]), nextTokenTargets(labels));
+}
+
+/**
+ * causalLmLoss(hidden·weightᵀ, labels) for an LM head without bias (weight [V, E]), without the logits: the last
+ * position, which predicts nothing, is dropped and the rest go through linearCrossEntropy.
+ */
+export function causalLmHeadLoss(hidden: Tensor, weight: Tensor, labels: Tensor): Tensor {
+  const [b, t, e] = hidden.shape as [number, number, number];
+  const rows = reshape(slice(hidden, 1, 0, t - 1), [b * (t - 1), e]);
+  return linearCrossEntropy(rows, weight, reshape(slice(labels, 1, 1), [b * (t - 1)]));
 }
 
 /** Plain token-level cross-entropy (token classification, masked LM, seq2seq): logits [..., C]. */

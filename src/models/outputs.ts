@@ -26,6 +26,12 @@ export interface ModelInputs {
   pastKeyValues?: LayerKV[];
   /** Return the updated cache in `pastKeyValues`. */
   useCache?: boolean;
+  /**
+   * Causal LMs given labels: also return the logits. When false (the default when training with grad mode on) and
+   * the LM head is a bias-free Linear, the loss goes from the hidden states through the head weight a chunk of rows
+   * at a time (linearCrossEntropy) and no [B, T, V] logits are formed.
+   */
+  returnLogits?: boolean;
 }
 
 export interface ModelOutput {

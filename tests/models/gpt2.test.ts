@@ -10,7 +10,9 @@ import {
   GPT2Model,
   type LayerKV,
 } from '../../src/models/index.js';
-import { checkModelFixture, modelFixtureCases, modelFixtureDir, assertTensorMatches } from '../helpers/model-fixtures.js';
+import {
+  assertGradsMatch, assertTensorMatches, checkModelFixture, fixtureInputs, LOSS_RTOL, loadModelFixtureIO, modelFixtureCases, modelFixtureDir,
+} from '../helpers/model-fixtures.js';
 
 const CLASSES = {
   'gpt2-base': GPT2Model,
@@ -105,6 +107,45 @@ test('sequence classification without a pad token accepts only a batch of one', 
         assert.deepEqual([...model.forward({ inputIds: ids([[1, 2]]) }).logits!.shape], [1, 2]);
       }),
     );
+  } finally {
+    model.dispose();
+  }
+});
+
+test('gpt2-lm with returnLogits false: the loss goes through the fused LM head, matches transformers and gives the same gradients', async () => {
+  const io = loadModelFixtureIO('gpt2-lm');
+  const model = await GPT2LMHeadModel.fromPretrained(modelFixtureDir('gpt2-lm'));
+  try {
+    scope(() => {
+      const inputs = fixtureInputs(io);
+      const embeds = noGrad(() => model.getInputEmbeddings().forward(inputs.inputIds!)).setRequiresGrad(true);
+      const out = model.forward({ ...inputs, inputIds: undefined, inputsEmbeds: embeds, returnLogits: false });
+      assert.equal(out.logits, undefined);
+      assertTensorMatches(out.loss!.detach().view([1]), io.get('loss')!, { atol: 0, rtol: LOSS_RTOL }, 'loss');
+      out.loss!.backward();
+      assertGradsMatch(model, embeds, io, 'gpt2-lm fused head');
+      embeds.zeroGrad();
+    });
+  } finally {
+    for (const p of model.parameters()) p.zeroGrad();
+    model.dispose();
+    for (const t of io.values()) t.dispose();
+  }
+});
+
+test('a causal LM in training mode returns the loss without logits unless returnLogits is set', () => {
+  const model = new GPT2LMHeadModel(new GPT2Config({ model_type: 'gpt2', vocab_size: 50, n_positions: 16, n_embd: 16, n_layer: 1, n_head: 2, resid_pdrop: 0, embd_pdrop: 0, attn_pdrop: 0 }));
+  try {
+    scope(() => {
+      const ids = fromArray(Int32Array.from([1, 2, 3, 4, 5, 6]), [1, 6], 'int32');
+      const fused = model.forward({ inputIds: ids, labels: ids });
+      const full = model.forward({ inputIds: ids, labels: ids, returnLogits: true });
+      assert.equal(fused.logits, undefined);
+      assert.deepEqual(full.logits!.shape, [1, 6, 50]);
+      assert.ok(Math.abs(fused.loss!.item() - full.loss!.item()) < 1e-5);
+      model.eval();
+      assert.deepEqual(model.forward({ inputIds: ids, labels: ids }).logits!.shape, [1, 6, 50]);
+    });
   } finally {
     model.dispose();
   }

@@ -15,12 +15,11 @@ import { Module, ModuleList } from '../../nn/module.js';
 import { LayerNorm } from '../../nn/norm.js';
 import { registerModelFamily } from '../auto.js';
 import { loadModel, type ConfigClass, type FromPretrainedOptions, type PretrainedClass } from '../load.js';
-import { causalLmLoss } from '../losses.js';
 import type { LayerKV, ModelInputs, ModelOutput } from '../outputs.js';
 import { PreTrainedModel } from '../pretrained.js';
 import { activation, type Activation } from '../shared/activations.js';
 import { attentionDropout, mergeHeads, paddingMask } from '../shared/attention.js';
-import { questionAnsweringOutput, sequenceClassifierOutput, tokenClassifierOutput } from '../shared/heads.js';
+import { causalLmOutput, questionAnsweringOutput, sequenceClassifierOutput, tokenClassifierOutput } from '../shared/heads.js';
 import { embedInputs } from '../shared/inputs.js';
 import { call, shareParameter } from '../shared/layers.js';
 import { lastNonPadPositions, selectPositions } from '../shared/pooling.js';
@@ -172,8 +171,7 @@ export class GPT2LMHeadModel extends GPT2PreTrainedModel {
 
   forward(inputs: ModelInputs): ModelOutput {
     const { lastHiddenState, pastKeyValues } = this.backbone(inputs);
-    const logits = call(this, 'lm_head', lastHiddenState!);
-    const out: ModelOutput = inputs.labels === undefined ? { logits } : { logits, loss: causalLmLoss(logits, inputs.labels) };
+    const out = causalLmOutput(this, 'lm_head', lastHiddenState!, inputs);
     return pastKeyValues === undefined ? out : { ...out, pastKeyValues };
   }
 }
