@@ -11,6 +11,10 @@
 // Dropout on the attention weights (Z = P∘M/(1−p), O = Z·V) draws its keep mask M from the
 // counter-based generator at counter + flat index of (b, h, i, j), so the backward regenerates it.
 // Rows that see no key (fully masked) give output 0, logsumexp -inf and zero gradients.
+// Each of q, k, v and the output is read through a Layout (element offset and batch, head and row
+// strides; the head dim is contiguous), so heads can be taken straight from a [B, T, H, D]
+// projection output, or from q, k and v packed in one [B, T, 3·H·D] tensor, without a permute
+// copy. Gradients use the layout of their input (dout that of the output).
 // GEMMs go through dnnl_sgemm, which runs single-threaded inside our parallel region.
 #include <dnnl.h>
 #include <algorithm>
@@ -66,6 +70,12 @@ struct Dropout {
   uint64_t seed = 0, counter = 0;
 };
 
+// Element offset of row i of head h in batch b; rows are `row` elements apart.
+struct Layout {
+  int64_t offset, batch, head, row;
+  int64_t at(int64_t b, int64_t h, int64_t i) const { return offset + b * batch + h * head + i * row; }
+};
+
 struct Attention {
   int64_t B, Hq, Hkv, T, S, D, Dv;
   float scale;
@@ -73,11 +83,12 @@ struct Attention {
   const float *q, *k, *v;
   Additive terms[2];
   Dropout dropout;
+  Layout lq, lk, lv, lo;
 
   int64_t group() const { return Hq / Hkv; }
-  const float* q_rows(int64_t b, int64_t h, int64_t i0) const { return q + ((b * Hq + h) * T + i0) * D; }
-  const float* k_rows(int64_t b, int64_t kvh, int64_t j0) const { return k + ((b * Hkv + kvh) * S + j0) * D; }
-  const float* v_rows(int64_t b, int64_t kvh, int64_t j0) const { return v + ((b * Hkv + kvh) * S + j0) * Dv; }
+  const float* q_rows(int64_t b, int64_t h, int64_t i0) const { return q + lq.at(b, h, i0); }
+  const float* k_rows(int64_t b, int64_t kvh, int64_t j0) const { return k + lk.at(b, kvh, j0); }
+  const float* v_rows(int64_t b, int64_t kvh, int64_t j0) const { return v + lv.at(b, kvh, j0); }
 
   // Query i sees keys j ≤ i + (S − T) when causal (bottom-right alignment). Exclusive end of the
   // keys that any query row below i_end may see.
@@ -85,7 +96,7 @@ struct Attention {
 
   // s (bq × bk, row stride bk) = scale·Q[i0:i0+bq]·K[j0:j0+bk]ᵀ + terms, causal cells set to -inf.
   void scores(int64_t b, int64_t h, int64_t i0, int64_t bq, int64_t j0, int64_t bk, float* s) const {
-    gemm('N', 'T', bq, bk, D, scale, q_rows(b, h, i0), D, k_rows(b, h / group(), j0), D, 0.f, s, bk);
+    gemm('N', 'T', bq, bk, D, scale, q_rows(b, h, i0), lq.row, k_rows(b, h / group(), j0), lk.row, 0.f, s, bk);
     for (int64_t r = 0; r < bq; r++) {
       float* row = s + r * bk;
       for (const Additive& term : terms) {
@@ -128,14 +139,18 @@ Additive read_additive(const peftjs::Args& a, size_t data_arg, size_t strides_ar
 }
 
 // Arguments shared by both kernels: q, k, v, dims [B, Hq, Hkv, T, S, D, Dv], scale, causal,
-// mask|null, maskStrides, bias|null, biasStrides, dropoutP, seedHi, seedLo, counter.
-constexpr size_t kSharedArgs = 14;
+// mask|null, maskStrides, bias|null, biasStrides, dropoutP, seedHi, seedLo, counter, layouts
+// (offset, batch, head and row strides of q, k, v and the output: 16 ints).
+constexpr size_t kSharedArgs = 15;
 
 Attention read_attention(const peftjs::Args& a) {
   const auto d = a.ints(3);
+  const auto l = a.ints(14);
   const Dropout dropout{static_cast<float>(a.f64(10)), peftjs::join_seed(a.i64(11), a.i64(12)), static_cast<uint64_t>(a.i64(13))};
+  const auto layout = [&](int i) { return Layout{l[4 * i], l[4 * i + 1], l[4 * i + 2], l[4 * i + 3]}; };
   Attention at{d[0], d[1], d[2], d[3], d[4], d[5], d[6], static_cast<float>(a.f64(4)), a.flag(5),
-               a.f32(0), a.f32(1), a.f32(2), {read_additive(a, 6, 7), read_additive(a, 8, 9)}, dropout};
+               a.f32(0), a.f32(1), a.f32(2), {read_additive(a, 6, 7), read_additive(a, 8, 9)}, dropout,
+               layout(0), layout(1), layout(2), layout(3)};
   return at;
 }
 
@@ -152,7 +167,8 @@ struct ForwardScratch {
 void forward_block(const Attention& a, int64_t b, int64_t h, int64_t i0, float* out, float* lse, ForwardScratch& w) {
   const int64_t bq = std::min(forward_block_rows(a), a.T - i0);
   const int64_t kend = a.key_end(i0 + bq);
-  float* o = out + ((b * a.Hq + h) * a.T + i0) * a.Dv;
+  const int64_t ldo = a.lo.row;
+  float* o = out + a.lo.at(b, h, i0);
   float* s = w.s.data();
   float* row_max = w.row_max.data();
   float* row_sum = w.row_sum.data();
@@ -172,17 +188,17 @@ void forward_block(const Attention& a, int64_t b, int64_t h, int64_t i0, float* 
       row_sum[r] = row_sum[r] * rescale + peftjs::exp_shifted_sum(row, bk, m);
       row_max[r] = m;
       if (j0 > 0 && rescale != 1.f)
-        for (int64_t c = 0; c < a.Dv; c++) o[r * a.Dv + c] *= rescale;
+        for (int64_t c = 0; c < a.Dv; c++) o[r * ldo + c] *= rescale;
     }
     if (a.dropout.p > 0.f) {
       a.dropout_mask(b, h, i0, bq, j0, bk, w.keep.data());
       a.apply_dropout(w.keep.data(), s, bq * bk);
     }
-    gemm('N', 'N', bq, a.Dv, bk, 1.f, s, bk, a.v_rows(b, h / a.group(), j0), a.Dv, j0 == 0 ? 0.f : 1.f, o, a.Dv);
+    gemm('N', 'N', bq, a.Dv, bk, 1.f, s, bk, a.v_rows(b, h / a.group(), j0), a.lv.row, j0 == 0 ? 0.f : 1.f, o, ldo);
   }
   float* l = lse + (b * a.Hq + h) * a.T + i0;
   for (int64_t r = 0; r < bq; r++) {
-    float* orow = o + r * a.Dv;
+    float* orow = o + r * ldo;
     if (row_sum[r] == 0.f) {
       std::fill(orow, orow + a.Dv, 0.f);
       l[r] = -INFINITY;
@@ -215,22 +231,25 @@ void backward_task(const Attention& a, int64_t b, int64_t kvh, const float* out,
   float* dp = w.dp.data();
   float* delta = w.delta.data();
   const bool need_ds = g.dq != nullptr || g.dk != nullptr || g.terms[0] != nullptr || g.terms[1] != nullptr;
-  float* dk = g.dk ? g.dk + (b * a.Hkv + kvh) * a.S * a.D : nullptr;
-  float* dv = g.dv ? g.dv + (b * a.Hkv + kvh) * a.S * a.Dv : nullptr;
-  if (dk) std::fill(dk, dk + a.S * a.D, 0.f);
-  if (dv) std::fill(dv, dv + a.S * a.Dv, 0.f);
+  const int64_t ldq = a.lq.row, ldk = a.lk.row, ldv = a.lv.row, ldo = a.lo.row;
+  float* dk = g.dk ? g.dk + a.lk.at(b, kvh, 0) : nullptr;
+  float* dv = g.dv ? g.dv + a.lv.at(b, kvh, 0) : nullptr;
+  for (int64_t j = 0; j < a.S; j++) {
+    if (dk) std::fill(dk + j * ldk, dk + j * ldk + a.D, 0.f);
+    if (dv) std::fill(dv + j * ldv, dv + j * ldv + a.Dv, 0.f);
+  }
   for (int64_t h = kvh * a.group(); h < (kvh + 1) * a.group(); h++) {
     for (int64_t i0 = 0; i0 < a.T; i0 += kBwdBlockQ) {
       const int64_t bq = std::min(kBwdBlockQ, a.T - i0);
-      const int64_t row0 = (b * a.Hq + h) * a.T + i0;
       const float* q_i = a.q_rows(b, h, i0);
-      const float* o_i = out + row0 * a.Dv;
-      const float* do_i = dout + row0 * a.Dv;
-      const float* lse_i = lse + row0;
-      float* dq_i = g.dq ? g.dq + row0 * a.D : nullptr;
+      const float* o_i = out + a.lo.at(b, h, i0);
+      const float* do_i = dout + a.lo.at(b, h, i0);
+      const float* lse_i = lse + (b * a.Hq + h) * a.T + i0;
+      float* dq_i = g.dq ? g.dq + a.lq.at(b, h, i0) : nullptr;
       const int64_t kend = a.key_end(i0 + bq);
-      if (dq_i && kend == 0) std::fill(dq_i, dq_i + bq * a.D, 0.f);
-      for (int64_t r = 0; r < bq; r++) delta[r] = peftjs::dot(do_i + r * a.Dv, o_i + r * a.Dv, a.Dv);
+      if (dq_i && kend == 0)
+        for (int64_t r = 0; r < bq; r++) std::fill(dq_i + r * ldq, dq_i + r * ldq + a.D, 0.f);
+      for (int64_t r = 0; r < bq; r++) delta[r] = peftjs::dot(do_i + r * ldo, o_i + r * ldo, a.Dv);
       for (int64_t j0 = 0; j0 < kend; j0 += kBwdBlockK) {
         const int64_t bk = std::min(kBwdBlockK, kend - j0);
         a.scores(b, h, i0, bq, j0, bk, p);
@@ -245,7 +264,7 @@ void backward_task(const Attention& a, int64_t b, int64_t kvh, const float* out,
         if (a.dropout.p > 0.f) a.dropout_mask(b, h, i0, bq, j0, bk, keep);
         if (need_ds) {
           // dP = dO·Vᵀ (through the dropout mask), dS = P∘(dP − delta).
-          gemm('N', 'T', bq, bk, a.Dv, 1.f, do_i, a.Dv, a.v_rows(b, kvh, j0), a.Dv, 0.f, dp, bk);
+          gemm('N', 'T', bq, bk, a.Dv, 1.f, do_i, ldo, a.v_rows(b, kvh, j0), ldv, 0.f, dp, bk);
           if (a.dropout.p > 0.f) a.apply_dropout(keep, dp, bq * bk);
           for (int64_t r = 0; r < bq; r++) {
             const float* prow = p + r * bk;
@@ -264,12 +283,12 @@ void backward_task(const Attention& a, int64_t b, int64_t kvh, const float* out,
               }
             }
           }
-          if (dq_i) gemm('N', 'N', bq, a.D, bk, a.scale, dp, bk, a.k_rows(b, kvh, j0), a.D, j0 == 0 ? 0.f : 1.f, dq_i, a.D);
-          if (dk) gemm('T', 'N', bk, a.D, bq, a.scale, dp, bk, q_i, a.D, 1.f, dk + j0 * a.D, a.D);
+          if (dq_i) gemm('N', 'N', bq, a.D, bk, a.scale, dp, bk, a.k_rows(b, kvh, j0), ldk, j0 == 0 ? 0.f : 1.f, dq_i, ldq);
+          if (dk) gemm('T', 'N', bk, a.D, bq, a.scale, dp, bk, q_i, ldq, 1.f, dk + j0 * ldk, ldk);
         }
         if (dv) {
           if (a.dropout.p > 0.f) a.apply_dropout(keep, p, bq * bk);
-          gemm('T', 'N', bk, a.Dv, bq, 1.f, p, bk, do_i, a.Dv, 1.f, dv + j0 * a.Dv, a.Dv);
+          gemm('T', 'N', bk, a.Dv, bq, 1.f, p, bk, do_i, ldo, 1.f, dv + j0 * ldv, ldv);
         }
       }
     }
@@ -289,7 +308,7 @@ bool tasks_share(const Attention& a, const Additive& t) {
 }  // namespace
 
 // sdpaForward(q, k, v, dims, scale, causal, mask|null, maskStrides, bias|null, biasStrides,
-//             dropoutP, seedHi, seedLo, counter, out, lse)
+//             dropoutP, seedHi, seedLo, counter, layouts, out, lse)
 PEFTJS_FN(sdpaForward) {
   peftjs::Args args(env, info);
   const Attention a = read_attention(args);
@@ -308,9 +327,10 @@ PEFTJS_FN(sdpaForward) {
 }
 
 // sdpaBackward(q, k, v, dims, scale, causal, mask|null, maskStrides, bias|null, biasStrides,
-//              dropoutP, seedHi, seedLo, counter, out, lse, dout, dq|null, dk|null, dv|null,
-//              dmask|null, dbias|null)
-// dq/dk/dv are fully written; dmask/dbias must be zero-filled by the caller.
+//              dropoutP, seedHi, seedLo, counter, layouts, out, lse, dout, dq|null, dk|null,
+//              dv|null, dmask|null, dbias|null)
+// The rows of dq/dk/dv that the layouts address are fully written; dmask/dbias must be zero-filled
+// by the caller.
 PEFTJS_FN(sdpaBackward) {
   peftjs::Args args(env, info);
   const Attention a = read_attention(args);

@@ -11,11 +11,14 @@
 //   when it requires grad. Boolean masks are not accepted: pass 0 to keep and -inf to drop.
 // - dropout on the attention weights draws its mask from a counter-based Generator (reproducible
 //   for a seed, not torch's random stream); the backward is not itself differentiable.
+// Heads may also be read in token-major layout ([B, T, H, D], `layout: 'bthd'`), or straight from
+// a packed q/k/v projection output ([B, T, (Hq + 2·Hkv)·D], packedQkvAttention); the output then
+// comes out as [B, T, H, D] / [B, T, H·D], so no permute copies are needed on either side.
 import { native } from '../../native/binding.js';
 import { record } from '../autograd.js';
 import { EngineError, ShapeError } from '../errors.js';
 import { defaultGenerator, Generator } from '../random.js';
-import { formatShape, type Shape } from '../shape.js';
+import { formatShape, type Shape, sizeOf } from '../shape.js';
 import { Tensor } from '../tensor.js';
 import { checkFloat } from './check.js';
 import { zeros } from './creation.js';
@@ -35,6 +38,15 @@ export interface AttentionOptions {
   dropoutP?: number;
   /** Source of the dropout mask; defaults to the default generator. */
   generator?: Generator;
+  /** 'bhtd' (default): q/k/v/output are [batch, heads, seq, headDim]; 'bthd': [batch, seq, heads, headDim]. */
+  layout?: 'bhtd' | 'bthd';
+}
+
+export interface PackedAttentionOptions extends Omit<AttentionOptions, 'layout'> {
+  /** Query heads Hq. */
+  heads: number;
+  /** Key/value heads Hkv (default Hq). */
+  kvHeads?: number;
 }
 
 type Buf = ArrayBuffer;
@@ -44,7 +56,7 @@ type Ints = Int32Array;
 type SharedArgs = [
   q: Buf, k: Buf, v: Buf, dims: Ints, scale: number, causal: boolean,
   mask: Buf | null, maskStrides: Ints, bias: Buf | null, biasStrides: Ints,
-  dropoutP: number, seedHi: number, seedLo: number, counter: number,
+  dropoutP: number, seedHi: number, seedLo: number, counter: number, layouts: Ints,
 ];
 
 interface AttentionKernels {
@@ -56,7 +68,7 @@ interface AttentionKernels {
 
 const kernels = native as unknown as AttentionKernels;
 
-const KNOWN_OPTIONS = new Set(['causal', 'scale', 'attnMask', 'bias', 'dropoutP', 'generator']);
+const KNOWN_OPTIONS = new Set(['causal', 'scale', 'attnMask', 'bias', 'dropoutP', 'generator', 'layout']);
 
 interface Dims {
   B: number;
@@ -68,14 +80,23 @@ interface Dims {
   Dv: number;
 }
 
-function checkDims(q: Tensor, k: Tensor, v: Tensor): Dims {
+/** Element offset and batch, head and row strides of one operand (its head dim is contiguous). */
+type Layout = [offset: number, batch: number, head: number, row: number];
+
+/** A contiguous [batch, heads, seq, dim] ('bhtd') or [batch, seq, heads, dim] ('bthd') tensor. */
+function layoutOf(tokenMajor: boolean, heads: number, seq: number, dim: number): Layout {
+  return tokenMajor ? [0, seq * heads * dim, dim, heads * dim] : [0, heads * seq * dim, seq * dim, dim];
+}
+
+function checkDims(q: Tensor, k: Tensor, v: Tensor, tokenMajor: boolean): Dims {
   for (const [arg, t] of [['q', q], ['k', k], ['v', v]] as const) {
     checkFloat(OP, arg, t);
-    if (t.ndim !== 4) throw new ShapeError(OP, arg, `must have 4 dims [batch, heads, seq, headDim], got shape ${formatShape(t.shape)}`);
+    if (t.ndim !== 4) throw new ShapeError(OP, arg, `must have 4 dims [batch, ${tokenMajor ? 'seq, heads' : 'heads, seq'}, headDim], got shape ${formatShape(t.shape)}`);
   }
-  const [B, Hq, T, D] = q.shape as [number, number, number, number];
-  const [Bk, Hkv, S, Dk] = k.shape as [number, number, number, number];
-  const [Bv, Hv, Sv, Dv] = v.shape as [number, number, number, number];
+  const order = (t: Tensor) => (tokenMajor ? [t.shape[0]!, t.shape[2]!, t.shape[1]!, t.shape[3]!] : [...t.shape]) as [number, number, number, number];
+  const [B, Hq, T, D] = order(q);
+  const [Bk, Hkv, S, Dk] = order(k);
+  const [Bv, Hv, Sv, Dv] = order(v);
   const mismatch = (arg: string, what: string) =>
     new ShapeError(OP, arg, `${what} (q ${formatShape(q.shape)}, k ${formatShape(k.shape)}, v ${formatShape(v.shape)})`);
   if (Bk !== B) throw mismatch('k', `must have the batch size of q, ${B}, got ${Bk}`);
@@ -83,10 +104,14 @@ function checkDims(q: Tensor, k: Tensor, v: Tensor): Dims {
   if (Dk !== D) throw mismatch('k', `must have the head dim of q, ${D}, got ${Dk}`);
   if (Hv !== Hkv) throw mismatch('v', `must have the head count of k, ${Hkv}, got ${Hv}`);
   if (Sv !== S) throw mismatch('v', `must have the sequence length of k, ${S}, got ${Sv}`);
-  if (Hq < 1 || Hkv < 1) throw mismatch(Hq < 1 ? 'q' : 'k', 'must have at least one head');
-  if (Hq % Hkv !== 0) throw mismatch('q', `head count ${Hq} must be a multiple of the kv head count ${Hkv} (grouped-query attention)`);
-  if (D < 1) throw mismatch('q', 'must have a head dim of at least 1');
+  checkHeads(Hq, Hkv, D, (arg, what) => mismatch(arg, what));
   return { B, Hq, Hkv, T, S, D, Dv };
+}
+
+function checkHeads(Hq: number, Hkv: number, D: number, fail: (arg: string, what: string) => Error): void {
+  if (Hq < 1 || Hkv < 1) throw fail(Hq < 1 ? 'q' : 'k', 'must have at least one head');
+  if (Hq % Hkv !== 0) throw fail('q', `head count ${Hq} must be a multiple of the kv head count ${Hkv} (grouped-query attention)`);
+  if (D < 1) throw fail('q', 'must have a head dim of at least 1');
 }
 
 /** Element strides of an additive term broadcast over [B, Hq, T, S] (0 on broadcast dims). */
@@ -124,11 +149,49 @@ function checkOptions(options: AttentionOptions): void {
 
 /**
  * softmax(scale·q·kᵀ + attnMask + bias)·v for q [B, Hq, T, D], k [B, Hkv, S, D], v [B, Hkv, S, Dv]
- * → [B, Hq, T, Dv]. Hq must be a multiple of Hkv; query head h uses kv head ⌊h / (Hq/Hkv)⌋.
+ * → [B, Hq, T, Dv] (with layout 'bthd': q [B, T, Hq, D], k [B, S, Hkv, D], v [B, S, Hkv, Dv] →
+ * [B, T, Hq, Dv]). Hq must be a multiple of Hkv; query head h uses kv head ⌊h / (Hq/Hkv)⌋.
  */
 export function scaledDotProductAttention(q: Tensor, k: Tensor, v: Tensor, options: AttentionOptions = {}): Tensor {
   checkOptions(options);
-  const dims = checkDims(q, k, v);
+  const layout = options.layout ?? 'bhtd';
+  if (layout !== 'bhtd' && layout !== 'bthd') throw new EngineError(OP, 'options.layout', `must be 'bhtd' or 'bthd', got ${String(layout)}`);
+  const tokenMajor = layout === 'bthd';
+  const dims = checkDims(q, k, v, tokenMajor);
+  const { B, Hq, Hkv, T, S, D, Dv } = dims;
+  const layouts = [layoutOf(tokenMajor, Hq, T, D), layoutOf(tokenMajor, Hkv, S, D), layoutOf(tokenMajor, Hkv, S, Dv), layoutOf(tokenMajor, Hq, T, Dv)];
+  const outShape = tokenMajor ? [B, T, Hq, Dv] : [B, Hq, T, Dv];
+  return attend([q, k, v], dims, layouts, outShape, options);
+}
+
+/**
+ * Attention over q, k and v packed along the last dim of one projection output qkv [B, T, (Hq + 2·Hkv)·D] (first
+ * the Hq query heads, then the Hkv key heads, then the Hkv value heads, D each) → [B, T, Hq·D], with the options of
+ * scaledDotProductAttention. Reads the heads in place and writes the gradient of qkv whole.
+ */
+export function packedQkvAttention(qkv: Tensor, options: PackedAttentionOptions): Tensor {
+  const { heads: Hq, kvHeads: Hkv = options.heads, ...rest } = options ?? ({} as PackedAttentionOptions);
+  checkOptions(rest);
+  checkFloat(OP, 'qkv', qkv);
+  if (qkv.ndim !== 3) throw new ShapeError(OP, 'qkv', `must have 3 dims [batch, seq, (heads + 2·kvHeads)·headDim], got shape ${formatShape(qkv.shape)}`);
+  for (const [arg, n] of [['options.heads', Hq], ['options.kvHeads', Hkv]] as const) {
+    if (!Number.isInteger(n) || n < 1) throw new EngineError(OP, arg, `must be a positive integer, got ${String(n)}`);
+  }
+  const [B, T, width] = qkv.shape as [number, number, number];
+  const D = width / (Hq + 2 * Hkv);
+  if (!Number.isInteger(D)) throw new ShapeError(OP, 'qkv', `last dim ${width} is not (heads + 2·kvHeads)·headDim for ${Hq} + 2·${Hkv} heads`);
+  checkHeads(Hq, Hkv, D, (arg, what) => new ShapeError(OP, arg === 'q' ? 'options.heads' : 'options.kvHeads', what));
+  const row = (Hq + 2 * Hkv) * D;
+  const at = (offset: number): Layout => [offset, T * row, D, row];
+  const layouts = [at(0), at(Hq * D), at((Hq + Hkv) * D), layoutOf(true, Hq, T, D)];
+  return attend([qkv], { B, Hq, Hkv, T, S: T, D, Dv: D }, layouts, [B, T, Hq * D], rest);
+}
+
+/**
+ * The fused kernels over `sources` ([q, k, v], or [qkv] read three times) in the given layouts; the output is a new
+ * tensor of `outShape` in layouts[3].
+ */
+function attend(sources: readonly Tensor[], dims: Dims, layouts: readonly Layout[], outShape: Shape, options: AttentionOptions): Tensor {
   const { B, Hq, Hkv, T, S, D, Dv } = dims;
   const target = [B, Hq, T, S];
   const terms = [options.attnMask, options.bias].filter((t): t is Tensor => t !== undefined);
@@ -136,28 +199,31 @@ export function scaledDotProductAttention(q: Tensor, k: Tensor, v: Tensor, optio
   const biasStrides = options.bias === undefined ? new Int32Array(4) : termStrides('options.bias', options.bias, target);
   const scale = options.scale ?? 1 / Math.sqrt(D);
   const causal = options.causal ?? false;
-  const inputs = [q, k, v, ...terms];
+  const inputs = [...sources, ...terms];
+  const qkvAt = sources.length === 1 ? [0, 0, 0] : [0, 1, 2];
 
   if (B * Hq * T * Dv === 0 || S === 0) {
     // Nothing to attend over (or nothing to produce): the output and every gradient are zero.
-    return record(OP, zeros([B, Hq, T, Dv]), inputs, (_g, needs) => inputs.map((t, i) => (needs[i] ? zeros(t.shape) : null)));
+    return record(OP, zeros(outShape), inputs, (_g, needs) => inputs.map((t, i) => (needs[i] ? zeros(t.shape) : null)));
   }
+  if (sources.some((t) => sizeOf(t.shape) > 2 ** 31 - 1)) throw new ShapeError(OP, 'q', 'has more than 2^31 - 1 elements; the kernel indexes fewer');
 
   const dimArray = Int32Array.from([B, Hq, Hkv, T, S, D, Dv]);
+  const layoutArray = Int32Array.from(layouts.flat());
   const dropoutP = options.dropoutP ?? 0;
   const generator = options.generator ?? defaultGenerator;
   const [seedHi, seedLo] = dropoutP > 0 ? generator.seedWords() : [0, 0];
   const counter = dropoutP > 0 ? generator.take(B * Hq * T * S) : 0;
-  const maskIndex = options.attnMask === undefined ? -1 : 3;
-  const biasIndex = options.bias === undefined ? -1 : terms.length + 2;
-  // The kernels' leading arguments for q, k, v, mask, bias given as `tensors` (inputs or saved aliases).
+  const maskIndex = options.attnMask === undefined ? -1 : sources.length;
+  const biasIndex = options.bias === undefined ? -1 : sources.length + terms.length - 1;
+  // The kernels' leading arguments for the sources, mask and bias given as `tensors` (inputs or saved aliases).
   const sharedArgs = (tensors: readonly Tensor[]): SharedArgs => [
-    tensors[0]!.buffer, tensors[1]!.buffer, tensors[2]!.buffer, dimArray, scale, causal,
+    tensors[qkvAt[0]!]!.buffer, tensors[qkvAt[1]!]!.buffer, tensors[qkvAt[2]!]!.buffer, dimArray, scale, causal,
     maskIndex < 0 ? null : tensors[maskIndex]!.buffer, maskStrides, biasIndex < 0 ? null : tensors[biasIndex]!.buffer, biasStrides,
-    dropoutP, seedHi, seedLo, counter,
+    dropoutP, seedHi, seedLo, counter, layoutArray,
   ];
 
-  const out = Tensor.empty([B, Hq, T, Dv]);
+  const out = Tensor.empty(outShape);
   const lse = Tensor.empty([B, Hq, T]);
   kernels.sdpaForward(...sharedArgs(inputs), out.buffer, lse.buffer);
 
@@ -166,12 +232,12 @@ export function scaledDotProductAttention(q: Tensor, k: Tensor, v: Tensor, optio
     out,
     inputs,
     (g, needs, saved) => {
-      // Term gradients are accumulated by the kernel, so they start at zero; dq/dk/dv are written whole.
-      const grads = inputs.map((t, i) => (needs[i] ? (i < 3 ? Tensor.empty(t.shape) : zeros(t.shape)) : null));
+      // Term gradients are accumulated by the kernel, so they start at zero; source gradients are written whole.
+      const grads = inputs.map((t, i) => (needs[i] ? (i < sources.length ? Tensor.empty(t.shape) : zeros(t.shape)) : null));
       const gradBuf = (i: number) => (i < 0 ? null : grads[i]?.buffer ?? null);
       kernels.sdpaBackward(
         ...sharedArgs(saved), saved[inputs.length]!.buffer, saved[inputs.length + 1]!.buffer, g.buffer,
-        gradBuf(0), gradBuf(1), gradBuf(2), gradBuf(maskIndex), gradBuf(biasIndex),
+        gradBuf(qkvAt[0]!), gradBuf(qkvAt[1]!), gradBuf(qkvAt[2]!), gradBuf(maskIndex), gradBuf(biasIndex),
       );
       return grads;
     },
