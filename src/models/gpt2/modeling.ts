@@ -4,7 +4,8 @@
 import { ShapeError } from '../../engine/errors.js';
 import { arange } from '../../engine/ops/creation.js';
 import { add } from '../../engine/ops/binary.js';
-import { scaledDotProductAttention } from '../../engine/ops/attention.js';
+import { packedQkvAttention, scaledDotProductAttention } from '../../engine/ops/attention.js';
+import { scope } from '../../engine/scope.js';
 import { concat, split } from '../../engine/ops/join.js';
 import { permute, reshape } from '../../engine/ops/view.js';
 import type { Tensor } from '../../engine/tensor.js';
@@ -41,22 +42,23 @@ class GPT2Attention extends Module {
     this.registerModule('resid_dropout', new Dropout(config.residPdrop));
   }
 
-  /** x [B, T, E]; keys and values are appended to `past` and returned as the layer's cache. */
-  forward(x: Tensor, mask: Tensor | undefined, past: LayerKV | undefined): { output: Tensor; cache: LayerKV } {
+  /**
+   * x [B, T, E]; with a cache, keys and values are appended to `past` and returned as the layer's cache. Without one
+   * the heads are read straight from the c_attn output.
+   */
+  forward(x: Tensor, mask: Tensor | undefined, past: LayerKV | undefined, useCache: boolean): { output: Tensor; cache?: LayerKV } {
     const [b, t, e] = x.shape as [number, number, number];
+    const qkvOut = call(this, 'c_attn', x);
+    const options = { causal: true, scale: this.scale, attnMask: mask, ...attentionDropout(this.child<Dropout>('attn_dropout')) };
+    const project = (merged: Tensor) => call(this, 'resid_dropout', call(this, 'c_proj', merged));
+    if (past === undefined && !useCache) return { output: project(packedQkvAttention(qkvOut, { heads: this.heads, ...options })) };
     const headShape = [b, this.heads, t, e / this.heads];
     // [B, T, 3·E] → [3, B, H, T, D] in one copy, then one block each for q, k and v.
-    const qkv = permute(reshape(call(this, 'c_attn', x), [b, t, 3, this.heads, e / this.heads]), [2, 0, 3, 1, 4]);
+    const qkv = permute(reshape(qkvOut, [b, t, 3, this.heads, e / this.heads]), [2, 0, 3, 1, 4]);
     const [q, k, v] = split(qkv, 1, 0).map((part) => reshape(part, headShape)) as [Tensor, Tensor, Tensor];
     const key = past === undefined ? k : concat([past.key, k], 2);
     const value = past === undefined ? v : concat([past.value, v], 2);
-    const out = scaledDotProductAttention(q, key, value, {
-      causal: true,
-      scale: this.scale,
-      attnMask: mask,
-      ...attentionDropout(this.child<Dropout>('attn_dropout')),
-    });
-    return { output: call(this, 'resid_dropout', call(this, 'c_proj', mergeHeads(out))), cache: { key, value } };
+    return { output: project(mergeHeads(scaledDotProductAttention(q, key, value, options))), cache: { key, value } };
   }
 }
 
@@ -85,10 +87,13 @@ class GPT2Block extends Module {
     this.registerModule('mlp', new GPT2MLP(config));
   }
 
-  forward(x: Tensor, mask: Tensor | undefined, past: LayerKV | undefined): { hidden: Tensor; cache: LayerKV } {
-    const { output, cache } = this.child<GPT2Attention>('attn').forward(call(this, 'ln_1', x), mask, past);
-    const h = add(x, output);
-    return { hidden: add(h, call(this, 'mlp', call(this, 'ln_2', h))), cache };
+  /** Runs in its own scope: only the output and the cache outlive it (and what backward saved). */
+  forward(x: Tensor, mask: Tensor | undefined, past: LayerKV | undefined, useCache: boolean): { hidden: Tensor; cache?: LayerKV } {
+    return scope(() => {
+      const { output, cache } = this.child<GPT2Attention>('attn').forward(call(this, 'ln_1', x), mask, past, useCache);
+      const h = add(x, output);
+      return { hidden: add(h, call(this, 'mlp', call(this, 'ln_2', h))), cache };
+    });
   }
 }
 
@@ -147,13 +152,16 @@ export class GPT2Model extends GPT2PreTrainedModel {
     hidden = call(this, 'drop', hidden);
     const mask = paddingMask(inputs.attentionMask, b, pastLength + t, 'GPT2Model.forward');
     const cache: LayerKV[] = [];
+    const useCache = inputs.useCache ?? false;
     for (const [i, block] of [...blocks].entries()) {
-      const out = block.forward(hidden, mask, past?.[i]);
+      const out = block.forward(hidden, mask, past?.[i], useCache);
+      if (hidden !== embeds) hidden.dispose();
       hidden = out.hidden;
-      cache.push(out.cache);
+      if (out.cache !== undefined) cache.push(out.cache);
     }
     const lastHiddenState = call(this, 'ln_f', hidden);
-    return inputs.useCache ? { lastHiddenState, pastKeyValues: cache } : { lastHiddenState };
+    if (hidden !== embeds) hidden.dispose();
+    return useCache ? { lastHiddenState, pastKeyValues: cache } : { lastHiddenState };
   }
 }
 
