@@ -1,6 +1,7 @@
 // The affine map of Linear and GPT-2's Conv1D layers: y = x·Wᵀ + b (weight [out, in]) or
 // y = x·W + b (weight [in, out], `weightInOut`). The bias seeds the GEMM output and the product is
-// accumulated onto it, so the bias add costs no extra pass.
+// accumulated onto it, so the bias add costs no extra pass. x is kept for backward only when the
+// weight needs a gradient (a frozen weight's layer keeps nothing of its input alive).
 import { native } from '../../native/binding.js';
 import { record } from '../autograd.js';
 import { ShapeError } from '../errors.js';
@@ -38,7 +39,7 @@ export function linear(x: Tensor, weight: Tensor, bias: Tensor | null = null, op
     'linear',
     out,
     inputs,
-    (g, needs, [sx, sw]) => {
+    (g, needs, [sw, sx]) => {
       const g2 = g.view([rows, outF]);
       let gx: Tensor | null = null;
       let gw: Tensor | null = null;
@@ -54,6 +55,6 @@ export function linear(x: Tensor, weight: Tensor, bias: Tensor | null = null, op
       const gb = needs[2] ? sumToShape(g2, [outF]) : null;
       return [gx, gw, gb];
     },
-    [x, weight],
+    weight.requiresGrad ? [weight, x] : [weight],
   );
 }
