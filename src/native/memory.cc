@@ -9,6 +9,11 @@
 // buffer (which costs more than most kernels). The cache is bounded (setAllocatorCacheLimit,
 // default 1 GiB) and emptyAllocatorCache hands everything back to the OS.
 //
+// V8 is told about the memory this allocator holds from malloc (live buffers and the cache), not
+// about each buffer handed out: a buffer taken from or returned to the cache changes nothing, so a
+// training step that reuses its buffers does not push V8 into a full GC every few allocations
+// (V8 answers fast growth of external memory with mark-compact collections).
+//
 // Buffers come from plain malloc, over-allocated by 64 bytes and aligned by hand: Node keeps a
 // little bookkeeping per external buffer until the event loop turns, and with aligned_alloc those
 // small blocks pinned each freed buffer's hole, which memalign (needing size + alignment) never
@@ -63,37 +68,42 @@ bool take_cached(size_t bytes, Region* out) {
   return true;
 }
 
-// Caller holds the mutex.
-void give_back(Region region, size_t bytes) {
+// Caller holds the mutex. Returns the bytes handed back to the OS (0 when cached).
+size_t give_back(Region region, size_t bytes) {
   if (bytes >= kMinCachedBytes && cached_bytes + bytes <= cache_limit) {
     cache[bytes].push_back(region);
     cached_bytes += bytes;
-  } else {
-    std::free(region.raw);
+    return 0;
   }
+  std::free(region.raw);
+  return bytes;
 }
 
-// Caller holds the mutex.
-void trim_cache(size_t limit) {
+// Caller holds the mutex. Returns the bytes handed back to the OS.
+size_t trim_cache(size_t limit) {
+  size_t freed = 0;
   for (auto it = cache.begin(); it != cache.end() && cached_bytes > limit;) {
     while (!it->second.empty() && cached_bytes > limit) {
       std::free(it->second.back().raw);
       it->second.pop_back();
       cached_bytes -= it->first;
+      freed += it->first;
     }
     it = it->second.empty() ? cache.erase(it) : std::next(it);
   }
+  return freed;
 }
 
 void finalize(napi_env env, void* /*data*/, void* hint) {
   Block* block = static_cast<Block*>(hint);
   if (!block->released) {
+    size_t freed;
     {
       std::lock_guard<std::mutex> lock(mutex);
       live.erase(block->region.data);
-      give_back(block->region, block->bytes);
+      freed = give_back(block->region, block->bytes);
     }
-    account(env, -static_cast<int64_t>(block->bytes));
+    account(env, -static_cast<int64_t>(freed));
   }
   delete block;
 }
@@ -115,10 +125,12 @@ PEFTJS_FN(allocBuffer) {
   }
   if (!cached) region = allocate(rounded);
   if (region.raw == nullptr) {
+    size_t freed;
     {
       std::lock_guard<std::mutex> lock(mutex);
-      trim_cache(0);
+      freed = trim_cache(0);
     }
+    account(env, -static_cast<int64_t>(freed));
     region = allocate(rounded);
   }
   if (region.raw == nullptr) {
@@ -131,6 +143,7 @@ PEFTJS_FN(allocBuffer) {
   napi_value ab;
   if (napi_create_external_arraybuffer(env, data, nbytes, finalize, block, &ab) != napi_ok) {
     std::free(region.raw);
+    if (cached) account(env, -static_cast<int64_t>(rounded));
     delete block;
     napi_throw_error(env, "ERR_PEFTJS_ALLOC", "allocBuffer: cannot create an external ArrayBuffer");
     return nullptr;
@@ -139,7 +152,7 @@ PEFTJS_FN(allocBuffer) {
     std::lock_guard<std::mutex> lock(mutex);
     live[data] = block;
   }
-  account(env, static_cast<int64_t>(rounded));
+  if (!cached) account(env, static_cast<int64_t>(rounded));
   return ab;
 }
 
@@ -160,11 +173,12 @@ PEFTJS_FN(freeBuffer) {
   }
   napi_detach_arraybuffer(env, a.argv[0]);
   if (block != nullptr) {
+    size_t freed;
     {
       std::lock_guard<std::mutex> lock(mutex);
-      give_back(block->region, block->bytes);
+      freed = give_back(block->region, block->bytes);
     }
-    account(env, -static_cast<int64_t>(block->bytes));
+    account(env, -static_cast<int64_t>(freed));
     block->released = true;
   }
   return peftjs::undefined(env);
@@ -173,15 +187,23 @@ PEFTJS_FN(freeBuffer) {
 // setAllocatorCacheLimit(bytes): bounds the cache of released blocks (0 disables it).
 PEFTJS_FN(setAllocatorCacheLimit) {
   peftjs::Args a(env, info);
-  std::lock_guard<std::mutex> lock(mutex);
-  cache_limit = static_cast<size_t>(a.i64(0));
-  trim_cache(cache_limit);
+  size_t freed;
+  {
+    std::lock_guard<std::mutex> lock(mutex);
+    cache_limit = static_cast<size_t>(a.i64(0));
+    freed = trim_cache(cache_limit);
+  }
+  account(env, -static_cast<int64_t>(freed));
   return peftjs::undefined(env);
 }
 
 PEFTJS_FN(emptyAllocatorCache) {
-  std::lock_guard<std::mutex> lock(mutex);
-  trim_cache(0);
+  size_t freed;
+  {
+    std::lock_guard<std::mutex> lock(mutex);
+    freed = trim_cache(0);
+  }
+  account(env, -static_cast<int64_t>(freed));
   return peftjs::undefined(env);
 }
 
