@@ -8,3 +8,4 @@ export type { LoadWeightsReport } from './pretrained.js';
 export { loadPretrained } from './load.js';
 export type { FromPretrainedOptions, ModelBuilder } from './load.js';
 export * from './auto.js';
+export * from './llama/index.js';
