@@ -9,3 +9,4 @@ export { loadPretrained } from './load.js';
 export type { FromPretrainedOptions, ModelBuilder } from './load.js';
 export * from './auto.js';
 export * from './llama/index.js';
+export * from './t5/index.js';

@@ -1,0 +1,371 @@
+// T5 as transformers 5 builds it: pre-norm encoder and decoder stacks of unscaled attention with a
+// learned relative-position bias (computed by block 0, shared by every block of the stack), gated
+// or plain feed-forward, one embedding shared by both stacks and the LM head.
+import { DTypeError, ShapeError } from '../../engine/errors.js';
+import { scaledDotProductAttention } from '../../engine/ops/attention.js';
+import { add, mul } from '../../engine/ops/binary.js';
+import { fromArray } from '../../engine/ops/creation.js';
+import { permute, reshape } from '../../engine/ops/view.js';
+import type { Tensor } from '../../engine/tensor.js';
+import { Dropout } from '../../nn/dropout.js';
+import { Embedding } from '../../nn/embedding.js';
+import { Linear } from '../../nn/linear.js';
+import { Module, ModuleList, StateDictError } from '../../nn/module.js';
+import { RMSNorm } from '../../nn/norm.js';
+import type { WeightFiles } from '../../io/model-folder.js';
+import type { RawConfig } from '../config.js';
+import { ModelConfigError } from '../errors.js';
+import { loadPretrained, type FromPretrainedOptions } from '../load.js';
+import { tokenLoss } from '../losses.js';
+import type { LayerKV, ModelInputs, ModelOutput } from '../outputs.js';
+import { PreTrainedModel, type LoadWeightsReport } from '../pretrained.js';
+import { activation, type Activation } from '../shared/activations.js';
+import { appendKV, mergeHeads, splitHeads } from '../shared/attention.js';
+import { causalMask, paddingMask, type AttentionMaskSpec } from '../shared/masks.js';
+import { T5Config } from './config.js';
+
+/** A decoder layer's cache: self-attention keys/values plus the cross-attention ones, computed once. */
+export interface T5LayerCache extends LayerKV {
+  crossKey: Tensor;
+  crossValue: Tensor;
+}
+
+/**
+ * transformers' T5 bucket of a relative position (key − query): exact below max_exact, then
+ * logarithmic up to max_distance; bidirectional buckets split by sign. Float steps are rounded to
+ * f32 as torch computes them.
+ */
+export function relativePositionBucket(relative: number, bidirectional: boolean, numBuckets: number, maxDistance: number): number {
+  let buckets = numBuckets;
+  let offset = 0;
+  let distance: number;
+  if (bidirectional) {
+    buckets = Math.floor(buckets / 2);
+    if (relative > 0) offset = buckets;
+    distance = Math.abs(relative);
+  } else {
+    distance = -Math.min(relative, 0);
+  }
+  const maxExact = Math.floor(buckets / 2);
+  if (distance < maxExact) return offset + distance;
+  const f = Math.fround;
+  const scaled = f(f(f(Math.log(f(distance / maxExact))) / f(Math.log(maxDistance / maxExact))) * (buckets - maxExact));
+  return offset + Math.min(maxExact + Math.trunc(scaled), buckets - 1);
+}
+
+class T5Attention extends Module {
+  constructor(
+    readonly config: T5Config,
+    readonly isDecoder: boolean,
+    readonly hasRelativeBias: boolean,
+  ) {
+    super();
+    const { dModel, numHeads, dKv } = config;
+    for (const name of ['q', 'k', 'v']) this.registerModule(name, new Linear(dModel, numHeads * dKv, { bias: false }));
+    this.registerModule('o', new Linear(numHeads * dKv, dModel, { bias: false }));
+    if (hasRelativeBias) this.registerModule('relative_attention_bias', new Embedding(config.relativeAttentionNumBuckets, numHeads));
+  }
+
+  /** Position bias [1, H, T, S] for T queries following `past` cached positions and S keys. */
+  computeBias(queryLength: number, keyLength: number, past: number): Tensor {
+    const { relativeAttentionNumBuckets: n, relativeAttentionMaxDistance: maxDistance, numHeads } = this.config;
+    const lowest = -(queryLength - 1 + past);
+    const byRelative = Int32Array.from({ length: keyLength - lowest }, (_, k) => relativePositionBucket(lowest + k, !this.isDecoder, n, maxDistance));
+    const buckets = new Int32Array(queryLength * keyLength);
+    for (let i = 0; i < queryLength; i++) {
+      buckets.set(byRelative.subarray(-lowest - i - past, -lowest - i - past + keyLength), i * keyLength);
+    }
+    const values = this.child<Embedding>('relative_attention_bias').forward(fromArray(buckets, [queryLength, keyLength]));
+    return reshape(permute(values, [2, 0, 1]), [1, numHeads, queryLength, keyLength]);
+  }
+
+  /**
+   * Self-attention (keys from x, appended to `past`) or, given `source`, cross-attention (keys from
+   * the encoder output, or `past` when cached). The position bias is computed here when not given.
+   */
+  forward(x: Tensor, o: { mask: AttentionMaskSpec; positionBias?: Tensor; past?: LayerKV; source?: Tensor }): { out: Tensor; cache: LayerKV; positionBias?: Tensor } {
+    const heads = this.config.numHeads;
+    const project = (name: string, t: Tensor) => splitHeads(this.child<Linear>(name).forward(t), heads);
+    const q = project('q', x);
+    const cache = o.source === undefined
+      ? appendKV(o.past, project('k', x), project('v', x))
+      : o.past ?? { key: project('k', o.source), value: project('v', o.source) };
+    const [, , queryLength] = q.shape as [number, number, number];
+    const keyLength = cache.key.shape[2]!;
+    const positionBias = o.positionBias ?? (this.hasRelativeBias ? this.computeBias(queryLength, keyLength, keyLength - queryLength) : undefined);
+    const attended = scaledDotProductAttention(q, cache.key, cache.value, {
+      ...o.mask,
+      ...(positionBias === undefined ? {} : { bias: positionBias }),
+      scale: 1,
+      dropoutP: this.training ? this.config.dropoutRate : 0,
+    });
+    return { out: this.child<Linear>('o').forward(mergeHeads(attended)), cache, positionBias };
+  }
+}
+
+/** Pre-norm residual sub-layer around `inner`: x + dropout(inner(layer_norm(x))). */
+abstract class T5SubLayer extends Module {
+  constructor(config: T5Config, name: string, inner: Module) {
+    super();
+    this.registerModule(name, inner);
+    this.registerModule('layer_norm', new RMSNorm(config.dModel, config.layerNormEpsilon));
+    this.registerModule('dropout', new Dropout(config.dropoutRate));
+  }
+
+  protected residual(x: Tensor, update: Tensor): Tensor {
+    return add(x, this.child<Dropout>('dropout').forward(update));
+  }
+
+  protected norm(x: Tensor): Tensor {
+    return this.child<RMSNorm>('layer_norm').forward(x);
+  }
+}
+
+class T5LayerAttention extends T5SubLayer {
+  constructor(
+    config: T5Config,
+    private readonly attentionName: 'SelfAttention' | 'EncDecAttention',
+    isDecoder: boolean,
+    hasRelativeBias: boolean,
+  ) {
+    super(config, attentionName, new T5Attention(config, isDecoder, hasRelativeBias));
+  }
+
+  forward(x: Tensor, o: Parameters<T5Attention['forward']>[1]): { hidden: Tensor; cache: LayerKV; positionBias?: Tensor } {
+    const { out, cache, positionBias } = this.child<T5Attention>(this.attentionName).forward(this.norm(x), o);
+    return { hidden: this.residual(x, out), cache, positionBias };
+  }
+}
+
+class T5DenseReluDense extends Module {
+  private readonly act: Activation;
+
+  constructor(readonly config: T5Config) {
+    super();
+    const { dModel, dFf } = config;
+    for (const name of config.isGatedAct ? ['wi_0', 'wi_1'] : ['wi']) this.registerModule(name, new Linear(dModel, dFf, { bias: false }));
+    this.registerModule('wo', new Linear(dFf, dModel, { bias: false }));
+    this.registerModule('dropout', new Dropout(config.dropoutRate));
+    this.act = activation(config.denseActFn, 'feed_forward_proj');
+  }
+
+  forward(x: Tensor): Tensor {
+    const linear = (name: string) => this.child<Linear>(name).forward(x);
+    const h = this.config.isGatedAct ? mul(this.act(linear('wi_0')), linear('wi_1')) : this.act(linear('wi'));
+    return this.child<Linear>('wo').forward(this.child<Dropout>('dropout').forward(h));
+  }
+}
+
+class T5LayerFF extends T5SubLayer {
+  constructor(config: T5Config) {
+    super(config, 'DenseReluDense', new T5DenseReluDense(config));
+  }
+
+  forward(x: Tensor): Tensor {
+    return this.residual(x, this.child<T5DenseReluDense>('DenseReluDense').forward(this.norm(x)));
+  }
+}
+
+class T5Block extends Module {
+  constructor(layers: Module[]) {
+    super();
+    this.registerModule('layer', new ModuleList(layers));
+  }
+}
+
+interface StackInputs {
+  mask: AttentionMaskSpec;
+  encoderHidden?: Tensor;
+  crossMask?: AttentionMaskSpec;
+  past?: T5LayerCache[];
+}
+
+class T5Stack extends Module {
+  constructor(
+    readonly config: T5Config,
+    readonly isDecoder: boolean,
+  ) {
+    super();
+    const blocks = Array.from({ length: isDecoder ? config.numDecoderLayers : config.numLayers }, (_, i) => {
+      const layers: Module[] = [new T5LayerAttention(config, 'SelfAttention', isDecoder, i === 0)];
+      if (isDecoder) layers.push(new T5LayerAttention(config, 'EncDecAttention', isDecoder, false));
+      layers.push(new T5LayerFF(config));
+      return new T5Block(layers);
+    });
+    this.registerModule('block', new ModuleList(blocks));
+    this.registerModule('final_layer_norm', new RMSNorm(config.dModel, config.layerNormEpsilon));
+    this.registerModule('dropout', new Dropout(config.dropoutRate));
+  }
+
+  forward(embeds: Tensor, o: StackInputs): { hidden: Tensor; caches: T5LayerCache[] } {
+    const dropout = this.child<Dropout>('dropout');
+    const blocks = this.child<ModuleList>('block');
+    let hidden = dropout.forward(embeds);
+    let positionBias: Tensor | undefined;
+    const caches: T5LayerCache[] = [];
+    for (let i = 0; i < blocks.length; i++) {
+      const layers = blocks.at(i).child<ModuleList>('layer');
+      const past = o.past?.[i];
+      const self = layers.at(0) as T5LayerAttention;
+      const step = self.forward(hidden, { mask: o.mask, ...(positionBias === undefined ? {} : { positionBias }), ...(past === undefined ? {} : { past }) });
+      positionBias = step.positionBias;
+      hidden = step.hidden;
+      if (this.isDecoder) {
+        const cross = (layers.at(1) as T5LayerAttention).forward(hidden, {
+          mask: o.crossMask!,
+          source: o.encoderHidden!,
+          ...(past === undefined ? {} : { past: { key: past.crossKey, value: past.crossValue } }),
+        });
+        hidden = cross.hidden;
+        caches.push({ ...step.cache, crossKey: cross.cache.key, crossValue: cross.cache.value });
+      }
+      hidden = (layers.at(layers.length - 1) as T5LayerFF).forward(hidden);
+    }
+    return { hidden: dropout.forward(this.child<RMSNorm>('final_layer_norm').forward(hidden)), caches };
+  }
+}
+
+/** Shared by every T5 class: config-typed construction, loading, the shared embedding. */
+export abstract class T5PreTrainedModel extends PreTrainedModel<T5Config> {
+  readonly baseModelPrefix = 'transformer';
+
+  static fromConfig<M extends PreTrainedModel>(this: new (config: T5Config) => M, config: T5Config | RawConfig, source?: string): M {
+    return new this(config instanceof T5Config ? config : new T5Config(config, source));
+  }
+
+  static fromPretrained<M extends PreTrainedModel>(this: new (config: T5Config) => M, pathOrRepoId: string, options?: FromPretrainedOptions): Promise<M> {
+    return loadPretrained(pathOrRepoId, (raw, source) => new this(new T5Config(raw, source)), options);
+  }
+
+  constructor(config: T5Config) {
+    super(config);
+    this.registerModule('shared', new Embedding(config.vocabSize, config.dModel));
+    this.registerModule('encoder', new T5Stack(config, false));
+  }
+
+  getInputEmbeddings(): Embedding {
+    return this.child<Embedding>('shared');
+  }
+
+  /** Every T5 weight belongs to the backbone: a checkpoint missing any of them is an error. */
+  override loadWeights(weights: WeightFiles): LoadWeightsReport {
+    const report = super.loadWeights(weights);
+    if (report.newlyInitialized.length > 0) {
+      throw new StateDictError(`${this.typeName}: checkpoint is missing ${report.newlyInitialized.length} key(s): ${report.newlyInitialized.slice(0, 20).join(', ')}`);
+    }
+    return report;
+  }
+
+  /** Old checkpoints store the shared embedding again under each stack, and an unused decoder cross-attention bias. */
+  protected override ignoredCheckpointKeys(): RegExp[] {
+    return [/^(encoder|decoder)\.embed_tokens\.weight$/, /^decoder\.block\.0\.layer\.1\.EncDecAttention\.relative_attention_bias\.weight$/, /^lm_head\.weight$/];
+  }
+
+  protected encode(inputs: ModelInputs): Tensor {
+    if (inputs.encoderHiddenStates !== undefined) return inputs.encoderHiddenStates;
+    const embeds = embedInputs(this, inputs.inputIds, inputs.inputsEmbeds, 'inputIds');
+    const [batch, length] = embeds.shape as [number, number];
+    const mask = { causal: false, attnMask: paddingMask(`${this.typeName}.forward`, inputs.attentionMask, batch, length) };
+    return this.child<T5Stack>('encoder').forward(embeds, { mask }).hidden;
+  }
+}
+
+function embedInputs(model: T5PreTrainedModel, ids: Tensor | undefined, embeds: Tensor | undefined, arg: string): Tensor {
+  if ((ids === undefined) === (embeds === undefined)) {
+    throw new ShapeError(`${model.typeName}.forward`, arg, `exactly one of ${arg} and its embeddings must be given`);
+  }
+  return embeds ?? model.getInputEmbeddings().forward(ids!);
+}
+
+export class T5EncoderModel extends T5PreTrainedModel {
+  protected override ignoredCheckpointKeys(): RegExp[] {
+    return [...super.ignoredCheckpointKeys(), /^decoder\./];
+  }
+
+  forward(inputs: ModelInputs): ModelOutput {
+    return { lastHiddenState: this.encode(inputs) };
+  }
+}
+
+/** T5Model and T5ForConditionalGeneration: the encoder, then the decoder over decoder inputs. */
+abstract class T5EncoderDecoder extends T5PreTrainedModel {
+  constructor(config: T5Config) {
+    super(config);
+    this.registerModule('decoder', new T5Stack(config, true));
+  }
+
+  protected run(inputs: ModelInputs, decoderInputIds: Tensor | undefined): { hidden: Tensor; encoderHidden: Tensor; caches: T5LayerCache[] } {
+    const op = `${this.typeName}.forward`;
+    const encoderHidden = this.encode(inputs);
+    const embeds = embedInputs(this, decoderInputIds, inputs.decoderInputsEmbeds, 'decoderInputIds');
+    const [batch, queryLength] = embeds.shape as [number, number];
+    const past = inputs.pastKeyValues as T5LayerCache[] | undefined;
+    if (past !== undefined && (past.length !== this.config.numDecoderLayers || past.some((kv) => kv.crossKey === undefined))) {
+      throw new ShapeError(op, 'pastKeyValues', `must hold one T5 decoder cache (self and cross keys/values) per decoder layer (${this.config.numDecoderLayers})`);
+    }
+    const pastLength = past?.[0]?.key.shape[2] ?? 0;
+    const { hidden, caches } = this.child<T5Stack>('decoder').forward(embeds, {
+      mask: causalMask(op, { attentionMask: inputs.decoderAttentionMask, batch, queryLength, pastLength }),
+      encoderHidden,
+      crossMask: { causal: false, attnMask: paddingMask(op, inputs.attentionMask, batch, encoderHidden.shape[1]!) },
+      ...(past === undefined ? {} : { past }),
+    });
+    return { hidden, encoderHidden, caches };
+  }
+}
+
+export class T5Model extends T5EncoderDecoder {
+  forward(inputs: ModelInputs): ModelOutput {
+    const { hidden, encoderHidden, caches } = this.run(inputs, inputs.decoderInputIds);
+    return { lastHiddenState: hidden, encoderLastHiddenState: encoderHidden, ...(inputs.useCache ? { pastKeyValues: caches } : {}) };
+  }
+}
+
+export class T5ForConditionalGeneration extends T5EncoderDecoder {
+  constructor(config: T5Config) {
+    super(config);
+    const head = this.registerModule('lm_head', new Linear(config.dModel, config.vocabSize, { bias: false }));
+    if (config.tieWordEmbeddings) {
+      head.weight.dispose();
+      this.tieWeights();
+    }
+  }
+
+  override getOutputEmbeddings(): Linear {
+    return this.child<Linear>('lm_head');
+  }
+
+  /** labels → decoder inputs: shifted right after decoder_start_token_id, with -100 replaced by the pad token. */
+  shiftRight(labels: Tensor): Tensor {
+    const { decoderStartTokenId: start, padTokenId: pad } = this.config;
+    if (start === null) throw new ModelConfigError('config.json: "decoder_start_token_id" must be set to build decoder inputs from labels');
+    if (pad === null) throw new ModelConfigError('config.json: "pad_token_id" must be set to build decoder inputs from labels');
+    if (labels.dtype !== 'int32') throw new DTypeError(`${this.typeName}.forward`, 'labels', `must be int32, got ${labels.dtype}`);
+    if (labels.ndim !== 2) throw new ShapeError(`${this.typeName}.forward`, 'labels', `must be [batch, length], got [${labels.shape.join(', ')}]`);
+    const [batch, length] = labels.shape as [number, number];
+    const src = labels.data();
+    const out = new Int32Array(batch * length);
+    for (let b = 0; b < batch; b++) {
+      out[b * length] = start;
+      for (let t = 1; t < length; t++) {
+        const v = src[b * length + t - 1]!;
+        out[b * length + t] = v === -100 ? pad : v;
+      }
+    }
+    return fromArray(out, [batch, length]);
+  }
+
+  forward(inputs: ModelInputs): ModelOutput {
+    const { labels } = inputs;
+    const derived = labels !== undefined && inputs.decoderInputIds === undefined && inputs.decoderInputsEmbeds === undefined;
+    const { hidden, encoderHidden, caches } = this.run(inputs, derived ? this.shiftRight(labels) : inputs.decoderInputIds);
+    const scaled = this.config.scaleDecoderOutputs ? mul(hidden, this.config.dModel ** -0.5) : hidden;
+    const logits = this.getOutputEmbeddings().forward(scaled);
+    return {
+      ...(labels === undefined ? {} : { loss: tokenLoss(logits, labels) }),
+      logits,
+      encoderLastHiddenState: encoderHidden,
+      ...(inputs.useCache ? { pastKeyValues: caches } : {}),
+    };
+  }
+}
