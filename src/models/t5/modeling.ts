@@ -1,7 +1,7 @@
 // T5 as transformers 5 builds it: pre-norm encoder and decoder stacks of unscaled attention with a
 // learned relative-position bias (computed by block 0, shared by every block of the stack), gated
 // or plain feed-forward, one embedding shared by both stacks and the LM head.
-import { DTypeError, ShapeError } from '../../engine/errors.js';
+import { ShapeError } from '../../engine/errors.js';
 import { scaledDotProductAttention } from '../../engine/ops/attention.js';
 import { add, mul } from '../../engine/ops/binary.js';
 import { fromArray } from '../../engine/ops/creation.js';
@@ -36,16 +36,9 @@ export interface T5LayerCache extends LayerKV {
  * f32 as torch computes them.
  */
 export function relativePositionBucket(relative: number, bidirectional: boolean, numBuckets: number, maxDistance: number): number {
-  let buckets = numBuckets;
-  let offset = 0;
-  let distance: number;
-  if (bidirectional) {
-    buckets = Math.floor(buckets / 2);
-    if (relative > 0) offset = buckets;
-    distance = Math.abs(relative);
-  } else {
-    distance = -Math.min(relative, 0);
-  }
+  const buckets = bidirectional ? Math.floor(numBuckets / 2) : numBuckets;
+  const offset = bidirectional && relative > 0 ? buckets : 0;
+  const distance = bidirectional ? Math.abs(relative) : Math.max(-relative, 0);
   const maxExact = Math.floor(buckets / 2);
   if (distance < maxExact) return offset + distance;
   const f = Math.fround;
@@ -95,7 +88,7 @@ class T5Attention extends Module {
     const positionBias = o.positionBias ?? (this.hasRelativeBias ? this.computeBias(queryLength, keyLength, keyLength - queryLength) : undefined);
     const attended = scaledDotProductAttention(q, cache.key, cache.value, {
       ...o.mask,
-      ...(positionBias === undefined ? {} : { bias: positionBias }),
+      bias: positionBias,
       scale: 1,
       dropoutP: this.training ? this.config.dropoutRate : 0,
     });
@@ -103,37 +96,22 @@ class T5Attention extends Module {
   }
 }
 
-/** Pre-norm residual sub-layer around `inner`: x + dropout(inner(layer_norm(x))). */
-abstract class T5SubLayer extends Module {
-  constructor(config: T5Config, name: string, inner: Module) {
+/** A pre-norm residual sub-layer around its module `name`: x + dropout(f(name, layer_norm(x))). */
+class T5Layer<M extends Module> extends Module {
+  constructor(
+    config: T5Config,
+    private readonly name: string,
+    inner: M,
+  ) {
     super();
     this.registerModule(name, inner);
     this.registerModule('layer_norm', new RMSNorm(config.dModel, config.layerNormEpsilon));
     this.registerModule('dropout', new Dropout(config.dropoutRate));
   }
 
-  protected residual(x: Tensor, update: Tensor): Tensor {
-    return add(x, this.child<Dropout>('dropout').forward(update));
-  }
-
-  protected norm(x: Tensor): Tensor {
-    return this.child<RMSNorm>('layer_norm').forward(x);
-  }
-}
-
-class T5LayerAttention extends T5SubLayer {
-  constructor(
-    config: T5Config,
-    private readonly attentionName: 'SelfAttention' | 'EncDecAttention',
-    isDecoder: boolean,
-    hasRelativeBias: boolean,
-  ) {
-    super(config, attentionName, new T5Attention(config, isDecoder, hasRelativeBias));
-  }
-
-  forward(x: Tensor, o: Parameters<T5Attention['forward']>[1]): { hidden: Tensor; cache: LayerKV; positionBias?: Tensor } {
-    const { out, cache, positionBias } = this.child<T5Attention>(this.attentionName).forward(this.norm(x), o);
-    return { hidden: this.residual(x, out), cache, positionBias };
+  forward<R extends { out: Tensor }>(x: Tensor, f: (inner: M, normed: Tensor) => R): R & { hidden: Tensor } {
+    const r = f(this.child<M>(this.name), this.child<RMSNorm>('layer_norm').forward(x));
+    return { ...r, hidden: add(x, this.child<Dropout>('dropout').forward(r.out)) };
   }
 }
 
@@ -156,19 +134,13 @@ class T5DenseReluDense extends Module {
   }
 }
 
-class T5LayerFF extends T5SubLayer {
-  constructor(config: T5Config) {
-    super(config, 'DenseReluDense', new T5DenseReluDense(config));
-  }
-
-  forward(x: Tensor): Tensor {
-    return this.residual(x, this.child<T5DenseReluDense>('DenseReluDense').forward(this.norm(x)));
-  }
-}
-
+/** block.N.layer: self-attention, cross-attention (decoder only), feed-forward. */
 class T5Block extends Module {
-  constructor(layers: Module[]) {
+  constructor(config: T5Config, isDecoder: boolean, hasRelativeBias: boolean) {
     super();
+    const layers: Module[] = [new T5Layer(config, 'SelfAttention', new T5Attention(config, isDecoder, hasRelativeBias))];
+    if (isDecoder) layers.push(new T5Layer(config, 'EncDecAttention', new T5Attention(config, isDecoder, false)));
+    layers.push(new T5Layer(config, 'DenseReluDense', new T5DenseReluDense(config)));
     this.registerModule('layer', new ModuleList(layers));
   }
 }
@@ -186,40 +158,31 @@ class T5Stack extends Module {
     readonly isDecoder: boolean,
   ) {
     super();
-    const blocks = Array.from({ length: isDecoder ? config.numDecoderLayers : config.numLayers }, (_, i) => {
-      const layers: Module[] = [new T5LayerAttention(config, 'SelfAttention', isDecoder, i === 0)];
-      if (isDecoder) layers.push(new T5LayerAttention(config, 'EncDecAttention', isDecoder, false));
-      layers.push(new T5LayerFF(config));
-      return new T5Block(layers);
-    });
-    this.registerModule('block', new ModuleList(blocks));
+    const count = isDecoder ? config.numDecoderLayers : config.numLayers;
+    this.registerModule('block', new ModuleList(Array.from({ length: count }, (_, i) => new T5Block(config, isDecoder, i === 0))));
     this.registerModule('final_layer_norm', new RMSNorm(config.dModel, config.layerNormEpsilon));
     this.registerModule('dropout', new Dropout(config.dropoutRate));
   }
 
   forward(embeds: Tensor, o: StackInputs): { hidden: Tensor; caches: T5LayerCache[] } {
     const dropout = this.child<Dropout>('dropout');
-    const blocks = this.child<ModuleList>('block');
     let hidden = dropout.forward(embeds);
     let positionBias: Tensor | undefined;
     const caches: T5LayerCache[] = [];
-    for (let i = 0; i < blocks.length; i++) {
-      const layers = blocks.at(i).child<ModuleList>('layer');
-      const past = o.past?.[i];
-      const self = layers.at(0) as T5LayerAttention;
-      const step = self.forward(hidden, { mask: o.mask, ...(positionBias === undefined ? {} : { positionBias }), ...(past === undefined ? {} : { past }) });
-      positionBias = step.positionBias;
-      hidden = step.hidden;
+    for (const block of this.child<ModuleList<T5Block>>('block')) {
+      const layers = block.child<ModuleList>('layer');
+      const attention = (j: number) => layers.at(j) as T5Layer<T5Attention>;
+      const past = o.past?.[caches.length];
+      const self = attention(0).forward(hidden, (a, h) => a.forward(h, { mask: o.mask, positionBias, past }));
+      ({ hidden, positionBias } = self);
       if (this.isDecoder) {
-        const cross = (layers.at(1) as T5LayerAttention).forward(hidden, {
-          mask: o.crossMask!,
-          source: o.encoderHidden!,
-          ...(past === undefined ? {} : { past: { key: past.crossKey, value: past.crossValue } }),
-        });
+        const crossPast = past && { key: past.crossKey, value: past.crossValue };
+        const cross = attention(1).forward(hidden, (a, h) => a.forward(h, { mask: o.crossMask!, source: o.encoderHidden!, past: crossPast }));
         hidden = cross.hidden;
-        caches.push({ ...step.cache, crossKey: cross.cache.key, crossValue: cross.cache.value });
+        caches.push({ ...self.cache, crossKey: cross.cache.key, crossValue: cross.cache.value });
       }
-      hidden = (layers.at(layers.length - 1) as T5LayerFF).forward(hidden);
+      const ff = layers.at(layers.length - 1) as T5Layer<T5DenseReluDense>;
+      hidden = ff.forward(hidden, (m, h) => ({ out: m.forward(h) })).hidden;
     }
     return { hidden: dropout.forward(this.child<RMSNorm>('final_layer_norm').forward(hidden)), caches };
   }
@@ -308,7 +271,7 @@ abstract class T5EncoderDecoder extends T5PreTrainedModel {
       mask: causalMask(op, { attentionMask: inputs.decoderAttentionMask, batch, queryLength, pastLength }),
       encoderHidden,
       crossMask: { causal: false, attnMask: paddingMask(op, inputs.attentionMask, batch, encoderHidden.shape[1]!) },
-      ...(past === undefined ? {} : { past }),
+      past,
     });
     return { hidden, encoderHidden, caches };
   }
@@ -317,7 +280,7 @@ abstract class T5EncoderDecoder extends T5PreTrainedModel {
 export class T5Model extends T5EncoderDecoder {
   forward(inputs: ModelInputs): ModelOutput {
     const { hidden, encoderHidden, caches } = this.run(inputs, inputs.decoderInputIds);
-    return { lastHiddenState: hidden, encoderLastHiddenState: encoderHidden, ...(inputs.useCache ? { pastKeyValues: caches } : {}) };
+    return { lastHiddenState: hidden, encoderLastHiddenState: encoderHidden, pastKeyValues: inputs.useCache ? caches : undefined };
   }
 }
 
@@ -338,20 +301,15 @@ export class T5ForConditionalGeneration extends T5EncoderDecoder {
   /** labels → decoder inputs: shifted right after decoder_start_token_id, with -100 replaced by the pad token. */
   shiftRight(labels: Tensor): Tensor {
     const { decoderStartTokenId: start, padTokenId: pad } = this.config;
-    if (start === null) throw new ModelConfigError('config.json: "decoder_start_token_id" must be set to build decoder inputs from labels');
-    if (pad === null) throw new ModelConfigError('config.json: "pad_token_id" must be set to build decoder inputs from labels');
-    if (labels.dtype !== 'int32') throw new DTypeError(`${this.typeName}.forward`, 'labels', `must be int32, got ${labels.dtype}`);
-    if (labels.ndim !== 2) throw new ShapeError(`${this.typeName}.forward`, 'labels', `must be [batch, length], got [${labels.shape.join(', ')}]`);
+    for (const [key, v] of [['decoder_start_token_id', start], ['pad_token_id', pad]] as const) {
+      if (v === null) throw new ModelConfigError(`config.json: "${key}" must be set to build decoder inputs from labels`);
+    }
+    if (labels.dtype !== 'int32' || labels.ndim !== 2) {
+      throw new ShapeError(`${this.typeName}.forward`, 'labels', `must be int32 [batch, length], got ${labels.dtype} [${labels.shape.join(', ')}]`);
+    }
     const [batch, length] = labels.shape as [number, number];
     const src = labels.data();
-    const out = new Int32Array(batch * length);
-    for (let b = 0; b < batch; b++) {
-      out[b * length] = start;
-      for (let t = 1; t < length; t++) {
-        const v = src[b * length + t - 1]!;
-        out[b * length + t] = v === -100 ? pad : v;
-      }
-    }
+    const out = Int32Array.from(src, (_, i) => (i % length === 0 ? start! : src[i - 1] === -100 ? pad! : src[i - 1]!));
     return fromArray(out, [batch, length]);
   }
 
@@ -361,11 +319,7 @@ export class T5ForConditionalGeneration extends T5EncoderDecoder {
     const { hidden, encoderHidden, caches } = this.run(inputs, derived ? this.shiftRight(labels) : inputs.decoderInputIds);
     const scaled = this.config.scaleDecoderOutputs ? mul(hidden, this.config.dModel ** -0.5) : hidden;
     const logits = this.getOutputEmbeddings().forward(scaled);
-    return {
-      ...(labels === undefined ? {} : { loss: tokenLoss(logits, labels) }),
-      logits,
-      encoderLastHiddenState: encoderHidden,
-      ...(inputs.useCache ? { pastKeyValues: caches } : {}),
-    };
+    const loss = labels && tokenLoss(logits, labels);
+    return { loss, logits, encoderLastHiddenState: encoderHidden, pastKeyValues: inputs.useCache ? caches : undefined };
   }
 }
