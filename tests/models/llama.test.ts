@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fromArray, scope, ShapeError, slice, type Tensor } from '../../src/engine/index.js';
+import { fromArray, noGrad, scope, ShapeError, slice, Storage, type Tensor } from '../../src/engine/index.js';
 import { loadSafetensors, saveSafetensors } from '../../src/io/index.js';
 import { StateDictError } from '../../src/nn/index.js';
 import {
@@ -224,4 +224,19 @@ test('bad inputs raise errors naming the argument', async () => {
   });
   model.dispose();
   cls.dispose();
+});
+
+test('a training step inside scope() leaves no storage behind', async () => {
+  const model = await AutoModelForCausalLM.fromPretrained(modelFixtureDir('mistral-lm-leftpad-window4'));
+  const io = loadModelIO('mistral-lm-leftpad-window4');
+  const inputs = { inputIds: io.get('input_ids')!, attentionMask: io.get('attention_mask')!, labels: io.get('labels')! };
+  const step = () => scope(() => model.forward(inputs).loss!.backward());
+  step();
+  for (const p of model.parameters()) p.zeroGrad();
+  const live = Storage.liveCount;
+  step();
+  for (const p of model.parameters()) p.zeroGrad();
+  scope(() => void noGrad(() => model.forward({ ...inputs, useCache: true })));
+  assert.equal(Storage.liveCount, live);
+  model.dispose();
 });

@@ -19,7 +19,7 @@ import { causalLmLoss, questionAnsweringLoss, sequenceClassificationLoss, tokenL
 import type { LayerKV, ModelInputs, ModelOutput } from '../outputs.js';
 import { PreTrainedModel } from '../pretrained.js';
 import { activation, type Activation } from '../shared/activations.js';
-import { appendKV, mergeHeads, splitHeads } from '../shared/attention.js';
+import { appendKV, mergeHeads, splitHeads, thenDispose } from '../shared/attention.js';
 import { poolLastNonPadToken, splitQaLogits } from '../shared/heads.js';
 import { causalMask, type AttentionMaskSpec } from '../shared/masks.js';
 import { LlamaConfig } from './config.js';
@@ -41,14 +41,17 @@ class LlamaAttention extends Module {
 
   forward(x: Tensor, rotary: Rotary, mask: AttentionMaskSpec, past: LayerKV | undefined): { out: Tensor; cache: LayerKV } {
     const { numAttentionHeads: heads, numKeyValueHeads: kvHeads } = this.config;
-    const project = (name: string, n: number) => splitHeads(this.child<Linear>(name).forward(x), n);
-    const q = applyRotary(project('q_proj', heads), rotary.cos, rotary.sin);
-    const cache = appendKV(past, applyRotary(project('k_proj', kvHeads), rotary.cos, rotary.sin), project('v_proj', kvHeads));
-    const attended = scaledDotProductAttention(q, cache.key, cache.value, {
-      ...mask,
-      dropoutP: this.training ? this.config.attentionDropout : 0,
-    });
-    return { out: this.child<Linear>('o_proj').forward(mergeHeads(attended)), cache };
+    const project = (name: string, n: number, rotate: boolean) => {
+      const y = this.child<Linear>(name).forward(x);
+      const split = thenDispose(splitHeads(y, n), y);
+      return rotate ? thenDispose(applyRotary(split, rotary.cos, rotary.sin), split) : split;
+    };
+    const q = project('q_proj', heads, true);
+    const cache = appendKV(past, project('k_proj', kvHeads, true), project('v_proj', kvHeads, false));
+    const dropoutP = this.training ? this.config.attentionDropout : 0;
+    const attended = thenDispose(scaledDotProductAttention(q, cache.key, cache.value, { ...mask, dropoutP }), q);
+    const merged = thenDispose(mergeHeads(attended), attended);
+    return { out: thenDispose(this.child<Linear>('o_proj').forward(merged), merged), cache };
   }
 }
 
@@ -65,8 +68,11 @@ class LlamaMLP extends Module {
   }
 
   forward(x: Tensor): Tensor {
-    const gate = this.act(this.child<Linear>('gate_proj').forward(x));
-    return this.child<Linear>('down_proj').forward(mul(gate, this.child<Linear>('up_proj').forward(x)));
+    const gateIn = this.child<Linear>('gate_proj').forward(x);
+    const gate = thenDispose(this.act(gateIn), gateIn);
+    const up = this.child<Linear>('up_proj').forward(x);
+    const gated = thenDispose(mul(gate, up), gate, up);
+    return thenDispose(this.child<Linear>('down_proj').forward(gated), gated);
   }
 }
 
@@ -82,9 +88,10 @@ class LlamaDecoderLayer extends Module {
   forward(x: Tensor, rotary: Rotary, mask: AttentionMaskSpec, past: LayerKV | undefined): { hidden: Tensor; cache: LayerKV } {
     const normed = this.child<RMSNorm>('input_layernorm').forward(x);
     const { out, cache } = this.child<LlamaAttention>('self_attn').forward(normed, rotary, mask, past);
-    const h = add(x, out);
-    const mlp = this.child<LlamaMLP>('mlp').forward(this.child<RMSNorm>('post_attention_layernorm').forward(h));
-    return { hidden: add(h, mlp), cache };
+    const h = thenDispose(add(x, out), normed, out);
+    const normed2 = this.child<RMSNorm>('post_attention_layernorm').forward(h);
+    const mlp = thenDispose(this.child<LlamaMLP>('mlp').forward(normed2), normed2);
+    return { hidden: thenDispose(add(h, mlp), h, mlp), cache };
   }
 }
 
@@ -146,11 +153,16 @@ export class LlamaModel extends LlamaPreTrainedModel {
     const caches: LayerKV[] = [];
     [...layers].forEach((layer, i) => {
       const step = layer.forward(hidden, rotary, maskFor(this.config.slidingWindows[i]!), past?.[i]);
+      if (hidden !== inputsEmbeds) hidden.dispose();
       hidden = step.hidden;
-      caches.push(step.cache);
+      if (inputs.useCache) caches.push(step.cache);
+      else thenDispose(null, step.cache.key, step.cache.value);
     });
     const lastHiddenState = this.child<RMSNorm>('norm').forward(hidden);
-    return inputs.useCache ? { lastHiddenState, pastKeyValues: caches } : { lastHiddenState };
+    if (hidden !== inputsEmbeds) hidden.dispose();
+    thenDispose(null, rotary.cos, rotary.sin, ...[...masks.values()].flatMap((m) => (m.attnMask ? [m.attnMask] : [])));
+    if (positions !== positionIds) positions.dispose();
+    return { lastHiddenState, pastKeyValues: inputs.useCache ? caches : undefined };
   }
 }
 
@@ -190,8 +202,8 @@ export class LlamaForCausalLM extends LlamaTaskModel {
   forward(inputs: ModelInputs): ModelOutput {
     const out = this.backbone(inputs);
     const logits = this.getOutputEmbeddings().forward(out.lastHiddenState!);
-    const loss = inputs.labels === undefined ? {} : { loss: causalLmLoss(logits, inputs.labels) };
-    return { ...loss, logits, ...(out.pastKeyValues === undefined ? {} : { pastKeyValues: out.pastKeyValues }) };
+    const loss = inputs.labels && causalLmLoss(logits, inputs.labels);
+    return { loss, logits, pastKeyValues: out.pastKeyValues };
   }
 }
 
@@ -206,8 +218,8 @@ export class LlamaForSequenceClassification extends LlamaTaskModel {
     const { lastHiddenState } = this.backbone(inputs);
     const pooled = poolLastNonPadToken(lastHiddenState!, inputs.inputIds, this.config.padTokenId);
     const logits = this.child<Linear>('score').forward(pooled);
-    if (inputs.labels === undefined) return { logits };
-    return { loss: sequenceClassificationLoss(logits, inputs.labels, this.config.numLabels, this.config.problemType), logits };
+    const { labels } = inputs;
+    return { loss: labels && sequenceClassificationLoss(logits, labels, this.config.numLabels, this.config.problemType), logits };
   }
 }
 
@@ -221,7 +233,7 @@ export class LlamaForTokenClassification extends LlamaTaskModel {
   forward(inputs: ModelInputs): ModelOutput {
     const { lastHiddenState } = this.backbone(inputs);
     const logits = this.child<Linear>('score').forward(this.child<Dropout>('dropout').forward(lastHiddenState!));
-    return inputs.labels === undefined ? { logits } : { loss: tokenLoss(logits, inputs.labels), logits };
+    return { loss: inputs.labels && tokenLoss(logits, inputs.labels), logits };
   }
 }
 
@@ -235,8 +247,7 @@ export class LlamaForQuestionAnswering extends LlamaTaskModel {
   forward(inputs: ModelInputs): ModelOutput {
     const { lastHiddenState } = this.backbone(inputs);
     const { startLogits, endLogits } = splitQaLogits(this.child<Linear>('qa_outputs').forward(lastHiddenState!));
-    const { startPositions, endPositions } = inputs;
-    if (startPositions === undefined || endPositions === undefined) return { startLogits, endLogits };
-    return { loss: questionAnsweringLoss(startLogits, endLogits, startPositions, endPositions), startLogits, endLogits };
+    const { startPositions: start, endPositions: end } = inputs;
+    return { loss: start && end && questionAnsweringLoss(startLogits, endLogits, start, end), startLogits, endLogits };
   }
 }

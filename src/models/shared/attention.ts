@@ -1,23 +1,32 @@
-// Head layout helpers around the fused attention op, and KV-cache appends.
+// Head layout functions around the fused attention op, KV-cache appends, and early disposal of
+// temporaries (autograd keeps its own references, so a disposed handle never breaks backward).
 import { concat } from '../../engine/ops/join.js';
 import { permute, reshape } from '../../engine/ops/view.js';
 import type { Tensor } from '../../engine/tensor.js';
 import type { LayerKV } from '../outputs.js';
 
+/** Returns `result` after disposing `temps`: frees intermediates as soon as they are used. */
+export function thenDispose<T>(result: T, ...temps: Tensor[]): T {
+  for (const t of temps) t.dispose();
+  return result;
+}
+
 /** [B, T, heads·D] → [B, heads, T, D]. */
 export function splitHeads(x: Tensor, heads: number): Tensor {
   const [B, T, width] = x.shape as [number, number, number];
-  return permute(reshape(x, [B, T, heads, width / heads]), [0, 2, 1, 3]);
+  const view = reshape(x, [B, T, heads, width / heads]);
+  return thenDispose(permute(view, [0, 2, 1, 3]), view);
 }
 
 /** [B, heads, T, D] → [B, T, heads·D]. */
 export function mergeHeads(x: Tensor): Tensor {
   const [B, H, T, D] = x.shape as [number, number, number, number];
-  return reshape(permute(x, [0, 2, 1, 3]), [B, T, H * D]);
+  const moved = permute(x, [0, 2, 1, 3]);
+  return thenDispose(reshape(moved, [B, T, H * D]), moved);
 }
 
-/** The cache extended by this step's keys and values along the sequence axis. */
+/** The cache extended by this step's keys and values along the sequence axis (consumes them). */
 export function appendKV(past: LayerKV | undefined, key: Tensor, value: Tensor): LayerKV {
   if (past === undefined) return { key, value };
-  return { key: concat([past.key, key], 2), value: concat([past.value, value], 2) };
+  return thenDispose({ key: concat([past.key, key], 2), value: concat([past.value, value], 2) }, key, value);
 }
