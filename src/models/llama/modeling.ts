@@ -6,6 +6,7 @@ import { add, mul } from '../../engine/ops/binary.js';
 import { arange } from '../../engine/ops/creation.js';
 import { rotaryCosSin } from '../../engine/ops/rotary-tables.js';
 import { applyRotary } from '../../engine/ops/rotary.js';
+import { reshape } from '../../engine/ops/view.js';
 import { scaledDotProductAttention } from '../../engine/ops/attention.js';
 import type { Tensor } from '../../engine/tensor.js';
 import { Dropout } from '../../nn/dropout.js';
@@ -41,10 +42,13 @@ class LlamaAttention extends Module {
 
   forward(x: Tensor, rotary: Rotary, mask: AttentionMaskSpec, past: LayerKV | undefined): { out: Tensor; cache: LayerKV } {
     const { numAttentionHeads: heads, numKeyValueHeads: kvHeads } = this.config;
+    // q and k are rotated straight from the projection's [B, T, heads, D] view (one pass, no permute).
     const project = (name: string, n: number, rotate: boolean) => {
       const y = this.child<Linear>(name).forward(x);
-      const split = thenDispose(splitHeads(y, n), y);
-      return rotate ? thenDispose(applyRotary(split, rotary.cos, rotary.sin), split) : split;
+      if (!rotate) return thenDispose(splitHeads(y, n), y);
+      const [B, T] = y.shape as [number, number];
+      const view = thenDispose(reshape(y, [B, T, n, -1]), y);
+      return thenDispose(applyRotary(view, rotary.cos, rotary.sin, { inputLayout: 'bthd' }), view);
     };
     const q = project('q_proj', heads, true);
     const cache = appendKV(past, project('k_proj', kvHeads, true), project('v_proj', kvHeads, false));
