@@ -1,24 +1,28 @@
 import { test } from 'node:test';
-import { AutoModel, AutoModelForSeq2SeqLM, T5EncoderModel } from '../../src/models/index.js';
+import {
+  AutoModel,
+  AutoModelForQuestionAnswering,
+  AutoModelForSeq2SeqLM,
+  AutoModelForSequenceClassification,
+  AutoModelForTokenClassification,
+  T5EncoderModel,
+  type PreTrainedModel,
+} from '../../src/models/index.js';
 import { checkModelFixture } from '../helpers/model-fixtures.js';
 
+const CASES: [string, string, (dir: string) => Promise<PreTrainedModel>][] = [
+  ['t5-seq2seq', 'outputs, loss, every gradient', (dir) => AutoModelForSeq2SeqLM.fromPretrained(dir)],
+  ['t5-v1_1-seq2seq', 'gated-gelu, unscaled decoder outputs', (dir) => AutoModelForSeq2SeqLM.fromPretrained(dir)],
+  ['t5-untied-gated-silu', 'own lm_head, tie_word_embeddings false, 3 decoder layers', (dir) => AutoModelForSeq2SeqLM.fromPretrained(dir)],
+  ['t5-base', 'T5Model', (dir) => AutoModel.fromPretrained(dir)],
+  ['t5-encoder', 'T5EncoderModel', (dir) => T5EncoderModel.fromPretrained(dir)],
+  ['t5-seqcls', 'pooled at <eos>', (dir) => AutoModelForSequenceClassification.fromPretrained(dir)],
+  ['t5-tokcls', 'encoder only, every gradient', (dir) => AutoModelForTokenClassification.fromPretrained(dir)],
+  ['t5-qa', 'decoder over shifted input ids', (dir) => AutoModelForQuestionAnswering.fromPretrained(dir)],
+];
 
-test('t5-seq2seq matches transformers (outputs, loss, every gradient)', async () => {
-  (await checkModelFixture('t5-seq2seq', (dir) => AutoModelForSeq2SeqLM.fromPretrained(dir))).dispose();
-});
-
-test('t5-v1_1-seq2seq (gated-gelu, unscaled decoder outputs) matches transformers', async () => {
-  (await checkModelFixture('t5-v1_1-seq2seq', (dir) => AutoModelForSeq2SeqLM.fromPretrained(dir))).dispose();
-});
-
-test('t5-base (T5Model) matches transformers', async () => {
-  (await checkModelFixture('t5-base', (dir) => AutoModel.fromPretrained(dir))).dispose();
-});
-
-test('t5-encoder (T5EncoderModel) matches transformers', async () => {
-  (await checkModelFixture('t5-encoder', (dir) => T5EncoderModel.fromPretrained(dir))).dispose();
-});
-
-test('t5-untied-gated-silu (own lm_head, tie_word_embeddings false) matches transformers', async () => {
-  (await checkModelFixture('t5-untied-gated-silu', (dir) => AutoModelForSeq2SeqLM.fromPretrained(dir))).dispose();
-});
+for (const [name, what, load] of CASES) {
+  test(`${name} (${what}) matches transformers`, async () => {
+    (await checkModelFixture(name, load)).dispose();
+  });
+}

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fromArray, scope, slice, type Tensor } from '../../src/engine/index.js';
+import { fromArray, scope, ShapeError, slice, type Tensor } from '../../src/engine/index.js';
 import { loadSafetensors, saveSafetensors } from '../../src/io/index.js';
 import { StateDictError } from '../../src/nn/index.js';
 import {
@@ -12,6 +12,10 @@ import {
   T5Config,
   T5EncoderModel,
   T5ForConditionalGeneration,
+  T5ForQuestionAnswering,
+  T5ForSequenceClassification,
+  T5ForTokenClassification,
+  type PreTrainedModel,
   type RawConfig,
   type T5LayerCache,
 } from '../../src/models/index.js';
@@ -147,4 +151,29 @@ test('every T5 weight must be in the checkpoint', async () => {
     tmp.remove();
     for (const t of weights.values()) t.dispose();
   }
+});
+
+test('the task heads load a seq2seq checkpoint; only the head is new', async () => {
+  const weights = { format: 'safetensors' as const, files: [join(modelFixtureDir('t5-seq2seq'), 'model.safetensors')], sharded: false, index: null };
+  const raw = JSON.parse(readFileSync(join(modelFixtureDir('t5-seq2seq'), 'config.json'), 'utf8')) as RawConfig;
+  const cases: [PreTrainedModel, string[]][] = [
+    [T5ForSequenceClassification.fromConfig({ ...raw, num_labels: 3 }), ['classification_head.dense.weight', 'classification_head.dense.bias', 'classification_head.out_proj.weight', 'classification_head.out_proj.bias']],
+    [T5ForTokenClassification.fromConfig({ ...raw, num_labels: 3 }), ['classifier.weight', 'classifier.bias']],
+    [T5ForQuestionAnswering.fromConfig(raw), ['qa_outputs.weight', 'qa_outputs.bias']],
+  ];
+  for (const [model, fresh] of cases) {
+    assert.deepEqual(model.loadWeights(weights).newlyInitialized, fresh, model.typeName);
+    model.dispose();
+  }
+  assert.throws(() => T5ForQuestionAnswering.fromConfig({ ...raw, num_labels: 3 }), (e: Error) => e instanceof ModelConfigError && /"num_labels" must be 2/.test(e.message));
+});
+
+test('sequence classification needs the same number of <eos> tokens in every row', () => {
+  const model = T5ForSequenceClassification.fromConfig({ ...BASE, decoder_start_token_id: 0, num_labels: 2 });
+  scope(() => {
+    const ids = fromArray([5, 6, 1, 0, 7, 1, 8, 1], [2, 4], 'int32');
+    assert.throws(() => model.forward({ inputIds: ids }), (e: Error) => e instanceof ShapeError && /same number \(at least one\) of <eos>/.test(e.message));
+    assert.deepEqual(model.forward({ inputIds: fromArray([5, 6, 1, 0, 7, 1, 8, 9], [2, 4], 'int32') }).logits!.shape, [2, 2]);
+  });
+  model.dispose();
 });

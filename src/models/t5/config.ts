@@ -26,6 +26,7 @@ export class T5Config extends PretrainedConfig {
   /** Multiply the decoder output by d_model^-0.5 before lm_head (original T5, whose head is the embedding). */
   readonly scaleDecoderOutputs: boolean;
   readonly decoderStartTokenId: number | null;
+  readonly classifierDropout: number;
 
   constructor(raw: RawConfig, source = 'config.json') {
     super(raw, source);
@@ -59,5 +60,6 @@ export class T5Config extends PretrainedConfig {
     activation(this.denseActFn, 'feed_forward_proj', source);
     this.scaleDecoderOutputs = r.bool('scale_decoder_outputs', raw.tie_word_embeddings !== false);
     this.decoderStartTokenId = r.intOrNull('decoder_start_token_id');
+    this.classifierDropout = r.num('classifier_dropout', 0);
   }
 }

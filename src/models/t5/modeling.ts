@@ -16,11 +16,12 @@ import type { WeightFiles } from '../../io/model-folder.js';
 import type { RawConfig } from '../config.js';
 import { ModelConfigError } from '../errors.js';
 import { loadPretrained, type FromPretrainedOptions } from '../load.js';
-import { tokenLoss } from '../losses.js';
+import { questionAnsweringLoss, sequenceClassificationLoss, tokenLoss } from '../losses.js';
 import type { LayerKV, ModelInputs, ModelOutput } from '../outputs.js';
 import { PreTrainedModel, type LoadWeightsReport } from '../pretrained.js';
 import { activation, type Activation } from '../shared/activations.js';
 import { appendKV, mergeHeads, splitHeads } from '../shared/attention.js';
+import { ClassificationHead, poolRows, splitQaLogits } from '../shared/heads.js';
 import { causalMask, paddingMask, type AttentionMaskSpec } from '../shared/masks.js';
 import { T5Config } from './config.js';
 
@@ -188,9 +189,13 @@ class T5Stack extends Module {
   }
 }
 
-/** Shared by every T5 class: config-typed construction, loading, the shared embedding. */
+/** Shared by every T5 class: config-typed construction, strict loading, label shifting. */
 export abstract class T5PreTrainedModel extends PreTrainedModel<T5Config> {
   readonly baseModelPrefix = 'transformer';
+  /** The task head's module, which a checkpoint may lack (it keeps its initialisation). */
+  protected readonly taskHead: string | null = null;
+  /** Encoder-only models drop a checkpoint's decoder. */
+  protected readonly encoderOnly: boolean = false;
 
   static fromConfig<M extends PreTrainedModel>(this: new (config: T5Config) => M, config: T5Config | RawConfig, source?: string): M {
     return new this(config instanceof T5Config ? config : new T5Config(config, source));
@@ -200,36 +205,44 @@ export abstract class T5PreTrainedModel extends PreTrainedModel<T5Config> {
     return loadPretrained(pathOrRepoId, (raw, source) => new this(new T5Config(raw, source)), options);
   }
 
-  constructor(config: T5Config) {
-    super(config);
-    this.registerModule('shared', new Embedding(config.vocabSize, config.dModel));
-    this.registerModule('encoder', new T5Stack(config, false));
-  }
-
-  getInputEmbeddings(): Embedding {
-    return this.child<Embedding>('shared');
-  }
-
-  /** Every T5 weight belongs to the backbone: a checkpoint missing any of them is an error. */
+  /** Every weight outside the task head must be in the checkpoint. */
   override loadWeights(weights: WeightFiles): LoadWeightsReport {
     const report = super.loadWeights(weights);
-    if (report.newlyInitialized.length > 0) {
-      throw new StateDictError(`${this.typeName}: checkpoint is missing ${report.newlyInitialized.length} key(s): ${report.newlyInitialized.slice(0, 20).join(', ')}`);
-    }
+    const missing = report.newlyInitialized.filter((k) => this.taskHead === null || !k.startsWith(`${this.taskHead}.`));
+    if (missing.length > 0) throw new StateDictError(`${this.typeName}: checkpoint is missing ${missing.length} key(s): ${missing.slice(0, 20).join(', ')}`);
     return report;
   }
 
-  /** Old checkpoints store the shared embedding again under each stack, and an unused decoder cross-attention bias. */
+  /** Old checkpoints repeat the shared embedding under each stack and hold an unused cross-attention bias. */
   protected override ignoredCheckpointKeys(): RegExp[] {
-    return [/^(encoder|decoder)\.embed_tokens\.weight$/, /^decoder\.block\.0\.layer\.1\.EncDecAttention\.relative_attention_bias\.weight$/, /^lm_head\.weight$/];
+    return [
+      /^(transformer\.)?(encoder|decoder)\.embed_tokens\.weight$/,
+      /^(transformer\.)?decoder\.block\.0\.layer\.1\.EncDecAttention\.relative_attention_bias\.weight$/,
+      /^lm_head\.weight$/,
+      ...(this.encoderOnly ? [/^(transformer\.)?decoder\./] : []),
+    ];
   }
 
-  protected encode(inputs: ModelInputs): Tensor {
-    if (inputs.encoderHiddenStates !== undefined) return inputs.encoderHiddenStates;
-    const embeds = embedInputs(this, inputs.inputIds, inputs.inputsEmbeds, 'inputIds');
-    const [batch, length] = embeds.shape as [number, number];
-    const mask = { causal: false, attnMask: paddingMask(`${this.typeName}.forward`, inputs.attentionMask, batch, length) };
-    return this.child<T5Stack>('encoder').forward(embeds, { mask }).hidden;
+  /** Token ids → decoder inputs: shifted right after decoder_start_token_id, -100 replaced by the pad token. */
+  shiftRight(ids: Tensor): Tensor {
+    const { decoderStartTokenId: start, padTokenId: pad } = this.config;
+    for (const [key, v] of [['decoder_start_token_id', start], ['pad_token_id', pad]] as const) {
+      if (v === null) throw new ModelConfigError(`config.json: "${key}" must be set to build decoder inputs`);
+    }
+    if (ids.dtype !== 'int32' || ids.ndim !== 2) {
+      throw new ShapeError(`${this.typeName}.forward`, 'labels', `must be int32 [batch, length], got ${ids.dtype} [${ids.shape.join(', ')}]`);
+    }
+    const [batch, length] = ids.shape as [number, number];
+    const src = ids.data();
+    const out = Int32Array.from(src, (_, i) => (i % length === 0 ? start! : src[i - 1] === -100 ? pad! : src[i - 1]!));
+    return fromArray(out, [batch, length]);
+  }
+
+  /** Decoder inputs defaulting to the shifted encoder input ids (T5's QA and classification models). */
+  protected decoderIdsOrShifted(inputs: ModelInputs): Tensor | undefined {
+    if (inputs.decoderInputIds !== undefined || inputs.decoderInputsEmbeds !== undefined) return inputs.decoderInputIds;
+    if (inputs.inputIds === undefined) throw new ShapeError(`${this.typeName}.forward`, 'decoderInputIds', 'must be given when inputIds are not');
+    return this.shiftRight(inputs.inputIds);
   }
 }
 
@@ -240,23 +253,28 @@ function embedInputs(model: T5PreTrainedModel, ids: Tensor | undefined, embeds: 
   return embeds ?? model.getInputEmbeddings().forward(ids!);
 }
 
-export class T5EncoderModel extends T5PreTrainedModel {
-  protected override ignoredCheckpointKeys(): RegExp[] {
-    return [...super.ignoredCheckpointKeys(), /^decoder\./];
-  }
-
-  forward(inputs: ModelInputs): ModelOutput {
-    return { lastHiddenState: this.encode(inputs) };
-  }
-}
-
-/** T5Model and T5ForConditionalGeneration: the encoder, then the decoder over decoder inputs. */
-abstract class T5EncoderDecoder extends T5PreTrainedModel {
-  constructor(config: T5Config) {
+/** Models holding the stacks themselves: shared embedding, encoder and (unless encoder-only) decoder. */
+abstract class T5Stacks extends T5PreTrainedModel {
+  constructor(config: T5Config, decoder: boolean) {
     super(config);
-    this.registerModule('decoder', new T5Stack(config, true));
+    this.registerModule('shared', new Embedding(config.vocabSize, config.dModel));
+    this.registerModule('encoder', new T5Stack(config, false));
+    if (decoder) this.registerModule('decoder', new T5Stack(config, true));
   }
 
+  getInputEmbeddings(): Embedding {
+    return this.child<Embedding>('shared');
+  }
+
+  protected encode(inputs: ModelInputs): Tensor {
+    if (inputs.encoderHiddenStates !== undefined) return inputs.encoderHiddenStates;
+    const embeds = embedInputs(this, inputs.inputIds, inputs.inputsEmbeds, 'inputIds');
+    const [batch, length] = embeds.shape as [number, number];
+    const mask = { causal: false, attnMask: paddingMask(`${this.typeName}.forward`, inputs.attentionMask, batch, length) };
+    return this.child<T5Stack>('encoder').forward(embeds, { mask }).hidden;
+  }
+
+  /** The encoder, then the decoder over `decoderInputIds` (or inputs.decoderInputsEmbeds). */
   protected run(inputs: ModelInputs, decoderInputIds: Tensor | undefined): { hidden: Tensor; encoderHidden: Tensor; caches: T5LayerCache[] } {
     const op = `${this.typeName}.forward`;
     const encoderHidden = this.encode(inputs);
@@ -277,16 +295,32 @@ abstract class T5EncoderDecoder extends T5PreTrainedModel {
   }
 }
 
-export class T5Model extends T5EncoderDecoder {
+export class T5EncoderModel extends T5Stacks {
+  protected override readonly encoderOnly = true;
+
+  constructor(config: T5Config) {
+    super(config, false);
+  }
+
+  forward(inputs: ModelInputs): ModelOutput {
+    return { lastHiddenState: this.encode(inputs) };
+  }
+}
+
+export class T5Model extends T5Stacks {
+  constructor(config: T5Config) {
+    super(config, true);
+  }
+
   forward(inputs: ModelInputs): ModelOutput {
     const { hidden, encoderHidden, caches } = this.run(inputs, inputs.decoderInputIds);
     return { lastHiddenState: hidden, encoderLastHiddenState: encoderHidden, pastKeyValues: inputs.useCache ? caches : undefined };
   }
 }
 
-export class T5ForConditionalGeneration extends T5EncoderDecoder {
+export class T5ForConditionalGeneration extends T5Stacks {
   constructor(config: T5Config) {
-    super(config);
+    super(config, true);
     const head = this.registerModule('lm_head', new Linear(config.dModel, config.vocabSize, { bias: false }));
     if (config.tieWordEmbeddings) {
       head.weight.dispose();
@@ -298,21 +332,6 @@ export class T5ForConditionalGeneration extends T5EncoderDecoder {
     return this.child<Linear>('lm_head');
   }
 
-  /** labels → decoder inputs: shifted right after decoder_start_token_id, with -100 replaced by the pad token. */
-  shiftRight(labels: Tensor): Tensor {
-    const { decoderStartTokenId: start, padTokenId: pad } = this.config;
-    for (const [key, v] of [['decoder_start_token_id', start], ['pad_token_id', pad]] as const) {
-      if (v === null) throw new ModelConfigError(`config.json: "${key}" must be set to build decoder inputs from labels`);
-    }
-    if (labels.dtype !== 'int32' || labels.ndim !== 2) {
-      throw new ShapeError(`${this.typeName}.forward`, 'labels', `must be int32 [batch, length], got ${labels.dtype} [${labels.shape.join(', ')}]`);
-    }
-    const [batch, length] = labels.shape as [number, number];
-    const src = labels.data();
-    const out = Int32Array.from(src, (_, i) => (i % length === 0 ? start! : src[i - 1] === -100 ? pad! : src[i - 1]!));
-    return fromArray(out, [batch, length]);
-  }
-
   forward(inputs: ModelInputs): ModelOutput {
     const { labels } = inputs;
     const derived = labels !== undefined && inputs.decoderInputIds === undefined && inputs.decoderInputsEmbeds === undefined;
@@ -321,5 +340,90 @@ export class T5ForConditionalGeneration extends T5EncoderDecoder {
     const logits = this.getOutputEmbeddings().forward(scaled);
     const loss = labels && tokenLoss(logits, labels);
     return { loss, logits, encoderLastHiddenState: encoderHidden, pastKeyValues: inputs.useCache ? caches : undefined };
+  }
+}
+
+/** Extractive QA over the decoder output (`qa_outputs`); decoder inputs default to the shifted input ids. */
+export class T5ForQuestionAnswering extends T5Stacks {
+  protected override readonly taskHead = 'qa_outputs';
+
+  constructor(config: T5Config) {
+    super(config, true);
+    if (config.numLabels !== 2) throw new ModelConfigError(`config.json: "num_labels" must be 2 (start and end) for question answering, got ${config.numLabels}`);
+    this.registerModule('qa_outputs', new Linear(config.dModel, 2));
+  }
+
+  forward(inputs: ModelInputs): ModelOutput {
+    const { hidden, encoderHidden } = this.run(inputs, this.decoderIdsOrShifted(inputs));
+    const { startLogits, endLogits } = splitQaLogits(this.child<Linear>('qa_outputs').forward(hidden));
+    const { startPositions: start, endPositions: end } = inputs;
+    return { loss: start && end && questionAnsweringLoss(startLogits, endLogits, start, end), startLogits, endLogits, encoderLastHiddenState: encoderHidden };
+  }
+}
+
+/** Classifies each sequence from the decoder output at its last <eos> token (`classification_head`). */
+export class T5ForSequenceClassification extends T5PreTrainedModel {
+  protected override readonly taskHead = 'classification_head';
+
+  constructor(config: T5Config) {
+    super(config);
+    this.registerModule('transformer', new T5Model(config));
+    this.registerModule('classification_head', new ClassificationHead(config.dModel, config.numLabels, config.classifierDropout));
+  }
+
+  getInputEmbeddings(): Embedding {
+    return this.child<T5Model>('transformer').getInputEmbeddings();
+  }
+
+  forward(inputs: ModelInputs): ModelOutput {
+    const op = `${this.typeName}.forward`;
+    const { inputIds, labels } = inputs;
+    if (inputIds === undefined) throw new ShapeError(op, 'inputIds', 'must be given: the sequence is read at its <eos> tokens');
+    const decoderInputIds = this.decoderIdsOrShifted(inputs);
+    const { lastHiddenState, encoderLastHiddenState } = this.child<T5Model>('transformer').forward({ ...inputs, decoderInputIds, useCache: false });
+    const pooled = poolRows(lastHiddenState!, lastEosPositions(op, inputIds, this.config.eosTokenIds));
+    const logits = this.child<ClassificationHead>('classification_head').forward(pooled);
+    const loss = labels && sequenceClassificationLoss(logits, labels, this.config.numLabels, this.config.problemType);
+    return { loss, logits, encoderLastHiddenState };
+  }
+}
+
+/** Each row's last <eos> position; every row must hold the same number of them, as transformers requires. */
+function lastEosPositions(op: string, ids: Tensor, eosTokenIds: number[]): Int32Array {
+  if (eosTokenIds.length === 0) throw new ModelConfigError('config.json: "eos_token_id" must be set to classify sequences');
+  const [batch, length] = ids.shape as [number, number];
+  const values = ids.data();
+  const counts = new Set<number>();
+  const last = Int32Array.from({ length: batch }, (_, b) => {
+    let count = 0;
+    let at = -1;
+    for (let t = 0; t < length; t++) if (values[b * length + t] === eosTokenIds[0]) [count, at] = [count + 1, t];
+    counts.add(count);
+    return at;
+  });
+  if (counts.size !== 1 || counts.has(0)) throw new ShapeError(op, 'inputIds', 'every sequence must hold the same number (at least one) of <eos> tokens');
+  return last;
+}
+
+/** Per-token classification over the encoder output (`classifier`). */
+export class T5ForTokenClassification extends T5PreTrainedModel {
+  protected override readonly taskHead = 'classifier';
+  protected override readonly encoderOnly = true;
+
+  constructor(config: T5Config) {
+    super(config);
+    this.registerModule('transformer', new T5EncoderModel(config));
+    this.registerModule('dropout', new Dropout(config.classifierDropout));
+    this.registerModule('classifier', new Linear(config.dModel, config.numLabels));
+  }
+
+  getInputEmbeddings(): Embedding {
+    return this.child<T5EncoderModel>('transformer').getInputEmbeddings();
+  }
+
+  forward(inputs: ModelInputs): ModelOutput {
+    const { lastHiddenState } = this.child<T5EncoderModel>('transformer').forward(inputs);
+    const logits = this.child<Linear>('classifier').forward(this.child<Dropout>('dropout').forward(lastHiddenState!));
+    return { loss: inputs.labels && tokenLoss(logits, inputs.labels), logits };
   }
 }
