@@ -4,7 +4,7 @@ import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fromArray, noGrad, scope, ShapeError, slice, Storage, type Tensor } from '../../src/engine/index.js';
 import { loadSafetensors, saveSafetensors } from '../../src/io/index.js';
-import { StateDictError } from '../../src/nn/index.js';
+import { Linear, Module, StateDictError } from '../../src/nn/index.js';
 import {
   AutoModel,
   AutoModelForCausalLM,
@@ -239,4 +239,21 @@ test('a training step inside scope() leaves no storage behind', async () => {
   scope(() => void noGrad(() => model.forward({ ...inputs, useCache: true })));
   assert.equal(Storage.liveCount, live);
   model.dispose();
+});
+
+test('a layer swapped in with setSubmodule is used by the forward', async () => {
+  const model = await AutoModelForCausalLM.fromPretrained(modelFixtureDir('qwen2-lm'));
+  const original = model.getSubmodule('model.layers.1.mlp.down_proj') as Linear;
+  let calls = 0;
+  class Counting extends Module {
+    forward(x: Tensor): Tensor {
+      calls++;
+      return original.forward(x);
+    }
+  }
+  model.setSubmodule('model.layers.1.mlp.down_proj', new Counting());
+  scope(() => void model.forward({ inputIds: fromArray([3, 4, 5], [1, 3], 'int32') }));
+  assert.equal(calls, 1);
+  model.dispose();
+  original.dispose();
 });
