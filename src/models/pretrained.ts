@@ -69,6 +69,17 @@ export abstract class PreTrainedModel<C extends PretrainedConfig = PretrainedCon
     return [];
   }
 
+  /**
+   * Checkpoint key renames applied before matching, as [pattern, replacement]. Old checkpoints
+   * (bert-base-uncased among them) name LayerNorm parameters gamma and beta.
+   */
+  protected checkpointKeyAliases(): [RegExp, string][] {
+    return [
+      [/LayerNorm\.gamma$/, 'LayerNorm.weight'],
+      [/LayerNorm\.beta$/, 'LayerNorm.bias'],
+    ];
+  }
+
   /** Backbone weights a checkpoint may lack (BERT's pooler): they keep their initialisation and are reported. */
   protected optionalCheckpointKeys(): RegExp[] {
     return [];
@@ -95,9 +106,7 @@ export abstract class PreTrainedModel<C extends PretrainedConfig = PretrainedCon
   }
 
   /** Maps a checkpoint key onto this model's naming (adding or removing the base-model prefix). */
-  private mapKey(checkpointKey: string, own: Map<string, Tensor>): string | null {
-    // Old checkpoints (bert-base-uncased among them) name LayerNorm parameters gamma and beta.
-    const key = checkpointKey.replace(/LayerNorm\.gamma$/, 'LayerNorm.weight').replace(/LayerNorm\.beta$/, 'LayerNorm.bias');
+  private mapKey(key: string, own: Map<string, Tensor>): string | null {
     if (own.has(key)) return key;
     const prefix = `${this.baseModelPrefix}.`;
     if (key.startsWith(prefix) && own.has(key.slice(prefix.length))) return key.slice(prefix.length);
@@ -119,10 +128,12 @@ export abstract class PreTrainedModel<C extends PretrainedConfig = PretrainedCon
     const mismatched: string[] = [];
     const ignored = this.ignoredCheckpointKeys();
     const prefix = `${this.baseModelPrefix}.`;
+    const aliases = this.checkpointKeyAliases();
     let prefixed = false;
     const assign = (key: string, src: Tensor): void => {
-      if (key.startsWith(prefix)) prefixed = true;
-      const target = this.mapKey(key, own);
+      const renamed = aliases.reduce((k, [re, to]) => k.replace(re, to), key);
+      if (renamed.startsWith(prefix)) prefixed = true;
+      const target = this.mapKey(renamed, own);
       if (target === null) {
         if (!ignored.some((re) => re.test(key))) unexpected.push(key);
         return;

@@ -11,6 +11,7 @@ import {
   AutoModelForSeq2SeqLM,
   LlamaConfig,
   LlamaForCausalLM,
+  LlamaForQuestionAnswering,
   LlamaForSequenceClassification,
   MistralForCausalLM,
   ModelConfigError,
@@ -71,6 +72,19 @@ test('a causal-LM checkpoint loads into the classification head, whose score is 
   const weights = { format: 'safetensors' as const, files: [join(modelFixtureDir('llama-lm'), 'model.safetensors')], sharded: false, index: null };
   assert.deepEqual(cls.loadWeights(weights).newlyInitialized, ['score.weight']);
   cls.dispose();
+});
+
+test('a llama or qwen2 causal-LM checkpoint (model.*) loads into the QA model (transformer.*)', () => {
+  for (const name of ['llama-lm', 'qwen2-lm']) {
+    const file = join(modelFixtureDir(name), 'model.safetensors');
+    const qa = LlamaForQuestionAnswering.fromConfig(fixtureConfig(name));
+    assert.equal(qa.baseModelPrefix, 'transformer');
+    assert.deepEqual(qa.loadWeights({ format: 'safetensors', files: [file], sharded: false, index: null }).newlyInitialized, ['qa_outputs.weight', 'qa_outputs.bias']);
+    const checkpoint = loadSafetensors(file);
+    assert.deepEqual(qa.getSubmodule('transformer.layers.1.self_attn.k_proj').parameter('weight')!.toArray(), checkpoint.get('model.layers.1.self_attn.k_proj.weight')!.toArray());
+    for (const t of checkpoint.values()) t.dispose();
+    qa.dispose();
+  }
 });
 
 /** Logits of a prefill of `prefill` tokens followed by one cached step per token, against one full pass. */

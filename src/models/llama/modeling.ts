@@ -235,6 +235,12 @@ export class LlamaForQuestionAnswering extends LlamaTaskModel {
     this.registerModule('qa_outputs', new Linear(config.hiddenSize, 2));
   }
 
+  /** A causal-LM or base checkpoint keeps its backbone under `model`: read it as `transformer`, as transformers 5 does. */
+  protected override checkpointKeyAliases(): [RegExp, string][] {
+    const aliases = super.checkpointKeyAliases();
+    return this.baseModelPrefix === 'model' ? aliases : [...aliases, [/^model\./, `${this.baseModelPrefix}.`]];
+  }
+
   forward(inputs: ModelInputs): ModelOutput {
     const { lastHiddenState } = this.backbone(inputs);
     return questionAnsweringOutput(this.child<Linear>('qa_outputs').forward(lastHiddenState!), inputs);
