@@ -4,3 +4,4 @@ export * from './io/index.js';
 export * from './tokenizers/index.js';
 export * from './train/index.js';
 export * from './peft/index.js';
+export * from './generate/index.js';

@@ -33,3 +33,8 @@ export function writeFileAtomic(path: string, write: (fd: number) => void, error
     throw new error(path, undefined, `cannot write (${err instanceof Error ? err.message : String(err)})`);
   }
 }
+
+/** Atomically replaces `path` with UTF-8 `text`. */
+export function writeTextAtomic(path: string, text: string): void {
+  writeFileAtomic(path, (fd) => writeAll(fd, Buffer.from(text, 'utf8')));
+}

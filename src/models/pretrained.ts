@@ -10,7 +10,7 @@ import { native } from '../native/binding.js';
 import { SafetensorsFile } from '../io/safetensors-reader.js';
 import { saveSafetensors } from '../io/safetensors-writer.js';
 import { loadTorchCheckpoint } from '../io/torch-checkpoint.js';
-import { writeFileAtomic } from '../peft/utils/write-file-atomic.js';
+import { writeTextAtomic } from '../io/atomic-write.js';
 import { Module, StateDictError } from '../nn/module.js';
 import type { Embedding } from '../nn/embedding.js';
 import type { Linear } from '../nn/linear.js';
@@ -150,6 +150,6 @@ export abstract class PreTrainedModel<C extends PretrainedConfig = PretrainedCon
       tensors[k] = t;
     }
     saveSafetensors(join(dir, 'model.safetensors'), tensors, { format: 'pt' });
-    writeFileAtomic(join(dir, 'config.json'), `${JSON.stringify(this.config.raw, null, 2)}\n`);
+    writeTextAtomic(join(dir, 'config.json'), `${JSON.stringify(this.config.raw, null, 2)}\n`);
   }
 }

@@ -7,7 +7,7 @@
 #include <cmath>
 #include <cstdint>
 #include <algorithm>
-#include "exp_poly.h"
+#include "vmath.h"
 
 // GCC's tuning for AVX-512 cores prefers 256-bit vectors; these loops are simple streams that
 // gain from the full 512-bit width.
@@ -59,7 +59,7 @@ constexpr int64_t kSumBlock = 1024;
     float s = 0.f;
 #pragma omp simd reduction(+ : s)
     for (int64_t i = b; i < e; i++) {
-      const float v = exp_poly(x[i] - shift);
+      const float v = vm::exp_flush(x[i] - shift);
       out[i] = v;
       s += v;
     }
@@ -91,7 +91,7 @@ struct LogSumExp {
     }
     float s = 0.f;
 #pragma omp simd reduction(+ : s)
-    for (int64_t i = b; i < e; i++) s += exp_poly(x[i] - m);
+    for (int64_t i = b; i < e; i++) s += vm::exp_flush(x[i] - m);
     total += s;
   }
   return {m, std::log(static_cast<float>(total))};

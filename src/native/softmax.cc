@@ -28,7 +28,7 @@ void softmax_row_backward(const float* g, const float* y, float* dx, int64_t n, 
   if (log) {
     const float sg = static_cast<float>(peftjs::row_sum(g, n));
 #pragma omp simd
-    for (int64_t i = 0; i < n; i++) dx[i] = g[i] - peftjs::exp_poly(y[i]) * sg;
+    for (int64_t i = 0; i < n; i++) dx[i] = g[i] - peftjs::vm::exp_flush(y[i]) * sg;
   } else {
     const float dot = static_cast<float>(peftjs::row_dot(g, y, n));
 #pragma omp simd
@@ -60,7 +60,7 @@ void softmax_slab(const float* x, float* y, Slab sl, bool log, float* scratch) {
     float* out = y + r * sl.I + sl.c0;
 #pragma omp simd
     for (int64_t i = 0; i < w; i++) {
-      const float v = peftjs::exp_poly(row[i] - m[i]);
+      const float v = peftjs::vm::exp_flush(row[i] - m[i]);
       out[i] = v;
       s[i] += v;
     }
@@ -94,7 +94,7 @@ void softmax_slab_backward(const float* g, const float* y, float* dx, Slab sl, b
     float* out = dx + r * sl.I + sl.c0;
     if (log) {
 #pragma omp simd
-      for (int64_t i = 0; i < w; i++) out[i] = gr[i] - peftjs::exp_poly(yr[i]) * acc[i];
+      for (int64_t i = 0; i < w; i++) out[i] = gr[i] - peftjs::vm::exp_flush(yr[i]) * acc[i];
     } else {
 #pragma omp simd
       for (int64_t i = 0; i < w; i++) out[i] = yr[i] * (gr[i] - acc[i]);

@@ -24,7 +24,7 @@ import { CONFIG_NAME, PEFT_VERSION } from './utils/constants.js';
 import { PeftType, TaskType, isPeftType } from './utils/peft-types.js';
 import { dumpsPython, type PyJson } from './utils/python-json.js';
 import { warn } from './utils/warnings.js';
-import { writeFileAtomic } from './utils/write-file-atomic.js';
+import { writeTextAtomic } from '../io/atomic-write.js';
 
 /** Where the base model class lives, for models that are not covered by a task type. */
 export interface AutoMapping {
@@ -159,7 +159,7 @@ export abstract class PeftConfig {
     }
     if (isFile) throw new ConfigError(undefined, `cannot save to ${dir}: it is a file, expected a folder`);
     mkdirSync(dir, { recursive: true });
-    writeFileAtomic(join(dir, CONFIG_NAME), this.toJsonString(options));
+    writeTextAtomic(join(dir, CONFIG_NAME), this.toJsonString(options));
   }
 
   /** Builds the config class named by `peft_type` from parsed adapter_config.json. */

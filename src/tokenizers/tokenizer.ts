@@ -6,6 +6,8 @@ import { padBatch, truncateFramed, type BatchEncoding, type FramedIds } from './
 import { renderChat, selectTemplate, type ChatMessage, type RenderOptions } from './chat-template.js';
 import { NO_MAX_LENGTH, readTokenizerSettings, type Side, type SpecialTokenName, type TokenizerSettings } from './config.js';
 import { TokenizerError } from './errors.js';
+import { OffsetAligner, type Offset } from './offsets.js';
+import { buildModelInputs, type ModelInputs, type PostProcessor } from './special-inputs.js';
 
 export interface EncodeOptions {
   /** Add the post-processor's special tokens (BOS, [CLS]/[SEP], …); default true. */
@@ -34,6 +36,12 @@ export interface ChatTemplateOptions extends RenderOptions {
   tokenize?: boolean;
 }
 
+export interface EncodingWithOffsets {
+  ids: number[];
+  /** Per token, [start, end) in UTF-16 code units of the text; [0, 0] for added special tokens. */
+  offsets: Offset[];
+}
+
 export interface TokenizerSource {
   /** Parsed tokenizer.json. */
   tokenizerJson: Record<string, unknown>;
@@ -58,6 +66,8 @@ export class Tokenizer {
   private readonly settings: TokenizerSettings;
   private readonly isBpe: boolean;
   private split: [number, number] | null = null;
+  private aligner: OffsetAligner | null = null;
+  private readonly tokenizerJson: Record<string, unknown>;
   readonly name: string;
 
   constructor(src: TokenizerSource) {
@@ -74,6 +84,7 @@ export class Tokenizer {
     } catch (e) {
       throw new TokenizerError(`${this.name}: tokenizer.json is not a supported tokenizer (${(e as Error).message})`, { cause: e });
     }
+    this.tokenizerJson = src.tokenizerJson;
     this.isBpe = (src.tokenizerJson.model as { type?: unknown } | undefined)?.type === 'BPE';
   }
 
@@ -142,6 +153,36 @@ export class Tokenizer {
   encode(text: string, opts: EncodeOptions = {}): number[] {
     if (typeof text !== 'string') throw new TokenizerError(`${this.name}: encode expects a string, got ${typeof text}`);
     return this.core.encode(text, { add_special_tokens: opts.addSpecialTokens ?? true }).ids;
+  }
+
+  /** Token ids with each token's character offsets, like transformers' return_offsets_mapping. */
+  encodeWithOffsets(text: string, opts: EncodeOptions = {}): EncodingWithOffsets {
+    if (typeof text !== 'string') throw new TokenizerError(`${this.name}: encodeWithOffsets expects a string, got ${typeof text}`);
+    const { ids, tokens } = this.core.encode(text, { add_special_tokens: false });
+    if (this.aligner === null) {
+      const added = new Set([...this.core.get_added_tokens_decoder().values()].map((t) => t.content));
+      this.aligner = new OffsetAligner(this.tokenizerJson, added, this.unkToken, this.name);
+    }
+    const offsets = this.aligner.align(text, tokens);
+    if (!(opts.addSpecialTokens ?? true)) return { ids, offsets };
+    const built = this.buildInputsWithSpecialTokens(ids);
+    let next = 0;
+    return { ids: built.inputIds, offsets: built.sequenceIds.map((s) => (s === null ? [0, 0] : offsets[next++]!)) };
+  }
+
+  /**
+   * transformers' build_inputs_with_special_tokens for the token ids of one text or a pair (from
+   * encode with addSpecialTokens: false), with the token type ids and sequence ids of the result.
+   */
+  buildInputsWithSpecialTokens(first: readonly number[], second?: readonly number[]): ModelInputs {
+    checkIds(first, `${this.name}: buildInputsWithSpecialTokens`);
+    if (second !== undefined) checkIds(second, `${this.name}: buildInputsWithSpecialTokens`);
+    return buildModelInputs(this.core.post_processor as PostProcessor | null, (t) => this.tokenToId(t), first, second ?? null, this.name);
+  }
+
+  /** How many special tokens the post-processor adds to one text (or a pair). */
+  numSpecialTokensToAdd(pair = false): number {
+    return this.buildInputsWithSpecialTokens([], pair ? [] : undefined).inputIds.length;
   }
 
   decode(ids: readonly number[], opts: DecodeOptions = {}): string {

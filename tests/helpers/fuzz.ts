@@ -1,18 +1,10 @@
 // Deterministic random mutations of file bytes for the format fuzz tests.
 import assert from 'node:assert/strict';
 import { FormatError } from '../../src/io/index.js';
+import { mulberry32 } from '../../src/train/data/shuffle.js';
 
-/** mulberry32: a small seeded generator so every run sees the same cases. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** A small seeded generator so every run sees the same cases. */
+export const seededRandom = mulberry32;
 
 export type Random = () => number;
 

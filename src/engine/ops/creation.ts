@@ -27,7 +27,14 @@ export function scalar(value: number): Tensor {
   return full([], value);
 }
 
-export function arange(start: number, end?: number, options: { step?: number; dtype?: DType } = {}): Tensor {
+export interface ArangeOptions {
+  step?: number;
+  dtype?: DType;
+}
+
+/** arange(end) or arange(start, end), each with optional options, as torch.arange. */
+export function arange(start: number, end?: number | ArangeOptions, options: ArangeOptions = {}): Tensor {
+  if (typeof end === 'object') return arange(0, start, end);
   const [lo, hi] = end === undefined ? [0, start] : [start, end];
   const step = options.step ?? 1;
   if (step === 0 || !Number.isFinite(step)) throw new ShapeError('arange', 'step', `must be a finite non-zero number, got ${step}`);
