@@ -16,6 +16,11 @@ export class ConfigError extends PeftjsError {
   }
 }
 
+/** An adapter operation that cannot be done: unknown or duplicate adapter names, adapters of another method. */
+export class AdapterError extends PeftjsError {
+  override name = 'AdapterError';
+}
+
 /** Adapter weights that do not fit the model: wrong shapes, keys of modules the model lacks, unknown adapters. */
 export class AdapterWeightsError extends PeftjsError {
   override name = 'AdapterWeightsError';

@@ -7,9 +7,9 @@ import { test } from 'node:test';
 import { resolveAdapterFolder } from '../../src/io/adapter-folder.js';
 import { AdapterWeightsError } from '../../src/peft/errors.js';
 import {
-  getPeftModelStateDict,
+  selectAdapterStateDict,
   loadPeftWeights,
-  remapStateDictForLoad,
+  remapAdapterStateDictForLoad,
   removeAdapterNameFromKey,
   type PeftStateLayout,
   type StateDictConfig,
@@ -73,13 +73,13 @@ for (const name of cases) {
 
   for (const adapter of adapters) {
     test(`${name} [${adapter}]: saved keys and shapes as PEFT's get_peft_model_state_dict`, () => {
-      const { result } = captureWarnings(() => getPeftModelStateDict(layout, modelState, configOf(fx.configs[adapter]!), adapter, { adapterNames: adapters }));
+      const { result } = captureWarnings(() => selectAdapterStateDict(layout, modelState, configOf(fx.configs[adapter]!), adapter, { adapterNames: adapters }));
       assert.deepEqual(sorted(result), sorted(new Map(Object.entries(fx.saved[adapter]!))));
     });
 
     test(`${name} [${adapter}]: each saved key loads into the model key PEFT's set_peft_model_state_dict uses`, () => {
       const checkpoint = new Map(Object.keys(fx.saved[adapter]!).map((k) => [k, k]));
-      const r = remapStateDictForLoad(layout, Object.keys(fx.model_keys), checkpoint, adapter);
+      const r = remapAdapterStateDictForLoad(layout, Object.keys(fx.model_keys), checkpoint, adapter);
       const loadedFrom = new Map([...r.load].map(([modelKey, ckptKey]) => [ckptKey, modelKey]));
       assert.deepEqual(sorted(loadedFrom), sorted(new Map(Object.entries(fx.load_map[adapter]!))));
       assert.deepEqual(r.skipped.sort(), fx.unexpected[adapter]);
@@ -92,12 +92,12 @@ for (const name of cases) {
 test('the embedding case saves the base weights of the targeted embedding and LM head, with a warning', () => {
   const fx = loadCase('llama-embed');
   const { result, warnings } = captureWarnings(() =>
-    getPeftModelStateDict(layoutOf(fx), new Map(Object.entries(fx.model_keys)), configOf(fx.configs['default']!), 'default', { adapterNames: ['default'] }),
+    selectAdapterStateDict(layoutOf(fx), new Map(Object.entries(fx.model_keys)), configOf(fx.configs['default']!), 'default', { adapterNames: ['default'] }),
   );
   assert.ok(result.has('base_model.model.model.embed_tokens.base_layer.weight'));
   assert.ok(result.has('base_model.model.lm_head.base_layer.weight'));
   assert.deepEqual(warnings, ['Setting `save_embedding_layers` to `True` as embedding layers found in `target_modules`.']);
-  const without = getPeftModelStateDict(layoutOf(fx), new Map(Object.entries(fx.model_keys)), configOf(fx.configs['default']!), 'default', {
+  const without = selectAdapterStateDict(layoutOf(fx), new Map(Object.entries(fx.model_keys)), configOf(fx.configs['default']!), 'default', {
     adapterNames: ['default'],
     saveEmbeddingLayers: false,
   });
@@ -107,7 +107,7 @@ test('the embedding case saves the base weights of the targeted embedding and LM
 test('a resized vocabulary saves the untargeted embedding weights under their own names', () => {
   const fx = loadCase('qwen2-lora');
   const { result } = captureWarnings(() =>
-    getPeftModelStateDict(layoutOf(fx), new Map(Object.entries(fx.model_keys)), configOf(fx.configs['default']!), 'default', {
+    selectAdapterStateDict(layoutOf(fx), new Map(Object.entries(fx.model_keys)), configOf(fx.configs['default']!), 'default', {
       adapterNames: ['default'],
       vocabResized: true,
     }),
@@ -143,9 +143,9 @@ test('an adapter named like a module path segment keeps the other adapter\'s ten
     ].map((k) => [k, k]),
   );
   const config: StateDictConfig = { bias: 'none', useDora: false, targetModules: new Set(['up', 'q']), trainableTokenIndices: null };
-  const def = getPeftModelStateDict(layout, state, config, 'default', { adapterNames: ['default', 'mlp'] });
+  const def = selectAdapterStateDict(layout, state, config, 'default', { adapterNames: ['default', 'mlp'] });
   assert.deepEqual([...def.keys()], ['base_model.model.mlp.up.lora_A.weight', 'base_model.model.mlp.up.lora_B.weight']);
-  const mlp = getPeftModelStateDict(layout, state, config, 'mlp', { adapterNames: ['default', 'mlp'] });
+  const mlp = selectAdapterStateDict(layout, state, config, 'mlp', { adapterNames: ['default', 'mlp'] });
   assert.deepEqual([...mlp.keys()], ['base_model.model.attn.q.lora_A.weight', 'base_model.model.attn.q.lora_B.weight']);
 });
 
@@ -160,7 +160,7 @@ test('loading into a model without the PeftModel prefix (adapters injected direc
     moduleNames: moduleNamesOf(Object.keys(fx.model_keys).map(strip)),
   };
   const checkpoint = new Map(Object.keys(fx.saved['default']!).map((k) => [k, k]));
-  const r = remapStateDictForLoad(layout, Object.keys(fx.model_keys).map(strip), checkpoint, 'default');
+  const r = remapAdapterStateDictForLoad(layout, Object.keys(fx.model_keys).map(strip), checkpoint, 'default');
   const expected = Object.entries(fx.load_map['default']!).map(([ckpt, model]) => [strip(model), ckpt]);
   assert.deepEqual(sorted(r.load), expected.sort(([a], [b]) => (a! < b! ? -1 : 1)));
   assert.deepEqual([r.unknown, r.missing], [[], []]);
@@ -170,7 +170,7 @@ test('an adapter made for another architecture: its keys name modules the model 
   const gpt2 = loadCase('gpt2-lora');
   const llama = loadCase('llama-dora');
   const checkpoint = new Map(Object.keys(gpt2.saved['default']!).map((k) => [k, k]));
-  const r = remapStateDictForLoad(layoutOf(llama), Object.keys(llama.model_keys), checkpoint, 'default');
+  const r = remapAdapterStateDictForLoad(layoutOf(llama), Object.keys(llama.model_keys), checkpoint, 'default');
   assert.equal(r.load.size, 0);
   assert.deepEqual(r.unknown.sort(), Object.keys(gpt2.saved['default']!).sort());
   assert.equal(r.missing.length, Object.keys(llama.saved['default']!).length);
@@ -180,7 +180,7 @@ test('keys the checkpoint lacks are reported as missing', () => {
   const fx = loadCase('llama-two-adapters');
   const saved = Object.keys(fx.saved['second']!);
   const checkpoint = new Map(saved.slice(1).map((k) => [k, k]));
-  const r = remapStateDictForLoad(layoutOf(fx), Object.keys(fx.model_keys), checkpoint, 'second');
+  const r = remapAdapterStateDictForLoad(layoutOf(fx), Object.keys(fx.model_keys), checkpoint, 'second');
   assert.deepEqual(r.missing, [fx.load_map['second']![saved[0]!]]);
 });
 

@@ -2,17 +2,24 @@
 // one adapter, how their keys lose the adapter name on saving (`…lora_A.default.weight` → `…lora_A.weight`)
 // and get it back on loading, and reading adapter_model.safetensors / adapter_model.bin.
 //
-// The key functions are pure: they take the model's keys and a description of where its adapter layers sit
-// (PeftStateLayout) and work on maps from key to any value, so they run on key lists alone. Which keys belong
+// selectAdapterStateDict / remapAdapterStateDictForLoad are pure: they take the model's keys and a description
+// of where its adapter layers sit (PeftStateLayout) and work on maps from key to any value, so they run on key
+// lists alone; getPeftModelStateDict / setPeftModelStateDict apply them to a live module tree. Which keys belong
 // to an adapter is decided structurally, by module, as PEFT does; other adapters' entries are recognised by
 // the adapter name in a container position (`<layer>.lora_A.<name>…`, `<wrapper>.modules_to_save.<name>.…`),
 // not by PEFT's substring filter, so an adapter named like a module path segment cannot drop tensors
 // (huggingface/peft#3584).
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { formatShape, sameShape } from '../../engine/shape.js';
 import type { Tensor } from '../../engine/tensor.js';
 import type { AdapterFolder } from '../../io/adapter-folder.js';
 import { SafetensorsFile } from '../../io/safetensors-reader.js';
 import { loadTorchCheckpoint } from '../../io/torch-checkpoint.js';
-import { AdapterWeightsError } from '../errors.js';
+import type { Module } from '../../nn/module.js';
+import type { PeftConfig } from '../config.js';
+import { AdapterError, AdapterWeightsError } from '../errors.js';
+import { LoraConfig } from '../tuners/lora/config.js';
 import { INCLUDE_LINEAR_LAYERS_SHORTHAND } from './constants.js';
 import { matchTargetAgainstKey } from './other.js';
 import { pyMatch } from './python-regex.js';
@@ -82,7 +89,7 @@ function tunerEntry(layout: PeftStateLayout, key: string): { layer: string; attr
 }
 
 /** The adapter that owns `key` through a container keyed by adapter name, if any. */
-function owningAdapter(layout: PeftStateLayout, key: string): string | undefined {
+export function owningAdapter(layout: PeftStateLayout, key: string): string | undefined {
   const tuner = tunerEntry(layout, key);
   if (tuner !== null) return tuner.attr === 'base_layer' ? undefined : tuner.adapter;
   for (const aux of layout.auxModules) {
@@ -124,7 +131,7 @@ export interface GetStateDictOptions {
  * tensors of this adapter, biases by `config.bias`, the modules_to_save copies and trainable-token deltas
  * under their wrapper's name, embedding weights when they are saved, DoRA magnitudes as `…lora_magnitude_vector`.
  */
-export function getPeftModelStateDict<V>(
+export function selectAdapterStateDict<V>(
   layout: PeftStateLayout,
   stateDict: ReadonlyMap<string, V>,
   config: StateDictConfig,
@@ -205,7 +212,7 @@ export interface RemappedStateDict<V> {
  * PEFT's set_peft_model_state_dict key translation: checkpoint keys (with or without the `base_model.model.`
  * prefix) mapped onto the model keys of adapter `adapterName`.
  */
-export function remapStateDictForLoad<V>(
+export function remapAdapterStateDictForLoad<V>(
   layout: PeftStateLayout,
   modelKeys: Iterable<string>,
   checkpoint: ReadonlyMap<string, V>,
@@ -287,4 +294,133 @@ export function loadPeftWeights(weights: AdapterFolder['weights']): Map<string, 
     out.set(k, t);
   }
   return out;
+}
+
+function childNames(m: Module): Set<string> {
+  return new Set([...m.namedChildren()].map(([n]) => n));
+}
+
+/** The module `fn` returns, by its name under `root`; null when there is none. */
+function nameOf(root: Module, fn: (() => unknown) | undefined): string | null {
+  const target = fn?.();
+  if (target === null || target === undefined) return null;
+  for (const [name, m] of root.namedModules()) if (m === target && name !== '') return name;
+  return null;
+}
+
+/**
+ * The layout of a live module tree, recognised by the child names PEFT's layers have: a tuner layer wraps
+ * `base_layer`, a ModulesToSaveWrapper holds `original_module` and `modules_to_save.<adapter>`, a
+ * TrainableTokensWrapper holds `token_adapter`. `base` is the wrapped transformers model (for its embeddings).
+ */
+export function peftStateLayout(root: Module, base: Module): PeftStateLayout {
+  const tunerLayers: string[] = [];
+  const auxModules: AuxModuleLayout[] = [];
+  const moduleNames = new Set<string>();
+  const paramKeys = [...root.stateDict().keys()];
+  for (const [name, m] of root.namedModules()) {
+    if (name === '') continue;
+    moduleNames.add(name);
+    if (auxModules.some((a) => name.startsWith(`${a.name}.`))) continue;
+    const kids = childNames(m);
+    if (kids.has('original_module') && kids.has('modules_to_save')) {
+      auxModules.push({ name, kind: 'modules_to_save', adapters: [...childNames(m.child('modules_to_save'))] });
+    } else if (kids.has('token_adapter')) {
+      const delta = `${name}.token_adapter.trainable_tokens_delta.`;
+      const adapters = paramKeys.filter((k) => k.startsWith(delta)).map((k) => k.slice(delta.length));
+      const tied = (m.child('token_adapter') as { tiedAdapter?: unknown }).tiedAdapter;
+      auxModules.push({ name, kind: 'trainable_tokens', adapters, tied: tied !== undefined && tied !== null });
+    } else if (kids.has('base_layer')) {
+      tunerLayers.push(name);
+    }
+  }
+  const embeddings = base as { getInputEmbeddings?: () => unknown; getOutputEmbeddings?: () => unknown };
+  return {
+    tunerLayers,
+    auxModules,
+    inputEmbedding: nameOf(root, embeddings.getInputEmbeddings?.bind(base)),
+    outputEmbedding: nameOf(root, embeddings.getOutputEmbeddings?.bind(base)),
+    moduleNames,
+  };
+}
+
+function loraConfigOf(configs: ReadonlyMap<string, PeftConfig>, adapterName: string): LoraConfig {
+  const config = configs.get(adapterName);
+  if (config === undefined) throw new AdapterError(`no adapter named '${adapterName}' (adapters: ${[...configs.keys()].join(', ') || 'none'})`);
+  if (!(config instanceof LoraConfig)) throw new AdapterError(`adapter '${adapterName}' is ${config.peftType}; only LORA adapters can be saved and loaded`);
+  return config;
+}
+
+/** Whether the input embedding has a different number of rows than the base model's config.json says (local folders only). */
+function vocabResized(config: LoraConfig, layout: PeftStateLayout, state: ReadonlyMap<string, Tensor>): boolean {
+  const dir = config.baseModelNameOrPath;
+  if (dir === null || layout.inputEmbedding === null || !existsSync(join(dir, 'config.json'))) return false;
+  const vocab = (JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')) as { vocab_size?: unknown }).vocab_size;
+  const weight = state.get(`${layout.inputEmbedding}.weight`) ?? state.get(`${layout.inputEmbedding}.base_layer.weight`);
+  return typeof vocab === 'number' && weight !== undefined && weight.shape[0] !== vocab;
+}
+
+/**
+ * PEFT's get_peft_model_state_dict on a live model: adapter `adapterName`'s tensors (not copies) by checkpoint
+ * key. `root` is the module whose keys are saved (a PeftModel, or a model with adapters injected directly).
+ */
+export function getPeftModelStateDict(
+  root: Module,
+  base: Module,
+  configs: ReadonlyMap<string, PeftConfig>,
+  adapterName: string,
+  options: { saveEmbeddingLayers?: boolean | 'auto' } = {},
+): Map<string, Tensor> {
+  const config = loraConfigOf(configs, adapterName);
+  const layout = peftStateLayout(root, base);
+  const state = root.stateDict();
+  return selectAdapterStateDict(layout, state, config, adapterName, {
+    adapterNames: [...configs.keys()],
+    saveEmbeddingLayers: options.saveEmbeddingLayers,
+    vocabResized: vocabResized(config, layout, state),
+  });
+}
+
+function listKeys(keys: readonly string[], limit = 5): string {
+  const shown = keys.slice(0, limit).map((k) => `'${k}'`).join(', ');
+  return keys.length > limit ? `${shown}, … (${keys.length} in all)` : shown;
+}
+
+/**
+ * PEFT's set_peft_model_state_dict on a live model: copies checkpoint tensors into adapter `adapterName`.
+ * Keys of modules the model lacks and shape mismatches raise (naming `file`); keys of existing modules
+ * without such an entry are skipped, as PEFT's non-strict load does; adapter keys the checkpoint lacks
+ * are warned about and returned.
+ */
+export function setPeftModelStateDict(
+  root: Module,
+  base: Module,
+  configs: ReadonlyMap<string, PeftConfig>,
+  weights: ReadonlyMap<string, Tensor>,
+  adapterName: string,
+  file?: string,
+): { missingKeys: string[] } {
+  const config = loraConfigOf(configs, adapterName);
+  const own = root.stateDict();
+  const r = remapAdapterStateDictForLoad(peftStateLayout(root, base), own.keys(), weights, adapterName);
+  if (r.unknown.length > 0) {
+    throw new AdapterWeightsError(
+      file,
+      r.unknown[0],
+      `${r.unknown.length} key(s) name modules this ${base.typeName} does not have: ${listKeys(r.unknown)}; the adapter was probably made for ` +
+        `another architecture (its base model: ${config.baseModelNameOrPath ?? 'not recorded'})`,
+    );
+  }
+  const mismatched = [...r.load].filter(([k, t]) => !sameShape(own.get(k)!.shape, t.shape));
+  if (mismatched.length > 0) {
+    const detail = mismatched.map(([k, t]) => `'${k}': checkpoint ${formatShape(t.shape)} vs model ${formatShape(own.get(k)!.shape)}`);
+    throw new AdapterWeightsError(
+      file,
+      mismatched[0]![0],
+      `size mismatch for ${detail.length} key(s) of adapter '${adapterName}': ${detail.slice(0, 5).join('; ')}${detail.length > 5 ? '; …' : ''}`,
+    );
+  }
+  root.loadStateDict(r.load, { strict: false });
+  if (r.missing.length > 0) warn(`Found missing adapter keys while loading the checkpoint: ${JSON.stringify(r.missing)}`);
+  return { missingKeys: r.missing };
 }
