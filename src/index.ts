@@ -5,3 +5,5 @@ export * from './tokenizers/index.js';
 export * from './train/index.js';
 export * from './peft/index.js';
 export * from './generate/index.js';
+export * from './nn/index.js';
+export * from './models/index.js';

@@ -21,6 +21,8 @@ import type { WeightFiles } from '../io/model-folder.js';
 export interface LoadWeightsReport {
   /** Parameters the checkpoint did not hold (left at their initialisation: new task heads). */
   newlyInitialized: string[];
+  /** Checkpoint keys left unused: the task head of a checkpoint loaded into a base model. */
+  unusedKeys: string[];
 }
 
 export abstract class PreTrainedModel<C extends PretrainedConfig = PretrainedConfig> extends Module {
@@ -56,19 +58,34 @@ export abstract class PreTrainedModel<C extends PretrainedConfig = PretrainedCon
     return [];
   }
 
+  /** Backbone weights a checkpoint may lack (BERT's pooler): they keep their initialisation and are reported. */
+  protected optionalCheckpointKeys(): RegExp[] {
+    return [];
+  }
+
   /** Shares the input embedding with the LM head when the config ties them. */
   tieWeights(): void {
     const head = this.getOutputEmbeddings();
     if (head !== null && this.config.tieWordEmbeddings) head.setParameter('weight', this.getInputEmbeddings().weight);
   }
 
-  /** Module prefixes that belong to the task head (not the backbone): they may be missing from a base checkpoint. */
+  /**
+   * Module prefixes that belong to the task head (not the backbone): they may be missing from a base
+   * checkpoint. A base model (no child named baseModelPrefix) has no head: it needs every weight.
+   */
   private headPrefixes(): string[] {
-    return [...this.namedChildren()].map(([n]) => n).filter((n) => n !== this.baseModelPrefix);
+    const names = [...this.namedChildren()].map(([n]) => n);
+    return this.isBaseModel() ? [] : names.filter((n) => n !== this.baseModelPrefix);
+  }
+
+  private isBaseModel(): boolean {
+    return ![...this.namedChildren()].some(([n]) => n === this.baseModelPrefix);
   }
 
   /** Maps a checkpoint key onto this model's naming (adding or removing the base-model prefix). */
-  private mapKey(key: string, own: Map<string, Tensor>): string | null {
+  private mapKey(checkpointKey: string, own: Map<string, Tensor>): string | null {
+    // Old checkpoints (bert-base-uncased among them) name LayerNorm parameters gamma and beta.
+    const key = checkpointKey.replace(/LayerNorm\.gamma$/, 'LayerNorm.weight').replace(/LayerNorm\.beta$/, 'LayerNorm.bias');
     if (own.has(key)) return key;
     const prefix = `${this.baseModelPrefix}.`;
     if (key.startsWith(prefix) && own.has(key.slice(prefix.length))) return key.slice(prefix.length);
@@ -79,7 +96,9 @@ export abstract class PreTrainedModel<C extends PretrainedConfig = PretrainedCon
   /**
    * Copies weights from checkpoint files into this model. Unexpected keys and size mismatches
    * raise; keys missing from the checkpoint raise unless they belong to the task head (then they
-   * keep their initialisation and are reported) or are tied to a loaded weight.
+   * keep their initialisation and are reported) or are tied to a loaded weight. A base model
+   * loaded from a task checkpoint (keys under the base-model prefix) leaves that checkpoint's head
+   * keys unused, as transformers does.
    */
   loadWeights(weights: WeightFiles): LoadWeightsReport {
     const own = this.stateDict();
@@ -87,7 +106,10 @@ export abstract class PreTrainedModel<C extends PretrainedConfig = PretrainedCon
     const unexpected: string[] = [];
     const mismatched: string[] = [];
     const ignored = this.ignoredCheckpointKeys();
+    const prefix = `${this.baseModelPrefix}.`;
+    let prefixed = false;
     const assign = (key: string, src: Tensor): void => {
+      if (key.startsWith(prefix)) prefixed = true;
       const target = this.mapKey(key, own);
       if (target === null) {
         if (!ignored.some((re) => re.test(key))) unexpected.push(key);
@@ -127,26 +149,35 @@ export abstract class PreTrainedModel<C extends PretrainedConfig = PretrainedCon
       }
     }
     if (mismatched.length > 0) throw new StateDictError(`${this.typeName}: size mismatch for ${mismatched.join('; ')}`);
-    if (unexpected.length > 0) throw new StateDictError(`${this.typeName}: checkpoint has keys the model does not: ${unexpected.slice(0, 20).join(', ')}`);
+    const unusedKeys = this.isBaseModel() && prefixed ? unexpected.filter((k) => !k.startsWith(prefix)) : [];
+    const refused = unexpected.filter((k) => !unusedKeys.includes(k));
+    if (refused.length > 0) throw new StateDictError(`${this.typeName}: checkpoint has keys the model does not: ${refused.slice(0, 20).join(', ')}`);
     this.tieWeights();
     const tiedHead = this.config.tieWordEmbeddings ? this.outputEmbeddingsName() : null;
     const heads = this.headPrefixes();
     const missing = [...own.keys()].filter((k) => !loaded.has(k) && !(tiedHead !== null && k.startsWith(`${tiedHead}.`)));
-    const missingBackbone = missing.filter((k) => !heads.some((h) => k === h || k.startsWith(`${h}.`)));
+    const optional = this.optionalCheckpointKeys();
+    const missingBackbone = missing.filter((k) => !heads.some((h) => k === h || k.startsWith(`${h}.`)) && !optional.some((re) => re.test(k)));
     if (missingBackbone.length > 0) {
       throw new StateDictError(`${this.typeName}: checkpoint is missing ${missingBackbone.length} key(s): ${missingBackbone.slice(0, 20).join(', ')}`);
     }
-    return { newlyInitialized: missing };
+    return { newlyInitialized: missing, unusedKeys };
   }
 
-  /** Writes config.json and model.safetensors (a tied LM head is stored once, as transformers does). */
+  /**
+   * Writes config.json and model.safetensors. Tied tensors are stored once, as transformers does:
+   * the LM head's weight never, any other shared tensor (a decoder bias tied to the head's bias)
+   * under its first name.
+   */
   savePretrained(dir: string): void {
     if (existsSync(dir) && !existsSync(join(dir, '.'))) throw new StateDictError(`savePretrained: ${dir} is not a directory`);
     mkdirSync(dir, { recursive: true });
     const tiedHead = this.config.tieWordEmbeddings ? this.outputEmbeddingsName() : null;
     const tensors: Record<string, Tensor> = {};
+    const written = new Set<Tensor>();
     for (const [k, t] of this.stateDict()) {
-      if (tiedHead !== null && k === `${tiedHead}.weight`) continue;
+      if ((tiedHead !== null && k === `${tiedHead}.weight`) || written.has(t)) continue;
+      written.add(t);
       tensors[k] = t;
     }
     saveSafetensors(join(dir, 'model.safetensors'), tensors, { format: 'pt' });

@@ -6,3 +6,5 @@ export type { LayerInit } from './linear.js';
 export { Embedding } from './embedding.js';
 export { LayerNorm, RMSNorm } from './norm.js';
 export { Dropout } from './dropout.js';
+export { Identity } from './identity.js';
+export { ModuleDict, ParameterDict, BufferDict } from './containers.js';

@@ -2,8 +2,9 @@
 // buffers and children in registration order, state dicts with strict key/shape checks, train/eval
 // mode and freezing. PEFT finds and replaces layers through getSubmodule/setSubmodule.
 import { PeftjsError } from '../engine/errors.js';
+import { DTYPE_BYTES } from '../engine/dtype.js';
 import { formatShape, sameShape } from '../engine/shape.js';
-import type { Tensor } from '../engine/tensor.js';
+import { Tensor } from '../engine/tensor.js';
 import { native } from '../native/binding.js';
 import { toDtype } from '../engine/ops/cast.js';
 
@@ -55,6 +56,23 @@ export class Module {
   registerModule<M extends Module>(name: string, m: M): M {
     this.children.set(name, m);
     return m;
+  }
+
+  /** The child called `name`, if there is one. */
+  protected findChild<M extends Module = Module>(name: string): M | undefined {
+    return this.children.get(name) as M | undefined;
+  }
+
+  protected unregisterModule(name: string): void {
+    this.children.delete(name);
+  }
+
+  protected unregisterParameter(name: string): void {
+    this.params.delete(name);
+  }
+
+  protected unregisterBuffer(name: string): void {
+    this.buffers.delete(name);
   }
 
   parameter(name: string): Tensor | null {
@@ -199,6 +217,38 @@ export class Module {
     return this.parameters()
       .filter((t) => !options.trainableOnly || t.requiresGrad)
       .reduce((n, t) => n + t.size, 0);
+  }
+
+  /**
+   * A deep copy, as torch's copy.deepcopy: every module and tensor is copied (values, requiresGrad), a
+   * tensor or module reached twice (tied weights) is copied once and stays shared in the copy. Other
+   * fields are copied shallowly.
+   */
+  clone(): this {
+    return this.cloneWith(new Map());
+  }
+
+  private cloneWith(memo: Map<object, object>): this {
+    const seen = memo.get(this);
+    if (seen !== undefined) return seen as this;
+    const copy = Object.create(Object.getPrototypeOf(this) as object) as this;
+    memo.set(this, copy);
+    const tensor = (t: Tensor): Tensor => {
+      let c = memo.get(t) as Tensor | undefined;
+      if (c === undefined) {
+        c = Tensor.empty(t.shape, t.dtype);
+        native.copyBytes(t.buffer, 0, c.buffer, 0, t.size * DTYPE_BYTES[t.dtype]);
+        c.requiresGrad = t.requiresGrad;
+        memo.set(t, c);
+      }
+      return c;
+    };
+    Object.assign(copy, this, {
+      params: new Map([...this.params].map(([k, t]) => [k, t === null ? null : tensor(t)])),
+      buffers: new Map([...this.buffers].map(([k, b]) => [k, { tensor: tensor(b.tensor), persistent: b.persistent }])),
+      children: new Map([...this.children].map(([k, m]) => [k, m.cloneWith(memo)])),
+    });
+    return copy;
   }
 
   /** Frees every parameter and buffer. */

@@ -16,11 +16,6 @@ export class ConfigError extends PeftjsError {
   }
 }
 
-/** An adapter operation that cannot be done: unknown or duplicate adapter names, adapters of another method. */
-export class AdapterError extends PeftjsError {
-  override name = 'AdapterError';
-}
-
 /** Adapter weights that do not fit the model: wrong shapes, keys of modules the model lacks, unknown adapters. */
 export class AdapterWeightsError extends PeftjsError {
   override name = 'AdapterWeightsError';
@@ -38,4 +33,27 @@ export class AdapterWeightsError extends PeftjsError {
 /** The target-module settings select no usable module of the model. */
 export class TargetModulesError extends PeftjsError {
   override name = 'TargetModulesError';
+}
+
+/** An adapter name that does not exist (or already does), or an adapter operation the current state forbids. */
+export class AdapterError extends PeftjsError {
+  override name = 'AdapterError';
+}
+
+/** Merging an adapter into the base weights failed (non-finite values, a layer that cannot take the merge). */
+export class MergeError extends PeftjsError {
+  override name = 'MergeError';
+  constructor(
+    /** Dotted name of the layer, or its class name when the layer is used on its own. */
+    readonly module: string,
+    readonly adapter: string,
+    detail: string,
+  ) {
+    super(`${module}: cannot merge adapter '${adapter}': ${detail}`);
+  }
+}
+
+/** A PEFT option or layer type this library does not implement. */
+export class UnsupportedError extends PeftjsError {
+  override name = 'UnsupportedError';
 }

@@ -1,18 +1,25 @@
 // PEFT: configs, target matching, tuners, PeftModel, adapter saving and loading.
-export { AdapterError, AdapterWeightsError, ConfigError, TargetModulesError } from './errors.js';
+export { AdapterError, AdapterWeightsError, ConfigError, MergeError, TargetModulesError, UnsupportedError } from './errors.js';
 export { PeftConfig, type PeftConfigOptions, type FromJSONOptions, type SaveOptions, type AutoMapping } from './config.js';
 export { registerPeftConfig, type PeftConfigClass } from './mapping.js';
 export * from './tuners/lora/config.js';
 export type * from './tuners/lora/sub-configs.js';
 export * from './tuners/tuners-utils.js';
 export * from './tuners/match-targets.js';
+export { BaseTunerLayer, type MergeOptions } from './tuners/base-tuner-layer.js';
+export { BaseTuner, isKeyUnderPrefixes, moduleInfos, tunerStateDictKeyPrefixes, type TunerOptions } from './tuners/base-tuner.js';
+export { LoraModel, type LoraModelOptions, type WeightedAdapterOptions } from './tuners/lora/model.js';
+export * from './tuners/lora/layer.js';
+export { DoraLayer } from './tuners/lora/dora.js';
+export type { CombinationType } from './tuners/lora/weighted-adapter.js';
+export { TrainableTokensLayer } from './tuners/trainable-tokens/layer.js';
+export { AuxiliaryTrainingWrapper, ModulesToSaveWrapper, TrainableTokensWrapper } from './utils/wrappers.js';
 export { PeftType, TaskType } from './utils/peft-types.js';
 export * from './utils/constants.js';
 export { getPatternKey } from './utils/other.js';
 export { pythonFloat } from './utils/python-json.js';
 export { PythonRegexError, translatePythonRegex, pyFullmatch, pyMatch } from './utils/python-regex.js';
 export { setWarningHandler, type WarningHandler } from './utils/warnings.js';
-export { registerPeftTuner, type TunerModel, type TunerOptions, type PeftTunerClass } from './mapping.js';
 export * from './peft-model.js';
 export { getPeftModel, type GetPeftModelOptions } from './mapping-func.js';
 export {

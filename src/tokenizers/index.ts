@@ -2,7 +2,7 @@
 export { Tokenizer } from './tokenizer.js';
 export type { BatchOptions, ChatTemplateOptions, DecodeOptions, EncodeOptions, EncodingWithOffsets, TokenizerSource } from './tokenizer.js';
 export type { Offset } from './offsets.js';
-export type { ModelInputs } from './special-inputs.js';
+export type { EncodedInputs } from './special-inputs.js';
 export type { BatchEncoding } from './batch.js';
 export type { ChatMessage, RenderOptions } from './chat-template.js';
 export { SPECIAL_TOKEN_NAMES, NO_MAX_LENGTH } from './config.js';

@@ -6,7 +6,7 @@ import { TokenizerError } from './errors.js';
 /** A post-processor of @huggingface/tokenizers, called on token strings. */
 export type PostProcessor = (tokens: string[], pair: string[] | null, addSpecialTokens: boolean) => unknown;
 
-export interface ModelInputs {
+export interface EncodedInputs {
   inputIds: number[];
   /** Segment ids (token_type_ids) the post-processor assigns. */
   tokenTypeIds: number[];
@@ -28,7 +28,7 @@ export function buildModelInputs(
   first: readonly number[],
   second: readonly number[] | null,
   name: string,
-): ModelInputs {
+): EncodedInputs {
   const a = first.map((_, i) => placeholder(0, i));
   const b = second === null ? null : second.map((_, i) => placeholder(1, i));
   const out: Processed = postProcessor === null ? { tokens: [...a, ...(b ?? [])] } : (postProcessor(a, b, true) as Processed);

@@ -7,7 +7,7 @@ import { renderChat, selectTemplate, type ChatMessage, type RenderOptions } from
 import { NO_MAX_LENGTH, readTokenizerSettings, type Side, type SpecialTokenName, type TokenizerSettings } from './config.js';
 import { TokenizerError } from './errors.js';
 import { OffsetAligner, type Offset } from './offsets.js';
-import { buildModelInputs, type ModelInputs, type PostProcessor } from './special-inputs.js';
+import { buildModelInputs, type EncodedInputs, type PostProcessor } from './special-inputs.js';
 
 export interface EncodeOptions {
   /** Add the post-processor's special tokens (BOS, [CLS]/[SEP], …); default true. */
@@ -174,7 +174,7 @@ export class Tokenizer {
    * transformers' build_inputs_with_special_tokens for the token ids of one text or a pair (from
    * encode with addSpecialTokens: false), with the token type ids and sequence ids of the result.
    */
-  buildInputsWithSpecialTokens(first: readonly number[], second?: readonly number[]): ModelInputs {
+  buildInputsWithSpecialTokens(first: readonly number[], second?: readonly number[]): EncodedInputs {
     checkIds(first, `${this.name}: buildInputsWithSpecialTokens`);
     if (second !== undefined) checkIds(second, `${this.name}: buildInputsWithSpecialTokens`);
     return buildModelInputs(this.core.post_processor as PostProcessor | null, (t) => this.tokenToId(t), first, second ?? null, this.name);

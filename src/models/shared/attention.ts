@@ -1,0 +1,55 @@
+// Attention plumbing shared by the families: moving heads in and out of the [B, H, T, D] layout the
+// fused attention takes, and turning a [B, S] padding mask into the additive mask it adds to scores.
+import { ShapeError } from '../../engine/errors.js';
+import { scaledDotProductAttention, type AttentionOptions } from '../../engine/ops/attention.js';
+import { fromArray } from '../../engine/ops/creation.js';
+import { permute, reshape } from '../../engine/ops/view.js';
+import type { Tensor } from '../../engine/tensor.js';
+import type { Dropout } from '../../nn/dropout.js';
+import type { Module } from '../../nn/module.js';
+import { call } from './layers.js';
+
+/** What transformers adds to the scores of masked keys: torch.finfo(torch.float32).min. */
+export const MASKED = -3.4028234663852886e38;
+
+/** [B, T, H·D] → [B, H, T, D] (one copy). */
+export function splitHeads(x: Tensor, heads: number): Tensor {
+  const [b, t, e] = x.shape as [number, number, number];
+  return permute(reshape(x, [b, t, heads, e / heads]), [0, 2, 1, 3]);
+}
+
+/** [B, H, T, D] → [B, T, H·D] (one copy). */
+export function mergeHeads(x: Tensor): Tensor {
+  const [b, h, t, d] = x.shape as [number, number, number, number];
+  return reshape(permute(x, [0, 2, 1, 3]), [b, t, h * d]);
+}
+
+/**
+ * The additive key mask [B, 1, 1, S] of an attention mask [B, S] (1 attend, 0 padding; int32 or
+ * float32): 0 where kept, MASKED where padded. Undefined when there is no mask or it keeps every
+ * key, so the attention kernel skips the term.
+ */
+export function paddingMask(attentionMask: Tensor | undefined, batch: number, keyLength: number, op: string): Tensor | undefined {
+  if (attentionMask === undefined) return undefined;
+  const [b, s] = attentionMask.shape;
+  if (attentionMask.ndim !== 2 || b !== batch || s !== keyLength) {
+    throw new ShapeError(op, 'attentionMask', `must have shape [${batch}, ${keyLength}] (batch, past + new tokens), got [${attentionMask.shape.join(', ')}]`);
+  }
+  const values = attentionMask.data();
+  if (values.every((v) => v !== 0)) return undefined;
+  return fromArray(Float32Array.from(values, (v) => (v === 0 ? MASKED : 0)), [batch, 1, 1, keyLength]);
+}
+
+/** The fused attention's dropout options for a Dropout layer: its p in training mode, none in eval. */
+export function attentionDropout(drop: Dropout): Pick<AttentionOptions, 'dropoutP' | 'generator'> {
+  return { dropoutP: drop.training ? drop.p : 0, generator: drop.generator };
+}
+
+/**
+ * Bidirectional multi-head attention of x [B, T, E] through the parent's query, key and value
+ * layers (named by `projections`) and its attention-dropout layer; returns [B, T, E], heads merged.
+ */
+export function encoderSelfAttention(parent: Module, projections: readonly [string, string, string], dropout: string, x: Tensor, heads: number, mask: Tensor | undefined): Tensor {
+  const [q, k, v] = projections.map((name) => splitHeads(call(parent, name, x), heads)) as [Tensor, Tensor, Tensor];
+  return mergeHeads(scaledDotProductAttention(q, k, v, { attnMask: mask, ...attentionDropout(parent.child<Dropout>(dropout)) }));
+}

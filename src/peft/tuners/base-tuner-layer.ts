@@ -1,0 +1,144 @@
+// What every adapter layer shares (PEFT's BaseTunerLayer): the wrapped `base_layer`, per-adapter containers whose
+// keys are adapter names, the active adapters, the disabled flag and the list of adapters merged into the base.
+import { ModuleDict, ParameterDict } from '../../nn/containers.js';
+import { Module } from '../../nn/module.js';
+import { AdapterError } from '../errors.js';
+import { warn } from '../utils/warnings.js';
+
+/** Adapter containers: one entry per adapter (a module or a parameter). */
+export type AdapterContainer = ModuleDict | ParameterDict;
+
+export interface MergeOptions {
+  /** Merge into a copy first and refuse non-finite results (slower). */
+  safeMerge?: boolean;
+  /** Adapters to merge; the active ones when left out. */
+  adapterNames?: string[];
+}
+
+function setEntryGrad(container: AdapterContainer, key: string, flag: boolean): void {
+  if (container instanceof ParameterDict) {
+    const t = container.get(key);
+    if (t !== undefined && t.dtype === 'float32') t.requiresGrad = flag;
+  } else {
+    container.get(key)?.requiresGrad(flag);
+  }
+}
+
+export abstract class BaseTunerLayer extends Module {
+  /** Child containers keyed by adapter name that hold trainable adapter weights. */
+  protected abstract readonly adapterLayerNames: readonly string[];
+  /** Adapters merged into the base weights, in merge order. */
+  readonly mergedAdapters: string[] = [];
+  /**
+   * Per-sample adapter names for the next forward calls (`"__base__"`: no adapter), set by the tuner's
+   * withAdapterNames scope; a forward option overrides it.
+   */
+  batchAdapterNames: readonly string[] | null = null;
+  private active: string[];
+  private disabled = false;
+
+  constructor(
+    adapterName: string,
+    /** Dotted name of the wrapped module in the model, used in messages ('' when the layer stands alone). */
+    readonly key: string,
+  ) {
+    super();
+    this.active = [adapterName];
+  }
+
+  /** The wrapped module, unwrapping nested adapter layers. */
+  getBaseLayer(): Module {
+    let m = this.child('base_layer');
+    while (m instanceof BaseTunerLayer) m = m.child('base_layer');
+    return m;
+  }
+
+  get activeAdapters(): readonly string[] {
+    return this.active;
+  }
+
+  get merged(): boolean {
+    return this.mergedAdapters.length > 0;
+  }
+
+  get disableAdapters(): boolean {
+    return this.disabled;
+  }
+
+  /** The layer's name in messages. */
+  protected get label(): string {
+    return this.key === '' ? this.typeName : this.key;
+  }
+
+  protected containers(): AdapterContainer[] {
+    return this.adapterLayerNames.map((n) => this.child<AdapterContainer>(n));
+  }
+
+  /** Every adapter this layer holds, sorted. */
+  availableAdapters(): string[] {
+    const names = new Set<string>();
+    for (const c of this.containers()) for (const k of c.keys()) names.add(k);
+    return [...names].sort();
+  }
+
+  /** Activates `names`; their weights become trainable unless inferenceMode, every other adapter's are frozen. */
+  setAdapter(names: string | readonly string[], options: { inferenceMode?: boolean } = {}): void {
+    const list = typeof names === 'string' ? [names] : [...names];
+    for (const c of this.containers()) {
+      for (const k of c.keys()) setEntryGrad(c, k, list.includes(k) && !(options.inferenceMode ?? false));
+    }
+    this.active = list;
+  }
+
+  /** Disabling freezes every adapter weight and makes forward return the base output. */
+  enableAdapters(enabled: boolean): void {
+    if (enabled) {
+      this.setAdapter(this.active);
+      this.disabled = false;
+    } else {
+      for (const c of this.containers()) for (const k of c.keys()) setEntryGrad(c, k, false);
+      this.disabled = true;
+    }
+  }
+
+  setRequiresGrad(names: string | readonly string[], flag = true): void {
+    const list = typeof names === 'string' ? [names] : names;
+    for (const c of this.containers()) for (const k of c.keys()) if (list.includes(k)) setEntryGrad(c, k, flag);
+  }
+
+  /** Removes the adapter's entries; if it was active, the remaining active ones (or the first other adapter) take over. */
+  deleteAdapter(name: string): void {
+    for (const c of this.containers()) if (c.keys().includes(name)) c.delete(name);
+    this.forgetAdapter(name);
+    if (!this.active.includes(name)) return;
+    const rest = this.active.filter((a) => a !== name);
+    if (rest.length > 0) {
+      this.setAdapter(rest);
+      return;
+    }
+    const remaining = this.availableAdapters();
+    if (remaining.length > 0) warn(`Adapter ${name} was active and is now deleted; setting the active adapter to ${remaining[0]}.`);
+    this.setAdapter(remaining.slice(0, 1));
+  }
+
+  /** Drops per-adapter settings kept outside the containers. */
+  protected abstract forgetAdapter(name: string): void;
+
+  abstract merge(options?: MergeOptions): void;
+
+  abstract unmerge(): void;
+
+  /** PEFT's check_adapters_to_merge: the requested (or active) adapters that are not merged yet. */
+  protected adaptersToMerge(names: readonly string[] | undefined): string[] {
+    if (names !== undefined && !Array.isArray(names)) {
+      throw new AdapterError(`${this.label}: adapterNames must be a list of adapter names, got ${JSON.stringify(names)}`);
+    }
+    let list = [...(names ?? this.active)];
+    if (this.merged) {
+      list = list.filter((n) => !this.mergedAdapters.includes(n));
+      if (list.length > 0) warn(`${this.label}: adapters ${this.mergedAdapters.join(',')} are already merged; now also merging ${list.join(',')}.`);
+      else warn(`${this.label}: all adapters are already merged, nothing to do.`);
+    }
+    return list;
+  }
+}

@@ -1,0 +1,111 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { fromArray, noGrad, scope, slice, type Tensor } from '../../src/engine/index.js';
+import {
+  GPT2Config,
+  GPT2ForQuestionAnswering,
+  GPT2ForSequenceClassification,
+  GPT2ForTokenClassification,
+  GPT2LMHeadModel,
+  GPT2Model,
+  type LayerKV,
+} from '../../src/models/index.js';
+import { checkModelFixture, modelFixtureCases, modelFixtureDir, assertTensorMatches } from '../helpers/model-fixtures.js';
+
+const CLASSES = {
+  'gpt2-base': GPT2Model,
+  'gpt2-lm': GPT2LMHeadModel,
+  'gpt2-lm-options': GPT2LMHeadModel,
+  'gpt2-seqcls': GPT2ForSequenceClassification,
+  'gpt2-tokcls': GPT2ForTokenClassification,
+  'gpt2-qa': GPT2ForQuestionAnswering,
+} as const;
+
+test('every gpt2 fixture case has a class', () => {
+  assert.deepEqual(modelFixtureCases('gpt2'), Object.keys(CLASSES).sort());
+});
+
+for (const [name, cls] of Object.entries(CLASSES)) {
+  test(`${name} matches transformers`, () => checkModelFixture(name, (dir) => cls.fromPretrained(dir)));
+}
+
+test('the LM head is tied to wte and appears once among the parameters', async () => {
+  const model = await GPT2LMHeadModel.fromPretrained(modelFixtureDir('gpt2-lm'));
+  try {
+    assert.equal(model.getSubmodule('lm_head').parameter('weight'), model.getInputEmbeddings().weight);
+    assert.ok(model.namedParameters().every(([n]) => n !== 'lm_head.weight'));
+    assert.equal(model.outputEmbeddingsName(), 'lm_head');
+    assert.equal(model.training, false);
+  } finally {
+    model.dispose();
+  }
+});
+
+/** ids [B, T] → int32 tensor */
+function ids(rows: number[][]): Tensor {
+  return fromArray(rows.flat(), [rows.length, rows[0]!.length], 'int32');
+}
+
+test('KV cache: logits computed token by token equal the full forward', async () => {
+  const model = await GPT2LMHeadModel.fromPretrained(modelFixtureDir('gpt2-lm'));
+  try {
+    noGrad(() =>
+      scope(() => {
+        const tokens = [
+          [5, 17, 42, 8, 91, 3],
+          [60, 2, 33, 71, 14, 9],
+        ];
+        const mask = [
+          [0, 0, 1, 1, 1, 1],
+          [1, 1, 1, 1, 1, 1],
+        ];
+        const full = model.forward({ inputIds: ids(tokens), attentionMask: ids(mask) }).logits!;
+        // Prefill three tokens, then feed one token at a time with the growing mask.
+        let out = model.forward({ inputIds: ids(tokens.map((r) => r.slice(0, 3))), attentionMask: ids(mask.map((r) => r.slice(0, 3))), useCache: true });
+        let past: LayerKV[] = out.pastKeyValues!;
+        assert.equal(past.length, 2);
+        assert.deepEqual([...past[0]!.key.shape], [2, 4, 3, 8]);
+        assertTensorMatches(out.logits!, slice(full, 1, 0, 3), { atol: 1e-5, rtol: 0 }, 'prefill');
+        for (let t = 3; t < 6; t++) {
+          out = model.forward({
+            inputIds: ids(tokens.map((r) => [r[t]!])),
+            attentionMask: ids(mask.map((r) => r.slice(0, t + 1))),
+            pastKeyValues: past,
+            useCache: true,
+          });
+          past = out.pastKeyValues!;
+          assert.deepEqual([...past[1]!.value.shape], [2, 4, t + 1, 8]);
+          assertTensorMatches(out.logits!, slice(full, 1, t, t + 1), { atol: 1e-5, rtol: 0 }, `step ${t}`);
+        }
+      }),
+    );
+  } finally {
+    model.dispose();
+  }
+});
+
+test('GPT2Config names the field that is missing or inconsistent', () => {
+  const base = { model_type: 'gpt2', vocab_size: 10, n_embd: 8, n_layer: 1, n_head: 2, n_positions: 16 };
+  assert.throws(() => new GPT2Config({ ...base, n_head: 3 }), /"n_embd" \(8\) must be divisible by "n_head" \(3\)/);
+  const { n_layer: _, ...noLayers } = base;
+  assert.throws(() => new GPT2Config(noLayers), /missing required field "n_layer"/);
+  assert.throws(() => new GPT2Config({ ...base, n_embd: '8' }), /"n_embd" must be an integer/);
+  assert.throws(() => new GPT2Config({ ...base, activation_function: 'mish' }), /"activation_function" "mish" is not supported/);
+  const aliased = new GPT2Config({ model_type: 'gpt2', vocab_size: 10, hidden_size: 8, num_hidden_layers: 1, num_attention_heads: 2, max_position_embeddings: 16 });
+  assert.equal(aliased.intermediateSize, 32);
+});
+
+test('sequence classification without a pad token accepts only a batch of one', () => {
+  const config = new GPT2Config({ model_type: 'gpt2', vocab_size: 10, n_embd: 8, n_layer: 1, n_head: 2, n_positions: 16 });
+  const model = new GPT2ForSequenceClassification(config).eval();
+  try {
+    noGrad(() =>
+      scope(() => {
+        assert.throws(() => model.forward({ inputIds: ids([[1, 2], [3, 4]]) }), /"pad_token_id" is not set/);
+        assert.deepEqual([...model.forward({ inputIds: ids([[1, 2]]) }).logits!.shape], [1, 2]);
+      }),
+    );
+  } finally {
+    model.dispose();
+  }
+});
