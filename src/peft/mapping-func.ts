@@ -3,6 +3,8 @@
 import type { Module } from '../nn/module.js';
 import type { PeftConfig } from './config.js';
 import { MODEL_TYPE_TO_PEFT_MODEL_MAPPING, nameOrPathOf, PeftModel } from './peft-model.js';
+import { BaseTunerLayer } from './tuners/base-tuner-layer.js';
+import { LoraModel } from './tuners/lora/model.js';
 import { warn } from './utils/warnings.js';
 
 export interface GetPeftModelOptions {
@@ -12,15 +14,12 @@ export interface GetPeftModelOptions {
   revision?: string;
 }
 
-/** Method prefixes of adapter parameter names; an adapter name inside one confuses key matching on load. */
-const PEFT_TYPE_TO_PREFIX: Readonly<Record<string, string>> = { LORA: 'lora_' };
-
 export function getPeftModel(model: Module, config: PeftConfig, options: GetPeftModelOptions = {}): PeftModel {
   const { adapterName = 'default', revision } = options;
   const oldName = config.baseModelNameOrPath;
   const newName = nameOrPathOf(model);
   config.baseModelNameOrPath = newName;
-  if ([...model.namedModules()].some(([, m]) => [...m.namedChildren()].some(([n]) => n === 'base_layer'))) {
+  if ([...model.namedModules()].some(([, m]) => m instanceof BaseTunerLayer)) {
     warn(
       'You are trying to modify a model with PEFT for a second time. If you want to reload the model with a ' +
         'different config, make sure to call `.unload()` before.',
@@ -38,8 +37,9 @@ export function getPeftModel(model: Module, config: PeftConfig, options: GetPeft
     }
     config.revision = revision;
   }
-  const prefix = config.peftType === null ? undefined : PEFT_TYPE_TO_PREFIX[config.peftType];
-  if (prefix !== undefined && prefix.includes(adapterName)) {
+  // An adapter name inside the method's parameter prefix confuses key matching on load.
+  const prefix = LoraModel.prefix;
+  if (prefix.includes(adapterName)) {
     warn(`Adapter name '${adapterName}' should not be contained in the prefix '${prefix}'. This may lead to reinitialization of the adapter weights during loading.`);
   }
   const Cls = (config.taskType === null ? undefined : MODEL_TYPE_TO_PEFT_MODEL_MAPPING[config.taskType]) ?? PeftModel;

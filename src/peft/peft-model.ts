@@ -13,17 +13,13 @@ import { PreTrainedModel } from '../models/pretrained.js';
 import { Module } from '../nn/module.js';
 import { PeftConfig, type SaveOptions } from './config.js';
 import { AdapterError, ConfigError } from './errors.js';
-import { getPeftTunerClass, type TunerModel } from './mapping.js';
+import { BaseTunerLayer, type MergeOptions } from './tuners/base-tuner-layer.js';
+import { LoraConfig } from './tuners/lora/config.js';
+import { LoraModel } from './tuners/lora/model.js';
 import { TaskType } from './utils/peft-types.js';
 import { formatFixed, formatThousands } from './utils/python-format.js';
-import {
-  getPeftModelStateDict,
-  loadPeftWeights,
-  owningAdapter,
-  peftStateLayout,
-  SAFETENSORS_WEIGHTS_NAME,
-  setPeftModelStateDict,
-} from './utils/save-and-load.js';
+import { getPeftModelStateDict, loadPeftWeights, SAFETENSORS_WEIGHTS_NAME, setPeftModelStateDict } from './utils/save-and-load.js';
+import { AuxiliaryTrainingWrapper, setTrainable } from './utils/wrappers.js';
 
 export interface PeftForwardInputs extends ModelInputs {
   /** One adapter name per batch row ("__base__" for none): a mixed batch, as PEFT's `adapter_names`. */
@@ -76,15 +72,14 @@ function autoMappingOf(model: Module): NonNullable<SaveOptions['autoMapping']> {
 }
 
 /** Appends task-head names to a config's modules_to_save, as PEFT's task classes do (duplicates included). */
-function extendModulesToSave(config: PeftConfig, names: readonly string[]): string[] {
-  if (!('modulesToSave' in config)) return [];
-  const c = config as PeftConfig & { modulesToSave: string[] | null };
-  c.modulesToSave = [...(c.modulesToSave ?? []), ...names];
-  return c.modulesToSave;
+function extendModulesToSave(config: LoraConfig, names: readonly string[]): void {
+  config.modulesToSave = [...(config.modulesToSave ?? []), ...names];
 }
 
-function modulesToSaveOf(config: PeftConfig): string[] {
-  return (config as { modulesToSave?: string[] | null }).modulesToSave ?? [];
+/** The LoRA config of an adapter; other methods are not implemented. */
+function loraConfig(config: PeftConfig): LoraConfig {
+  if (!(config instanceof LoraConfig)) throw new ConfigError('peft_type', `is ${config.peftType}; PeftModel supports LORA adapters only`);
+  return config;
 }
 
 function sourceOptions(options: PeftFromPretrainedOptions): SourceOptions {
@@ -94,20 +89,20 @@ function sourceOptions(options: PeftFromPretrainedOptions): SourceOptions {
 
 export class PeftModel extends Module {
   /** The tuner holding the adapted model (`base_model`; the model itself is `base_model.model`). */
-  readonly baseModel: TunerModel;
+  readonly baseModel: LoraModel;
   /** The adapter forward uses (PEFT's `active_adapter`). */
   activeAdapter: string;
 
   constructor(model: Module, config: PeftConfig, adapterName = 'default') {
     super();
-    const peftType = config.peftType;
-    const Tuner = peftType === null ? undefined : getPeftTunerClass(peftType);
-    if (Tuner === undefined) throw new ConfigError('peft_type', `is ${peftType}, for which no tuner is available`);
-    this.addHeadModules(config, 'before');
+    const lora = loraConfig(config);
+    this.addHeadModules(lora, 'before');
     this.activeAdapter = adapterName;
-    this.baseModel = this.registerModule('base_model', new Tuner(model, config, adapterName, { modelType: modelTypeOf(model), taskType: config.taskType }));
-    this.addHeadModules(config, 'after');
-    if (this.headModules !== null) this.baseModel.setModulesToSave(adapterName, modulesToSaveOf(config));
+    this.baseModel = this.registerModule('base_model', new LoraModel(model, lora, adapterName));
+    this.addHeadModules(lora, 'after');
+    if (this.headModules !== null) {
+      setTrainable(model, adapterName, lora.modulesToSave ?? [], { inferenceMode: lora.inferenceMode, activate: true });
+    }
   }
 
   /** Task heads trained and saved with every adapter, and whether they join modules_to_save before or after injection. */
@@ -115,20 +110,20 @@ export class PeftModel extends Module {
     return null;
   }
 
-  private addHeadModules(config: PeftConfig, when: 'before' | 'after'): void {
+  private addHeadModules(config: LoraConfig, when: 'before' | 'after'): void {
     const head = this.headModules;
     if (head !== null && head.when === when) extendModulesToSave(config, head.names);
   }
 
-  get peftConfig(): Map<string, PeftConfig> {
+  get peftConfig(): Map<string, LoraConfig> {
     return this.baseModel.peftConfig;
   }
 
-  get activeAdapters(): string[] {
+  get activeAdapters(): readonly string[] {
     return this.baseModel.activeAdapters;
   }
 
-  get activePeftConfig(): PeftConfig {
+  get activePeftConfig(): LoraConfig {
     return this.peftConfig.get(this.activeAdapter)!;
   }
 
@@ -148,18 +143,15 @@ export class PeftModel extends Module {
   /** Adds an adapter (not activated, frozen); task classes add their heads to its modules_to_save. */
   addAdapter(adapterName: string, config: PeftConfig): void {
     if (this.peftConfig.has(adapterName)) throw new AdapterError(`an adapter named '${adapterName}' already exists`);
-    if (config.peftType !== this.activePeftConfig.peftType) {
-      throw new AdapterError(`cannot add a ${config.peftType} adapter to a model with ${this.activePeftConfig.peftType} adapters`);
-    }
-    if (this.headModules !== null) extendModulesToSave(config, this.headModules.names);
-    this.baseModel.addAdapter(adapterName, config);
-    const modulesToSave = modulesToSaveOf(config);
-    if (modulesToSave.length > 0) this.baseModel.setModulesToSave(adapterName, modulesToSave);
+    const lora = loraConfig(config);
+    if (this.headModules !== null) extendModulesToSave(lora, this.headModules.names);
+    this.baseModel.addAdapter(adapterName, lora);
   }
 
-  setAdapter(adapterName: string): void {
+  /** Activates one adapter; it becomes trainable unless `inferenceMode` (as PEFT's set_adapter). */
+  setAdapter(adapterName: string, options: { inferenceMode?: boolean } = {}): void {
     if (!this.peftConfig.has(adapterName)) throw new AdapterError(`adapter '${adapterName}' not found (adapters: ${[...this.peftConfig.keys()].join(', ')})`);
-    this.baseModel.setAdapter(adapterName);
+    this.baseModel.setAdapter(adapterName, options);
     this.activeAdapter = adapterName;
   }
 
@@ -174,8 +166,8 @@ export class PeftModel extends Module {
     return this.baseModel.withDisabledAdapters(fn);
   }
 
-  mergeAdapter(adapterNames?: string[]): void {
-    this.baseModel.mergeAdapter(adapterNames);
+  mergeAdapter(adapterNames?: readonly string[], options: { safeMerge?: boolean } = {}): void {
+    this.baseModel.mergeAdapter(adapterNames, options);
   }
 
   unmergeAdapter(): void {
@@ -183,7 +175,7 @@ export class PeftModel extends Module {
   }
 
   /** Merges the adapters into the base weights and returns the model without adapter layers. */
-  mergeAndUnload(options: { adapterNames?: string[] } = {}): Module {
+  mergeAndUnload(options: MergeOptions = {}): Module {
     return this.baseModel.mergeAndUnload(options);
   }
 
@@ -194,13 +186,7 @@ export class PeftModel extends Module {
 
   /** Trainable and total parameter counts (tied weights once). */
   getNbTrainableParameters(): { trainable: number; all: number } {
-    let trainable = 0;
-    let all = 0;
-    for (const [, t] of this.namedParameters()) {
-      all += t.size;
-      if (t.requiresGrad) trainable += t.size;
-    }
-    return { trainable, all };
+    return this.baseModel.getNbTrainableParameters();
   }
 
   /** Prints e.g. `trainable params: 294,912 || all params: 124,734,720 || trainable%: 0.2364`. */
@@ -267,11 +253,10 @@ export class PeftModel extends Module {
     if (!isTrainable) this.eval();
   }
 
-  /** Sets requiresGrad on every parameter that belongs to adapter `adapterName`. */
-  setRequiresGrad(adapterName: string, requiresGrad: boolean): void {
-    const layout = peftStateLayout(this, this.getBaseModel());
-    for (const [key, t] of this.namedParameters()) {
-      if (owningAdapter(layout, key) === adapterName && t.dtype === 'float32') t.requiresGrad = requiresGrad;
+  /** Sets requiresGrad on the weights of the named adapters (adapter layers and wrappers). */
+  setRequiresGrad(adapterNames: string | readonly string[], requiresGrad = true): void {
+    for (const [, m] of this.namedModules()) {
+      if (m instanceof BaseTunerLayer || m instanceof AuxiliaryTrainingWrapper) m.setRequiresGrad(adapterNames, requiresGrad);
     }
   }
 

@@ -7,12 +7,13 @@ import type { Tensor } from '../../engine/tensor.js';
 import type { PreTrainedModel } from '../../models/pretrained.js';
 import { PeftConfig } from '../config.js';
 import { AdapterError, ConfigError } from '../errors.js';
-import { getPeftTunerClass, type TunerModel } from '../mapping.js';
+import { LoraConfig } from '../tuners/lora/config.js';
+import { LoraModel } from '../tuners/lora/model.js';
 import { getPeftModelStateDict, loadPeftWeights, setPeftModelStateDict } from '../utils/save-and-load.js';
 
-const tuners = new WeakMap<PreTrainedModel, TunerModel>();
+const tuners = new WeakMap<PreTrainedModel, LoraModel>();
 
-function tunerOf(model: PreTrainedModel): TunerModel {
+function tunerOf(model: PreTrainedModel): LoraModel {
   const tuner = tuners.get(model);
   if (tuner === undefined) throw new AdapterError(`${model.typeName} has no adapter loaded; add or load one first`);
   return tuner;
@@ -25,22 +26,20 @@ function checkNames(model: PreTrainedModel, names: readonly string[]): void {
 }
 
 /** Injects an adapter (PEFT's inject_adapter_in_model); the first one is active, later ones are added inactive. */
-function inject(model: PreTrainedModel, config: PeftConfig, adapterName: string): TunerModel {
+function inject(model: PreTrainedModel, config: PeftConfig, adapterName: string): LoraModel {
+  if (!(config instanceof LoraConfig)) throw new ConfigError('peft_type', `is ${config.peftType}; only LORA adapters can be injected`);
   const existing = tuners.get(model);
   if (existing !== undefined) {
-    if (existing.peftConfig.has(adapterName)) throw new AdapterError(`an adapter named '${adapterName}' already exists on ${model.typeName}`);
     existing.addAdapter(adapterName, config);
     return existing;
   }
-  const Tuner = config.peftType === null ? undefined : getPeftTunerClass(config.peftType);
-  if (Tuner === undefined) throw new ConfigError('peft_type', `is ${config.peftType}, for which no tuner is available`);
-  const tuner = new Tuner(model, config, adapterName, { modelType: model.config.modelType, taskType: config.taskType });
+  const tuner = new LoraModel(model, config, adapterName);
   tuners.set(model, tuner);
   return tuner;
 }
 
 /** The adapter configs of the model by name (empty when it has none). */
-export function peftConfigOf(model: PreTrainedModel): Map<string, PeftConfig> {
+export function peftConfigOf(model: PreTrainedModel): Map<string, LoraConfig> {
   return tuners.get(model)?.peftConfig ?? new Map();
 }
 
@@ -82,7 +81,7 @@ export function setAdapter(model: PreTrainedModel, adapterName: string | string[
   tunerOf(model).setAdapter(adapterName);
 }
 
-export function activeAdapters(model: PreTrainedModel): string[] {
+export function activeAdapters(model: PreTrainedModel): readonly string[] {
   return tunerOf(model).activeAdapters;
 }
 

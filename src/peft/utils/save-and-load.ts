@@ -19,7 +19,9 @@ import { loadTorchCheckpoint } from '../../io/torch-checkpoint.js';
 import type { Module } from '../../nn/module.js';
 import type { PeftConfig } from '../config.js';
 import { AdapterError, AdapterWeightsError } from '../errors.js';
+import { BaseTunerLayer } from '../tuners/base-tuner-layer.js';
 import { LoraConfig } from '../tuners/lora/config.js';
+import { ModulesToSaveWrapper, TrainableTokensWrapper } from './wrappers.js';
 import { INCLUDE_LINEAR_LAYERS_SHORTHAND } from './constants.js';
 import { matchTargetAgainstKey } from './other.js';
 import { pyMatch } from './python-regex.js';
@@ -89,7 +91,7 @@ function tunerEntry(layout: PeftStateLayout, key: string): { layer: string; attr
 }
 
 /** The adapter that owns `key` through a container keyed by adapter name, if any. */
-export function owningAdapter(layout: PeftStateLayout, key: string): string | undefined {
+function owningAdapter(layout: PeftStateLayout, key: string): string | undefined {
   const tuner = tunerEntry(layout, key);
   if (tuner !== null) return tuner.attr === 'base_layer' ? undefined : tuner.adapter;
   for (const aux of layout.auxModules) {
@@ -296,10 +298,6 @@ export function loadPeftWeights(weights: AdapterFolder['weights']): Map<string, 
   return out;
 }
 
-function childNames(m: Module): Set<string> {
-  return new Set([...m.namedChildren()].map(([n]) => n));
-}
-
 /** The module `fn` returns, by its name under `root`; null when there is none. */
 function nameOf(root: Module, fn: (() => unknown) | undefined): string | null {
   const target = fn?.();
@@ -308,29 +306,19 @@ function nameOf(root: Module, fn: (() => unknown) | undefined): string | null {
   return null;
 }
 
-/**
- * The layout of a live module tree, recognised by the child names PEFT's layers have: a tuner layer wraps
- * `base_layer`, a ModulesToSaveWrapper holds `original_module` and `modules_to_save.<adapter>`, a
- * TrainableTokensWrapper holds `token_adapter`. `base` is the wrapped transformers model (for its embeddings).
- */
+/** The layout of a live module tree. `base` is the wrapped transformers model (for its embeddings). */
 export function peftStateLayout(root: Module, base: Module): PeftStateLayout {
   const tunerLayers: string[] = [];
   const auxModules: AuxModuleLayout[] = [];
   const moduleNames = new Set<string>();
-  const paramKeys = [...root.stateDict().keys()];
   for (const [name, m] of root.namedModules()) {
     if (name === '') continue;
     moduleNames.add(name);
-    if (auxModules.some((a) => name.startsWith(`${a.name}.`))) continue;
-    const kids = childNames(m);
-    if (kids.has('original_module') && kids.has('modules_to_save')) {
-      auxModules.push({ name, kind: 'modules_to_save', adapters: [...childNames(m.child('modules_to_save'))] });
-    } else if (kids.has('token_adapter')) {
-      const delta = `${name}.token_adapter.trainable_tokens_delta.`;
-      const adapters = paramKeys.filter((k) => k.startsWith(delta)).map((k) => k.slice(delta.length));
-      const tied = (m.child('token_adapter') as { tiedAdapter?: unknown }).tiedAdapter;
-      auxModules.push({ name, kind: 'trainable_tokens', adapters, tied: tied !== undefined && tied !== null });
-    } else if (kids.has('base_layer')) {
+    if (m instanceof ModulesToSaveWrapper) {
+      auxModules.push({ name, kind: 'modules_to_save', adapters: m.availableAdapters() });
+    } else if (m instanceof TrainableTokensWrapper) {
+      auxModules.push({ name, kind: 'trainable_tokens', adapters: m.availableAdapters(), tied: m.tokenAdapter.tiedAdapter !== null });
+    } else if (m instanceof BaseTunerLayer && !auxModules.some((a) => name.startsWith(`${a.name}.`))) {
       tunerLayers.push(name);
     }
   }
