@@ -396,7 +396,7 @@ export function setPeftModelStateDict(
       file,
       r.unknown[0],
       `${r.unknown.length} key(s) name modules this ${base.typeName} does not have: ${listKeys(r.unknown)}; the adapter was probably made for ` +
-        `another architecture (its base model: ${config.baseModelNameOrPath ?? 'not recorded'})`,
+        `another architecture${config.baseModelNameOrPath === null ? '' : ` (its base model: ${config.baseModelNameOrPath})`}`,
     );
   }
   const mismatched = [...r.load].filter(([k, t]) => !sameShape(own.get(k)!.shape, t.shape));
