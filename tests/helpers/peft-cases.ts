@@ -8,6 +8,7 @@ import { noGrad } from '../../src/engine/autograd.js';
 import {
   AutoModelForCausalLM,
   AutoModelForQuestionAnswering,
+  AutoModelForSeq2SeqLM,
   AutoModelForSequenceClassification,
   AutoModelForTokenClassification,
   supportedModelTypes,
@@ -54,6 +55,7 @@ const AUTO: Record<string, AutoModelClass> = {
   SEQ_CLS: AutoModelForSequenceClassification,
   TOKEN_CLS: AutoModelForTokenClassification,
   QUESTION_ANS: AutoModelForQuestionAnswering,
+  SEQ_2_SEQ_LM: AutoModelForSeq2SeqLM,
 };
 
 /** Why the case's base model cannot be built here (its family or head is not implemented), or null. */
