@@ -25,6 +25,8 @@ export * from './tuners/prompt-tuning/config.js';
 export * from './tuners/p-tuning/config.js';
 export * from './tuners/prefix-tuning/config.js';
 export * from './tuners/ia3/config.js';
+export { IA3Layer } from './tuners/ia3/layer.js';
+export { IA3Model, isFeedforwardModule } from './tuners/ia3/model.js';
 export { AuxiliaryTrainingWrapper, ModulesToSaveWrapper, TrainableTokensWrapper } from './utils/wrappers.js';
 export { PeftType, TaskType } from './utils/peft-types.js';
 export * from './utils/constants.js';
