@@ -3,10 +3,12 @@
 import { ShapeError } from '../../engine/errors.js';
 import { scaledDotProductAttention, type AttentionOptions } from '../../engine/ops/attention.js';
 import { fromArray } from '../../engine/ops/creation.js';
+import { concat } from '../../engine/ops/join.js';
 import { permute, reshape } from '../../engine/ops/view.js';
 import type { Tensor } from '../../engine/tensor.js';
 import type { Dropout } from '../../nn/dropout.js';
 import type { Module } from '../../nn/module.js';
+import type { LayerKV } from '../outputs.js';
 import { call } from './layers.js';
 
 /** What transformers adds to the scores of masked keys: torch.finfo(torch.float32).min. */
@@ -48,8 +50,19 @@ export function attentionDropout(drop: Dropout): Pick<AttentionOptions, 'dropout
 /**
  * Bidirectional multi-head attention of x [B, T, E] through the parent's query, key and value
  * layers (named by `projections`) and its attention-dropout layer; returns [B, T, E], heads merged.
+ * Keys and values of `past` (a prefix, [B, H, S, D]) come before the new ones.
  */
-export function encoderSelfAttention(parent: Module, projections: readonly [string, string, string], dropout: string, x: Tensor, heads: number, mask: Tensor | undefined): Tensor {
+export function encoderSelfAttention(
+  parent: Module,
+  projections: readonly [string, string, string],
+  dropout: string,
+  x: Tensor,
+  heads: number,
+  mask: Tensor | undefined,
+  past?: LayerKV,
+): Tensor {
   const [q, k, v] = projections.map((name) => splitHeads(call(parent, name, x), heads)) as [Tensor, Tensor, Tensor];
-  return mergeHeads(scaledDotProductAttention(q, k, v, { attnMask: mask, ...attentionDropout(parent.child<Dropout>(dropout)) }));
+  const key = past === undefined ? k : concat([past.key, k], 2);
+  const value = past === undefined ? v : concat([past.value, v], 2);
+  return mergeHeads(scaledDotProductAttention(q, key, value, { attnMask: mask, ...attentionDropout(parent.child<Dropout>(dropout)) }));
 }
