@@ -13,14 +13,15 @@ import { Linear } from '../../nn/linear.js';
 import { Module, ModuleList } from '../../nn/module.js';
 import { LayerNorm } from '../../nn/norm.js';
 import { registerModelFamily } from '../auto.js';
-import { loadModel, type ConfigClass, type FromPretrainedOptions, type PretrainedClass } from '../load.js';
+import type { ConfigClass } from '../load.js';
 import type { LayerKV, ModelInputs, ModelOutput } from '../outputs.js';
 import { PreTrainedModel } from '../pretrained.js';
 import { activation, type Activation } from '../shared/activations.js';
-import { encoderSelfAttention, paddingMask } from '../shared/attention.js';
+import { encoderSelfAttention } from '../shared/attention.js';
 import { questionAnsweringOutput, sequenceClassifierOutput, tokenClassifierOutput } from '../shared/heads.js';
 import { embedInputs } from '../shared/inputs.js';
 import { call, shareParameter } from '../shared/layers.js';
+import { paddingMask } from '../shared/masks.js';
 import { firstToken } from '../shared/pooling.js';
 import { BertConfig } from './config.js';
 
@@ -167,10 +168,6 @@ export abstract class BertPreTrainedModel extends PreTrainedModel<BertConfig> {
     return this.encoder.config;
   }
 
-  static fromPretrained<T extends BertPreTrainedModel>(this: PretrainedClass<T, BertConfig>, pathOrRepoId: string, options?: FromPretrainedOptions): Promise<T> {
-    return loadModel(this, pathOrRepoId, options);
-  }
-
   protected get encoder(): EncoderSpec {
     return (this.constructor as typeof BertPreTrainedModel).encoder;
   }
@@ -231,7 +228,7 @@ export class BertModel extends BertPreTrainedModel {
     const pastLength = past?.[0]?.key.shape[2] ?? 0;
     const embeds = this.child<BertEmbeddings>('embeddings').forward(inputs, pastLength);
     const [b, t] = embeds.shape as [number, number, number];
-    const mask = paddingMask(inputs.attentionMask, b, pastLength + t, `${this.typeName}.forward`);
+    const mask = paddingMask(`${this.typeName}.forward`, inputs.attentionMask, b, pastLength + t);
     const lastHiddenState = this.child<BertEncoder>('encoder').forward(embeds, mask, past);
     return this.hasPooler ? { lastHiddenState, poolerOutput: call(this, 'pooler', lastHiddenState) } : { lastHiddenState };
   }
@@ -335,7 +332,6 @@ export class BertForMaskedLM extends BertPreTrainedModel {
 const BERT: EncoderSpec = { prefix: 'bert', config: BertConfig, backbone: BertModel, embeddings: BertEmbeddings };
 
 registerModelFamily('bert', {
-  config: BertConfig,
   base: BertModel,
   sequenceClassification: BertForSequenceClassification,
   tokenClassification: BertForTokenClassification,
