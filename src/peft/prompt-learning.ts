@@ -144,7 +144,9 @@ export class PromptLearningModel extends Module {
     this.extendModulesToSave(config);
     preparePromptLearningConfig(config, model.config);
     config.numTransformerSubmodules ??= config.taskType === TaskType.SEQ_2_SEQ_LM ? 2 : 1;
-    if (config.numTransformerSubmodules !== 1) throw new UnsupportedError('prompt learning with two transformer submodules (encoder-decoder models) is not supported yet');
+    if (config.numTransformerSubmodules !== 1 && !(config.numTransformerSubmodules === 2 && config.taskType === TaskType.SEQ_2_SEQ_LM)) {
+      throw new UnsupportedError(`num_transformer_submodules ${config.numTransformerSubmodules} is only supported as 1, or 2 for SEQ_2_SEQ_LM`);
+    }
     const encoder = createPromptEncoder(config, this.wordEmbeddings, options);
     for (const [, m] of model.namedChildren()) m.requiresGrad(false);
     if (config.inferenceMode) encoder.requiresGrad(false);
@@ -197,7 +199,12 @@ export class PromptLearningModel extends Module {
     return expand(prompts, [batchSize, total, prompts.shape[2]!]);
   }
 
-  /** Prefix tuning: per layer the keys and values [B, heads, V, head_dim] of the virtual tokens. */
+  /**
+   * Prefix tuning: per layer the keys and values [B, heads, V, head_dim] of the virtual tokens. With two transformer
+   * submodules (encoder-decoder) these are the decoder's self-attention prefixes, taken as PEFT takes them: its list
+   * of 2L keys and values is doubled and cut in groups of four (self, then cross, which the model recomputes), so
+   * decoder layer i gets the prefix of layer 2i mod L.
+   */
   getPrefixCache(batchSize: number): LayerKV[] {
     const config = this.activePeftConfig;
     if (!isPrefix(config)) throw new AdapterError(`getPrefixCache: ${config.peftType} gives virtual-token embeddings; use getPrompt`);
@@ -209,7 +216,8 @@ export class PromptLearningModel extends Module {
     // [B, V, 2L·D] → [2L, B, heads, V, head_dim]: entry 2i is layer i's keys, 2i + 1 its values.
     const kv = permute(reshape(flat, [batchSize, v, 2 * layers, heads, headDim]), [2, 0, 3, 1, 4]);
     const parts = split(kv, 1, 0).map((t) => reshape(t, [batchSize, heads, v, headDim]));
-    return Array.from({ length: layers }, (_, i) => ({ key: parts[2 * i]!, value: parts[2 * i + 1]! }));
+    const group = 2 * config.numTransformerSubmodules!;
+    return Array.from({ length: layers }, (_, i) => ({ key: parts[(group * i) % (2 * layers)]!, value: parts[(group * i + 1) % (2 * layers)]! }));
   }
 
   /** What adapter `adapterName` saves as `prompt_embeddings`: the encoder's output for the virtual tokens. */
@@ -228,7 +236,10 @@ export class PromptLearningModel extends Module {
     const v = config.numVirtualTokens!;
     const b = batchSizeOf(inputs);
     const out: ModelInputs = { ...inputs };
-    if (inputs.attentionMask !== undefined) out.attentionMask = prefixColumns(inputs.attentionMask, v, 1);
+    const seq2seq = this.taskType === TaskType.SEQ_2_SEQ_LM;
+    // Seq2seq: the encoder mask grows with the prompt, the decoder mask with a prefix; other tasks: the mask, always.
+    if (inputs.attentionMask !== undefined && !(seq2seq && isPrefix(config))) out.attentionMask = prefixColumns(inputs.attentionMask, v, 1);
+    if (inputs.decoderAttentionMask !== undefined && seq2seq && isPrefix(config)) out.decoderAttentionMask = prefixColumns(inputs.decoderAttentionMask, v, 1);
     const keepTypes = this.taskType === TaskType.SEQ_CLS || this.taskType === TaskType.TOKEN_CLS;
     if (inputs.tokenTypeIds !== undefined && !keepTypes) {
       warn('Token type ids are not supported for parameter efficient tuning. Ignoring token type ids');
@@ -247,7 +258,9 @@ export class PromptLearningModel extends Module {
     if (inputs.labels !== undefined && this.taskType === TaskType.CAUSAL_LM) out.labels = prefixColumns(inputs.labels, v, -100);
     const embeds = inputs.inputsEmbeds ?? this.wordEmbeddings.forward(inputs.inputIds!);
     delete out.inputIds;
-    out.inputsEmbeds = concat([this.getPrompt(b), embeds], 1);
+    // Encoder-decoder models: the encoder gets the first V virtual tokens.
+    const prompts = config.numTransformerSubmodules === 1 ? this.getPrompt(b) : slice(this.getPrompt(b), 1, 0, v);
+    out.inputsEmbeds = concat([prompts, embeds], 1);
     return out;
   }
 

@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { noGrad, type Tensor } from '../../src/engine/index.js';
-import { AutoModelForCausalLM, AutoModelForSequenceClassification, type ModelInputs, type ModelOutput, type PreTrainedModel } from '../../src/models/index.js';
+import { AutoModelForCausalLM, AutoModelForSeq2SeqLM, AutoModelForSequenceClassification, type ModelInputs, type ModelOutput, type PreTrainedModel } from '../../src/models/index.js';
 import { Embedding } from '../../src/nn/embedding.js';
 import { ConfigError, TargetModulesError } from '../../src/peft/errors.js';
 import { IA3Config } from '../../src/peft/tuners/ia3/config.js';
@@ -21,7 +21,7 @@ const TOL = { atol: 1e-4, rtol: 0 };
 const PREFIX = 'base_model.';
 
 async function build(c: PromptIa3Case, expected: Map<string, Tensor>): Promise<IA3Model<PreTrainedModel>> {
-  const Auto = c.taskType === 'SEQ_CLS' ? AutoModelForSequenceClassification : AutoModelForCausalLM;
+  const Auto = { SEQ_CLS: AutoModelForSequenceClassification, SEQ_2_SEQ_LM: AutoModelForSeq2SeqLM }[c.taskType] ?? AutoModelForCausalLM;
   const model = await Auto.fromPretrained(c.baseDir);
   model.nameOrPath = `tests/fixtures/models/${c.meta['base'] as string}`;
   const config = new IA3Config(IA3Config.fromJSON(JSON.parse(readFileSync(join(c.dir, 'adapter_config.json'), 'utf8'))).toDict() as never);
@@ -57,7 +57,7 @@ function run(tuner: IA3Model<PreTrainedModel>, x: ModelInputs): ModelOutput {
   return noGrad(() => tuner.forward(x));
 }
 
-for (const name of ['gpt2-ia3', 'bert-ia3', 'gpt2-ia3-regex']) {
+for (const name of ['gpt2-ia3', 'bert-ia3', 'gpt2-ia3-regex', 'llama-ia3', 't5-ia3']) {
   test(`${name}: targets, feedforward modules, saved config, trainability and counts as PEFT`, async () => {
     const c = promptIa3Case(name);
     const expected = loadExpected(c);

@@ -11,6 +11,7 @@ import { loadSafetensors } from '../../src/io/index.js';
 import {
   AutoModel,
   AutoModelForCausalLM,
+  AutoModelForSeq2SeqLM,
   AutoModelForSequenceClassification,
   AutoModelForTokenClassification,
   type AutoModelClass,
@@ -35,6 +36,7 @@ const AUTO: Record<string, AutoModelClass> = {
   SEQ_CLS: AutoModelForSequenceClassification,
   TOKEN_CLS: AutoModelForTokenClassification,
   FEATURE_EXTRACTION: AutoModel,
+  SEQ_2_SEQ_LM: AutoModelForSeq2SeqLM,
 };
 const CASES = promptIa3Cases().filter((c) => c.peftType !== 'IA3');
 const tmp = mkdtempSync(join(tmpdir(), 'peftjs-prompt-'));
