@@ -38,7 +38,7 @@ export { getPatternKey, preparePromptLearningConfig } from './utils/other.js';
 export { pythonFloat } from './utils/python-json.js';
 export { PythonRegexError, translatePythonRegex, pyFullmatch, pyMatch } from './utils/python-regex.js';
 export { setWarningHandler, type WarningHandler } from './utils/warnings.js';
-export { PromptLearningModel, type PromptLearningOptions } from './prompt-learning.js';
+export type { PromptLearningOptions } from './prompt-learning.js';
 export * from './peft-model.js';
 export { getPeftModel, type GetPeftModelOptions } from './mapping-func.js';
 export {

@@ -2,13 +2,16 @@
 // and feedforward modules, the resolved config, trainability, outputs, gradients, disabling, merging, unmerging,
 // several adapters and add_weighted_adapter.
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { noGrad, type Tensor } from '../../src/engine/index.js';
 import { AutoModelForCausalLM, AutoModelForSeq2SeqLM, AutoModelForSequenceClassification, type ModelInputs, type ModelOutput, type PreTrainedModel } from '../../src/models/index.js';
 import { Embedding } from '../../src/nn/embedding.js';
 import { ConfigError, TargetModulesError } from '../../src/peft/errors.js';
+import { getPeftModel } from '../../src/peft/mapping-func.js';
+import { PeftModel } from '../../src/peft/peft-model.js';
 import { IA3Config } from '../../src/peft/tuners/ia3/config.js';
 import { IA3Layer } from '../../src/peft/tuners/ia3/layer.js';
 import { IA3Model } from '../../src/peft/tuners/ia3/model.js';
@@ -141,3 +144,31 @@ test('IA3Model errors: unknown model type without targets or feedforward modules
   assert.throws(() => new IA3Model(model, new IA3Config({ targetModules: ['wte'], feedforwardModules: [] })), TargetModulesError);
   assert.ok(model.getSubmodule('transformer.wte') instanceof Embedding, 'nothing was replaced');
 });
+
+for (const name of ['gpt2-ia3', 'bert-ia3', 'llama-ia3', 't5-ia3']) {
+  test(`${name}: through PeftModel — PEFT's saved adapter loads, gives PEFT's outputs and saves back byte for byte`, async () => {
+    const c = promptIa3Case(name);
+    const expected = loadExpected(c);
+    const Auto = { SEQ_CLS: AutoModelForSequenceClassification, SEQ_2_SEQ_LM: AutoModelForSeq2SeqLM }[c.taskType] ?? AutoModelForCausalLM;
+    const fresh = getPeftModel(await Auto.fromPretrained(c.baseDir), new IA3Config({ taskType: c.taskType as 'CAUSAL_LM' }));
+    assert.deepEqual(fresh.namedParameters().filter(([, t]) => t.requiresGrad).map(([n]) => n), c.trainable);
+    const { trainable, all } = fresh.getNbTrainableParameters();
+    assert.deepEqual([trainable, all], c.counts);
+    assert.deepEqual(Object.fromEntries([...fresh.getAdapterStateDict()].map(([k, t]) => [k, [...t.shape]])), c.saved);
+
+    const peft = await PeftModel.fromPretrained(await Auto.fromPretrained(c.baseDir), c.dir);
+    check(noGrad(() => peft.forward(inputs(expected))), expected, '', `${name} loaded`);
+    const dir = mkdtempSync(join(tmpdir(), 'peftjs-ia3-'));
+    try {
+      peft.savePretrained(dir);
+      assert.deepEqual(readFileSync(join(dir, 'adapter_model.safetensors')), readFileSync(join(c.dir, 'adapter_model.safetensors')));
+      const saved = JSON.parse(readFileSync(join(dir, 'adapter_config.json'), 'utf8')) as Record<string, unknown>;
+      const theirs = JSON.parse(readFileSync(join(c.dir, 'adapter_config.json'), 'utf8')) as Record<string, unknown>;
+      // Loading into the task class adds its heads to modules_to_save again, as PEFT's from_pretrained does.
+      if (c.taskType === 'SEQ_CLS') theirs['modules_to_save'] = ['classifier', 'score', 'classifier', 'score'];
+      assert.deepEqual(saved, theirs);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+}

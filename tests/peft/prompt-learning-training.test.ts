@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { fromArray, manualSeed, noGrad, scope, type Tensor } from '../../src/engine/index.js';
 import { AutoModelForCausalLM } from '../../src/models/index.js';
-import { PromptLearningModel } from '../../src/peft/prompt-learning.js';
+import { getPeftModel } from '../../src/peft/mapping-func.js';
 import { PromptTuningConfig } from '../../src/peft/tuners/prompt-tuning/config.js';
 import { AdamW } from '../../src/train/optimizer.js';
 import { fixturePath } from '../helpers/paths.js';
@@ -25,9 +25,9 @@ test('prompt tuning with AdamW lowers the held-out loss of a frozen tiny GPT-2',
   // The fixture's (tied) embeddings are N(0, 0.02²): logits that barely move. Scaled up, the model can be steered.
   const wte = model.getInputEmbeddings().weight.data();
   for (let i = 0; i < wte.length; i++) wte[i] = wte[i]! * 10;
-  const peft = new PromptLearningModel(model, new PromptTuningConfig({ taskType: 'CAUSAL_LM', numVirtualTokens: 4 }));
+  const peft = getPeftModel(model, new PromptTuningConfig({ taskType: 'CAUSAL_LM', numVirtualTokens: 4 }));
   const params = peft.parameters().filter((t) => t.requiresGrad);
-  assert.deepEqual(params, [peft.promptEncoder.get('default')!.embedding.weight]);
+  assert.deepEqual(peft.namedParameters().filter(([, t]) => t.requiresGrad).map(([n]) => n), ['prompt_encoder.default.embedding.weight']);
   const frozen = model.getInputEmbeddings().weight.toArray();
   const heldOut = batch(99, 4, 10);
   const heldOutLoss = (): number => noGrad(() => peft.eval().forward(heldOut).loss!.item());

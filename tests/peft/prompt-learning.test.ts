@@ -5,7 +5,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { noGrad, type Tensor } from '../../src/engine/index.js';
+import { fromArray, noGrad, type Tensor } from '../../src/engine/index.js';
 import { decode } from '../../src/generate/index.js';
 import { loadSafetensors } from '../../src/io/index.js';
 import {
@@ -20,7 +20,8 @@ import {
 } from '../../src/models/index.js';
 import { PeftConfig, type PromptLearningConfig } from '../../src/peft/config.js';
 import { ConfigError, UnsupportedError } from '../../src/peft/errors.js';
-import { PromptLearningModel } from '../../src/peft/prompt-learning.js';
+import { getPeftModel } from '../../src/peft/mapping-func.js';
+import { MODEL_TYPE_TO_PEFT_MODEL_MAPPING, PeftModel } from '../../src/peft/peft-model.js';
 import { PrefixTuningConfig } from '../../src/peft/tuners/prefix-tuning/config.js';
 import { PromptTuningConfig } from '../../src/peft/tuners/prompt-tuning/config.js';
 import { loadTokenizer } from '../../src/tokenizers/index.js';
@@ -52,22 +53,25 @@ function savedConfig(c: PromptIa3Case): PromptLearningConfig {
   return PeftConfig.fromPretrained(c.dir) as PromptLearningConfig;
 }
 
-/** A trainable model with the fixture's encoder weights and modules_to_save copies. */
-async function trainable(c: PromptIa3Case, expected: Map<string, Tensor>): Promise<PromptLearningModel> {
+/** A trainable model (getPeftModel) with the fixture's encoder weights and modules_to_save copies. */
+async function trainable(c: PromptIa3Case, expected: Map<string, Tensor>): Promise<PeftModel> {
   const config = savedConfig(c);
-  Object.assign(config, { inferenceMode: false, modulesToSave: null });
+  Object.assign(config, { inferenceMode: false, modulesToSave: null, baseModelNameOrPath: null });
   const tokenizer = config.peftType === 'PROMPT_TUNING' && (config as PromptTuningConfig).promptTuningInit === 'TEXT' ? await loadTokenizer(join(repoRoot, (config as PromptTuningConfig).tokenizerNameOrPath!)) : undefined;
-  const peft = new PromptLearningModel(await baseModel(c), config, 'default', { tokenizer });
-  for (const [name, t] of peft.promptEncoder.get('default')!.namedParameters()) {
-    const value = expected.get(`encoder.${name}`);
-    assert.ok(value !== undefined, `${c.name}: no fixture value for encoder.${name}`);
-    if (tokenizer === undefined) t.data().set(value.data());
-  }
-  for (const [name, t] of peft.baseModel.namedParameters()) {
-    const m = /^(.*)\.modules_to_save\.default\.(\w+)$/.exec(name);
-    if (m !== null) t.data().set(expected.get(`modules_to_save.${m[1]}.${m[2]}`)!.data());
+  const peft = getPeftModel(await baseModel(c), config, { tokenizer });
+  assert.ok(peft instanceof MODEL_TYPE_TO_PEFT_MODEL_MAPPING[c.taskType as keyof typeof MODEL_TYPE_TO_PEFT_MODEL_MAPPING]);
+  for (const [name, t] of peft.namedParameters()) {
+    const encoder = /^prompt_encoder\.default\.(.*)$/.exec(name);
+    const copy = /^base_model\.(.*)\.modules_to_save\.default\.(\w+)$/.exec(name);
+    const value = encoder !== null ? expected.get(`encoder.${encoder[1]}`) : copy !== null ? expected.get(`modules_to_save.${copy[1]}.${copy[2]}`) : null;
+    if (value === undefined) assert.fail(`${c.name}: no fixture value for ${name}`);
+    if (value !== null && tokenizer === undefined) t.data().set(value.data());
   }
   return peft.eval();
+}
+
+function encoderParameters(peft: PeftModel): [string, Tensor][] {
+  return peft.namedParameters().filter(([n]) => n.startsWith('prompt_encoder.default.')).map(([n, t]) => [n.slice('prompt_encoder.default.'.length), t]);
 }
 
 function inputs(expected: Map<string, Tensor>): ModelInputs {
@@ -98,11 +102,11 @@ for (const c of CASES) {
     checkOutputs(out, expected, '', c.name);
     if (expected.has('grad.embedding.weight')) {
       out.loss!.backward();
-      for (const [name, t] of peft.promptEncoder.get('default')!.namedParameters()) {
+      for (const [name, t] of encoderParameters(peft)) {
         assertTensorMatches(t.grad!, expected.get(`grad.${name}`)!, GRAD_TOL, `${c.name} grad ${name}`);
       }
     }
-    const disabled = peft.withDisabledAdapters(() => noGrad(() => peft.forward(inputs(expected))));
+    const disabled = peft.disableAdapter(() => noGrad(() => peft.forward(inputs(expected))));
     checkOutputs(disabled, expected, 'disabled.', `${c.name} disabled`);
   });
 
@@ -117,9 +121,13 @@ for (const c of CASES) {
     assert.deepEqual(Object.fromEntries([...ours].map(([k, t]) => [k, [...t.shape]])), c.saved);
     for (const [k, t] of theirs) assertTensorMatches(ours.get(k)!, t, { atol: 1e-6, rtol: 1e-5 }, `saved ${k}`);
 
-    const loaded = await PromptLearningModel.fromPretrained(await baseModel(c), c.dir);
-    assert.equal(loaded.namedParameters().filter(([, t]) => t.requiresGrad).length, 0);
+    const loaded = await PeftModel.fromPretrained(await baseModel(c), c.dir);
+    assert.equal(loaded.getNbTrainableParameters().trainable, 0);
     checkOutputs(captureWarnings(() => noGrad(() => loaded.forward(inputs(expected)))).result, expected, '', `${c.name} loaded`);
+    // Loaded for inference, the adapter saves PEFT's file byte for byte.
+    const again = join(tmp, `${c.name}-again`);
+    captureWarnings(() => loaded.savePretrained(again));
+    assert.deepEqual(readFileSync(join(again, 'adapter_model.safetensors')), readFileSync(join(c.dir, 'adapter_model.safetensors')));
   });
 }
 
@@ -127,7 +135,7 @@ for (const c of CASES.filter((x) => x.taskType === 'CAUSAL_LM' && x.name !== 'gp
   const expected = loadExpected(c);
   if (!expected.has('generate.sequences')) continue;
   test(`${c.name}: generation injects the prompt at the prefill only; per-step logits and greedy tokens match PEFT's generate`, async () => {
-    const peft = await PromptLearningModel.fromPretrained(await baseModel(c), c.dir);
+    const peft = await PeftModel.fromPretrained(await baseModel(c), c.dir);
     const ids = expected.get('generate.input_ids')!;
     const mask = expected.get('generate.attention_mask')!;
     const rows = (t: Tensor): number[][] => Array.from({ length: t.shape[0]! }, (_, i) => [...t.data().subarray(i * t.shape[1]!, (i + 1) * t.shape[1]!)]);
@@ -158,15 +166,35 @@ test('TEXT init copies the word embeddings of the init text’s tokens, repeated
   assert.deepEqual([...peft.getPromptEmbeddingToSave('default').toArray()], [...expected.get('prompt_embeddings')!.toArray()]);
   const config = savedConfig(c);
   config.inferenceMode = false;
-  assert.throws(() => new PromptLearningModel(peft.baseModel, config), (e: unknown) => e instanceof ConfigError && /tokenizer option/.test(e.message));
+  assert.throws(() => getPeftModel(peft.getBaseModel(), config), (e: unknown) => e instanceof ConfigError && /tokenizer option/.test(e.message));
 });
 
-test('prompt learning refuses a config without task type and prefix tuning on a model without a KV path', async () => {
+test('prompt learning refuses a config without task type, prefix tuning on a model without a KV path, merging', async () => {
   const gpt2 = await AutoModelForCausalLM.fromPretrained(fixturePath('models', 'gpt2-lm'));
-  assert.throws(() => new PromptLearningModel(gpt2, new PromptTuningConfig({ numVirtualTokens: 2 })), (e: unknown) => e instanceof ConfigError && e.key === 'task_type');
+  assert.throws(() => getPeftModel(gpt2, new PromptTuningConfig({ numVirtualTokens: 2 })), (e: unknown) => e instanceof ConfigError && e.key === 'task_type');
   const distilbert = await AutoModelForSequenceClassification.fromPretrained(fixturePath('models', 'distilbert-seqcls'));
-  assert.throws(() => new PromptLearningModel(distilbert, new PrefixTuningConfig({ taskType: 'SEQ_CLS', numVirtualTokens: 2 })), UnsupportedError);
-  const peft = new PromptLearningModel(gpt2, new PromptTuningConfig({ taskType: 'CAUSAL_LM', numVirtualTokens: 2 }));
+  assert.throws(() => getPeftModel(distilbert, new PrefixTuningConfig({ taskType: 'SEQ_CLS', numVirtualTokens: 2 })), UnsupportedError);
+  const peft = getPeftModel(gpt2, new PromptTuningConfig({ taskType: 'CAUSAL_LM', numVirtualTokens: 2 }));
   assert.throws(() => peft.addAdapter('p', new PrefixTuningConfig({ taskType: 'CAUSAL_LM', numVirtualTokens: 2 })), /different methods/);
-  assert.throws(() => peft.getPrefixCache(1), /getPrompt/);
+  assert.throws(() => peft.mergeAndUnload(), UnsupportedError);
+  assert.throws(() => peft.setRequiresGrad('default'), UnsupportedError);
+  assert.throws(() => peft.forward({ inputIds: fromArray([[1, 2]], [1, 2], 'int32'), adapterNames: ['default'] }), UnsupportedError);
+});
+
+test('several prompt-learning adapters: added inactive, switched with setAdapter, deleted', async () => {
+  const c = promptIa3Case('bert-prompt-tuning');
+  const expected = loadExpected(c);
+  const peft = await trainable(c, expected);
+  peft.addAdapter('other', new PromptTuningConfig({ taskType: 'SEQ_CLS', numVirtualTokens: 5 }));
+  assert.deepEqual(peft.peftConfig.get('other')!.modulesToSave, ['classifier', 'score']);
+  assert.equal(peft.activeAdapter, 'default');
+  const x = inputs(expected);
+  checkOutputs(captureWarnings(() => noGrad(() => peft.forward(x))).result, expected, '', 'default active');
+  peft.setAdapter('other');
+  assert.deepEqual(peft.getPrompt(2).shape, [2, 5, 32]);
+  const other = noGrad(() => peft.forward(x)).logits!;
+  assert.notDeepEqual([...other.toArray()], [...expected.get('logits')!.toArray()]);
+  peft.deleteAdapter('other');
+  assert.equal(peft.activeAdapter, 'default');
+  checkOutputs(noGrad(() => peft.forward(x)), expected, '', 'after delete');
 });
