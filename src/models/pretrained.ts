@@ -51,6 +51,11 @@ export abstract class PreTrainedModel<C extends PretrainedConfig = PretrainedCon
 
   abstract getInputEmbeddings(): Embedding;
 
+  /** Whether forward takes a key/value prefix per layer in inputs.pastKeyValues (prefix tuning needs it). */
+  get supportsPastKeyValues(): boolean {
+    return false;
+  }
+
   /** The LM head, or null for models without one. PEFT's "all-linear" excludes it. */
   getOutputEmbeddings(): Linear | null {
     return null;

@@ -7,4 +7,6 @@ export { Embedding } from './embedding.js';
 export { LayerNorm, RMSNorm } from './norm.js';
 export { Dropout } from './dropout.js';
 export { Identity } from './identity.js';
+export { LSTM, type LSTMOptions } from './lstm.js';
+export { ReLU, Sequential, Tanh } from './sequential.js';
 export { ModuleDict, ParameterDict, BufferDict } from './containers.js';

@@ -2,12 +2,13 @@
 // type (a plain PeftModel without one), injecting the first adapter.
 import type { Module } from '../nn/module.js';
 import type { PeftConfig } from './config.js';
-import { MODEL_TYPE_TO_PEFT_MODEL_MAPPING, nameOrPathOf, PeftModel } from './peft-model.js';
+import { MODEL_TYPE_TO_PEFT_MODEL_MAPPING, nameOrPathOf, PeftModel, peftPrefixOf } from './peft-model.js';
+import type { PromptLearningOptions } from './prompt-learning.js';
 import { BaseTunerLayer } from './tuners/base-tuner-layer.js';
-import { LoraModel } from './tuners/lora/model.js';
 import { warn } from './utils/warnings.js';
 
-export interface GetPeftModelOptions {
+/** `tokenizer` (prompt tuning's TEXT init) and `generator` are used for prompt-learning adapters. */
+export interface GetPeftModelOptions extends PromptLearningOptions {
   /** Name of the first adapter (default "default"). */
   adapterName?: string;
   /** Base-model revision recorded in the adapter config. */
@@ -15,7 +16,7 @@ export interface GetPeftModelOptions {
 }
 
 export function getPeftModel(model: Module, config: PeftConfig, options: GetPeftModelOptions = {}): PeftModel {
-  const { adapterName = 'default', revision } = options;
+  const { adapterName = 'default', revision, ...promptOptions } = options;
   const oldName = config.baseModelNameOrPath;
   const newName = nameOrPathOf(model);
   config.baseModelNameOrPath = newName;
@@ -38,10 +39,10 @@ export function getPeftModel(model: Module, config: PeftConfig, options: GetPeft
     config.revision = revision;
   }
   // An adapter name inside the method's parameter prefix confuses key matching on load.
-  const prefix = LoraModel.prefix;
-  if (prefix.includes(adapterName)) {
+  const prefix = peftPrefixOf(config);
+  if (prefix !== null && prefix.includes(adapterName)) {
     warn(`Adapter name '${adapterName}' should not be contained in the prefix '${prefix}'. This may lead to reinitialization of the adapter weights during loading.`);
   }
   const Cls = (config.taskType === null ? undefined : MODEL_TYPE_TO_PEFT_MODEL_MAPPING[config.taskType]) ?? PeftModel;
-  return new Cls(model, config, adapterName);
+  return new Cls(model, config, adapterName, promptOptions);
 }

@@ -1,19 +1,24 @@
-// PeftModel and its task classes (PEFT's peft_model.py): a model with adapters injected by a tuner
-// (LoraModel), held as `base_model` so that state-dict keys read `base_model.model.<path>`; forward passes
-// through; adapters are saved and loaded in PEFT's format (adapter_config.json + adapter_model.safetensors,
-// the "default" adapter at the top level, any other in a subfolder of its name).
+// PeftModel and its task classes (PEFT's peft_model.py): a model with adapters injected by a tuner (LoraModel,
+// IA3Model), held as `base_model` so that state-dict keys read `base_model.model.<path>`, or — for prompt tuning,
+// p-tuning and prefix tuning — the model itself as `base_model` beside its prompt encoders, with the task's input
+// handling (src/peft/prompt-learning.ts). Adapters are saved and loaded in PEFT's format (adapter_config.json +
+// adapter_model.safetensors, the "default" adapter at the top level, any other in a subfolder of its name).
 import { mkdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Tensor } from '../engine/tensor.js';
+import type { StepFn } from '../generate/step.js';
 import { resolveAdapterFolder, type AdapterFolder } from '../io/adapter-folder.js';
 import type { SourceOptions } from '../io/file-source.js';
 import { saveSafetensors } from '../io/safetensors-writer.js';
 import type { ModelInputs, ModelOutput } from '../models/outputs.js';
 import { PreTrainedModel } from '../models/pretrained.js';
 import { Module } from '../nn/module.js';
-import { PeftConfig, type SaveOptions } from './config.js';
-import { AdapterError, ConfigError } from './errors.js';
+import { PeftConfig, PromptLearningConfig, type SaveOptions } from './config.js';
+import { AdapterError, ConfigError, UnsupportedError } from './errors.js';
+import { PromptLearning, type PromptLearningOptions } from './prompt-learning.js';
 import { BaseTunerLayer, type MergeOptions } from './tuners/base-tuner-layer.js';
+import { IA3Config } from './tuners/ia3/config.js';
+import { IA3Model } from './tuners/ia3/model.js';
 import { LoraConfig } from './tuners/lora/config.js';
 import { LoraModel } from './tuners/lora/model.js';
 import { TaskType } from './utils/peft-types.js';
@@ -38,7 +43,7 @@ export interface SavePretrainedOptions {
 }
 
 /** Where the adapter comes from (`subfolder`, `revision`, `cacheDir`, `token`, … for Hub ids) and how it is loaded. */
-export interface LoadAdapterOptions extends SourceOptions {
+export interface LoadAdapterOptions extends SourceOptions, PromptLearningOptions {
   /** Leave the adapter trainable (default false: frozen, model in eval mode). */
   isTrainable?: boolean;
 }
@@ -71,37 +76,58 @@ function autoMappingOf(model: Module): NonNullable<SaveOptions['autoMapping']> {
   return { baseModelClass: model.typeName, parentLibrary };
 }
 
+/** An adapter config PeftModel runs. */
+export type AdapterConfig = LoraConfig | IA3Config | PromptLearningConfig;
+
+/** A tuner that injects adapter layers (PEFT_TYPE_TO_TUNER_MAPPING for the injected methods). */
+type Tuner = LoraModel | IA3Model;
+
 /** Appends task-head names to a config's modules_to_save, as PEFT's task classes do (duplicates included). */
-function extendModulesToSave(config: LoraConfig, names: readonly string[]): void {
+function extendModulesToSave(config: AdapterConfig, names: readonly string[]): void {
   config.modulesToSave = [...(config.modulesToSave ?? []), ...names];
 }
 
-/** The LoRA config of an adapter; other methods are not implemented. */
-function loraConfig(config: PeftConfig): LoraConfig {
-  if (!(config instanceof LoraConfig)) throw new ConfigError('peft_type', `is ${config.peftType}; PeftModel supports LORA adapters only`);
-  return config;
+function adapterConfig(config: PeftConfig): AdapterConfig {
+  if (config instanceof LoraConfig || config instanceof IA3Config || config instanceof PromptLearningConfig) return config;
+  throw new ConfigError('peft_type', `is ${config.peftType}; PeftModel supports LORA, IA3, PROMPT_TUNING, P_TUNING and PREFIX_TUNING adapters`);
+}
+
+/** The parameter-name prefix of a method (PEFT_TYPE_TO_PREFIX_MAPPING): an adapter name inside it confuses loading. */
+export function peftPrefixOf(config: PeftConfig): string | null {
+  return config.peftType === null ? null : `${config.peftType.toLowerCase()}_`;
 }
 
 function sourceOptions(options: PeftFromPretrainedOptions): SourceOptions {
-  const { isTrainable: _t, adapterName: _a, config: _c, ...source } = options;
+  const { isTrainable: _t, adapterName: _a, config: _c, tokenizer: _k, generator: _g, ...source } = options;
   return source;
 }
 
 export class PeftModel extends Module {
-  /** The tuner holding the adapted model (`base_model`; the model itself is `base_model.model`). */
-  readonly baseModel: LoraModel;
+  /** The tuner that injected the adapter layers; null for prompt learning. */
+  private readonly tuner: Tuner | null = null;
+  /** The prompt-learning adapters; null for injected methods. */
+  private readonly prompt: PromptLearning | null = null;
   /** The adapter forward uses (PEFT's `active_adapter`). */
   activeAdapter: string;
 
-  constructor(model: Module, config: PeftConfig, adapterName = 'default') {
+  /** `options`: the tokenizer for prompt tuning's TEXT init, a generator for new prompt encoders. */
+  constructor(model: Module, config: PeftConfig, adapterName = 'default', options: PromptLearningOptions = {}) {
     super();
-    const lora = loraConfig(config);
-    this.addHeadModules(lora, 'before');
+    const first = adapterConfig(config);
+    this.addHeadModules(first, 'before');
     this.activeAdapter = adapterName;
-    this.baseModel = this.registerModule('base_model', new LoraModel(model, lora, adapterName));
-    this.addHeadModules(lora, 'after');
-    if (this.headModules !== null) {
-      setTrainable(model, adapterName, lora.modulesToSave ?? [], { inferenceMode: lora.inferenceMode, activate: true });
+    if (first instanceof PromptLearningConfig) {
+      if (first.taskType === null) throw new ConfigError('task_type', 'must be set for prompt learning (the task decides how prompts enter the model)');
+      if (!(model instanceof PreTrainedModel)) throw new UnsupportedError(`prompt learning needs a transformers-style model, got a ${model.typeName}`);
+      this.prompt = new PromptLearning(this, model, first.taskType);
+      // PEFT's constructor adds prompt-learning adapters through add_adapter, so task classes add their heads twice.
+      this.addAdapter(adapterName, first, options);
+    } else {
+      this.tuner = this.registerModule('base_model', first instanceof IA3Config ? new IA3Model(model, first, adapterName) : new LoraModel(model, first, adapterName));
+    }
+    this.addHeadModules(first, 'after');
+    if (this.tuner !== null && this.headModules !== null) {
+      setTrainable(model, adapterName, first.modulesToSave ?? [], { inferenceMode: first.inferenceMode, activate: true });
     }
   }
 
@@ -110,83 +136,144 @@ export class PeftModel extends Module {
     return null;
   }
 
-  private addHeadModules(config: LoraConfig, when: 'before' | 'after'): void {
+  private addHeadModules(config: AdapterConfig, when: 'before' | 'after'): void {
     const head = this.headModules;
     if (head !== null && head.when === when) extendModulesToSave(config, head.names);
   }
 
-  get peftConfig(): Map<string, LoraConfig> {
-    return this.baseModel.peftConfig;
+  /** PEFT's base_model: the tuner (whose `model` is the adapted model), or for prompt learning the model itself. */
+  get baseModel(): Module {
+    return this.child('base_model');
+  }
+
+  /** The tuner, for operations on injected layers; prompt learning has none. */
+  private injected(operation: string): Tuner {
+    if (this.tuner === null) throw new UnsupportedError(`${operation} is not available for prompt learning (${this.activePeftConfig.peftType}), which adds no layers to the model`);
+    return this.tuner;
+  }
+
+  get peftConfig(): ReadonlyMap<string, AdapterConfig> {
+    return (this.prompt ?? this.tuner!).peftConfig;
   }
 
   get activeAdapters(): readonly string[] {
-    return this.baseModel.activeAdapters;
+    return this.tuner?.activeAdapters ?? [this.activeAdapter];
   }
 
-  get activePeftConfig(): LoraConfig {
+  get activePeftConfig(): AdapterConfig {
     return this.peftConfig.get(this.activeAdapter)!;
   }
 
   /** The adapted model (with its adapter layers), e.g. a LlamaForCausalLM. */
   getBaseModel(): Module {
-    return this.baseModel.model;
+    return this.prompt?.model ?? this.tuner!.model;
   }
 
   forward(inputs: PeftForwardInputs): ModelOutput {
     const { adapterNames, ...rest } = inputs;
+    if (this.prompt !== null) {
+      if (adapterNames !== undefined) throw new UnsupportedError('mixed adapter batches (adapterNames) are not supported for prompt learning');
+      return this.prompt.forward(this.activeAdapter, rest);
+    }
     const model = this.getBaseModel() as Module & Partial<ForwardModule>;
     if (typeof model.forward !== 'function') throw new AdapterError(`${model.typeName} has no forward(inputs) to call`);
     if (adapterNames === undefined) return model.forward(rest);
-    return this.baseModel.withAdapterNames(adapterNames, () => model.forward!(rest));
+    const tuner = this.injected('adapterNames');
+    if (!(tuner instanceof LoraModel)) throw new UnsupportedError(`mixed adapter batches (adapterNames) are not supported for ${this.activePeftConfig.peftType}`);
+    return tuner.withAdapterNames(adapterNames, () => model.forward!(rest));
+  }
+
+  /**
+   * Prompt learning on a causal LM: a step function for src/generate's decode that injects the active adapter's
+   * prompt or prefix at the prefill only (PEFT's prepare_inputs_for_generation).
+   */
+  generationStep(): StepFn {
+    if (this.prompt === null) throw new UnsupportedError('generationStep is for prompt learning; models with injected adapters generate through their own forward');
+    return this.prompt.generationStep(this.activeAdapter);
+  }
+
+  /** Prompt learning: the active adapter's virtual-token embeddings [B, V·submodules, token_dim] (PEFT's get_prompt). */
+  getPrompt(batchSize: number): Tensor {
+    if (this.prompt === null) throw new UnsupportedError('getPrompt is for prompt learning');
+    return this.prompt.getPrompt(this.activeAdapter, batchSize);
+  }
+
+  /** Prompt learning: what adapter `adapterName` saves as `prompt_embeddings` (PEFT's get_prompt_embedding_to_save). */
+  getPromptEmbeddingToSave(adapterName: string): Tensor {
+    if (this.prompt === null) throw new UnsupportedError('getPromptEmbeddingToSave is for prompt learning');
+    return this.prompt.getPromptEmbeddingToSave(adapterName);
   }
 
   /** Adds an adapter (not activated, frozen); task classes add their heads to its modules_to_save. */
-  addAdapter(adapterName: string, config: PeftConfig): void {
+  addAdapter(adapterName: string, config: PeftConfig, options: PromptLearningOptions = {}): void {
     if (this.peftConfig.has(adapterName)) throw new AdapterError(`an adapter named '${adapterName}' already exists`);
-    const lora = loraConfig(config);
-    if (this.headModules !== null) extendModulesToSave(lora, this.headModules.names);
-    this.baseModel.addAdapter(adapterName, lora);
+    const added = adapterConfig(config);
+    const current = this.peftConfig.get(this.activeAdapter);
+    if (current !== undefined && current.peftType !== added.peftType) {
+      throw new AdapterError(`cannot combine adapters of different methods: ${current.peftType} and ${added.peftType}`);
+    }
+    if (this.headModules !== null) extendModulesToSave(added, this.headModules.names);
+    if (this.prompt !== null) {
+      this.prompt.addAdapter(adapterName, added as PromptLearningConfig, { ...options, activate: adapterName === this.activeAdapter });
+    } else if (this.tuner instanceof IA3Model) {
+      this.tuner.addAdapter(adapterName, added as IA3Config);
+    } else {
+      this.tuner!.addAdapter(adapterName, added as LoraConfig);
+    }
   }
 
   /** Activates one adapter; it becomes trainable unless `inferenceMode` (as PEFT's set_adapter). */
   setAdapter(adapterName: string, options: { inferenceMode?: boolean } = {}): void {
     if (!this.peftConfig.has(adapterName)) throw new AdapterError(`adapter '${adapterName}' not found (adapters: ${[...this.peftConfig.keys()].join(', ')})`);
-    this.baseModel.setAdapter(adapterName, options);
+    (this.prompt ?? this.tuner!).setAdapter(adapterName, options);
     this.activeAdapter = adapterName;
   }
 
   deleteAdapter(adapterName: string): void {
     if (!this.peftConfig.has(adapterName)) throw new AdapterError(`adapter '${adapterName}' not found (adapters: ${[...this.peftConfig.keys()].join(', ')})`);
-    this.baseModel.deleteAdapter(adapterName);
-    this.activeAdapter = this.baseModel.activeAdapters[0] ?? this.activeAdapter;
+    if (this.prompt !== null) {
+      const next = [...this.peftConfig.keys()].find((a) => a !== adapterName);
+      this.prompt.deleteAdapter(adapterName, next);
+      if (adapterName === this.activeAdapter && next !== undefined) this.activeAdapter = next;
+      return;
+    }
+    const tuner = this.tuner!;
+    tuner.deleteAdapter(adapterName);
+    this.activeAdapter = tuner.activeAdapters[0] ?? this.activeAdapter;
   }
 
   /** Runs fn with the adapters disabled (PEFT's `with model.disable_adapter():`). */
   disableAdapter<T>(fn: () => T): T {
-    return this.baseModel.withDisabledAdapters(fn);
+    return (this.prompt ?? this.tuner!).withDisabledAdapters(fn);
   }
 
   mergeAdapter(adapterNames?: readonly string[], options: { safeMerge?: boolean } = {}): void {
-    this.baseModel.mergeAdapter(adapterNames, options);
+    this.injected('mergeAdapter').mergeAdapter(adapterNames, options);
   }
 
   unmergeAdapter(): void {
-    this.baseModel.unmergeAdapter();
+    this.injected('unmergeAdapter').unmergeAdapter();
   }
 
   /** Merges the adapters into the base weights and returns the model without adapter layers. */
   mergeAndUnload(options: MergeOptions = {}): Module {
-    return this.baseModel.mergeAndUnload(options);
+    return this.injected('mergeAndUnload').mergeAndUnload(options);
   }
 
   /** Returns the model without adapter layers, base weights unchanged. */
   unload(): Module {
-    return this.baseModel.unload();
+    return this.injected('unload').unload();
   }
 
   /** Trainable and total parameter counts (tied weights once). */
   getNbTrainableParameters(): { trainable: number; all: number } {
-    return this.baseModel.getNbTrainableParameters();
+    let trainable = 0;
+    let all = 0;
+    for (const [, t] of this.namedParameters()) {
+      all += t.size;
+      if (t.requiresGrad) trainable += t.size;
+    }
+    return { trainable, all };
   }
 
   /** Prints e.g. `trainable params: 294,912 || all params: 124,734,720 || trainable%: 0.2364`. */
@@ -197,7 +284,9 @@ export class PeftModel extends Module {
 
   /** The tensors adapter `adapterName` saves, by checkpoint key (the live tensors, not copies). */
   getAdapterStateDict(adapterName = this.activeAdapter, options: Pick<SavePretrainedOptions, 'saveEmbeddingLayers'> = {}): Map<string, Tensor> {
-    return getPeftModelStateDict(this, this.getBaseModel(), this.peftConfig, adapterName, options);
+    const state = getPeftModelStateDict(this, this.getBaseModel(), this.peftConfig, adapterName, options);
+    if (this.prompt !== null) state.set('prompt_embeddings', this.prompt.getPromptEmbeddingToSave(adapterName));
+    return state;
   }
 
   /**
@@ -234,18 +323,23 @@ export class PeftModel extends Module {
    */
   async loadAdapter(pathOrRepoId: string, adapterName: string, options: LoadAdapterOptions = {}): Promise<void> {
     const folder = await resolveAdapterFolder(pathOrRepoId, sourceOptions(options));
-    this.loadAdapterFolder(folder, adapterName, options.isTrainable ?? false);
+    this.loadAdapterFolder(folder, adapterName, options.isTrainable ?? false, options);
   }
 
-  private loadAdapterFolder(folder: AdapterFolder, adapterName: string, isTrainable: boolean): void {
+  private loadAdapterFolder(folder: AdapterFolder, adapterName: string, isTrainable: boolean, options: PromptLearningOptions): void {
     if (!this.peftConfig.has(adapterName)) {
       const config = PeftConfig.fromJSON(folder.config, { source: folder.configPath });
       config.inferenceMode = !isTrainable;
-      this.addAdapter(adapterName, config);
-      if (isTrainable) this.setRequiresGrad(adapterName, true);
+      this.addAdapter(adapterName, config, options);
+      if (isTrainable && this.prompt === null) this.setRequiresGrad(adapterName, true);
     }
     const weights = loadPeftWeights(folder.weights);
     try {
+      if (this.prompt !== null) {
+        this.prompt.loadPromptEmbeddings(adapterName, weights.get('prompt_embeddings'), folder.weights.file);
+        weights.get('prompt_embeddings')?.dispose();
+        weights.delete('prompt_embeddings');
+      }
       setPeftModelStateDict(this, this.getBaseModel(), this.peftConfig, weights, adapterName, folder.weights.file);
     } finally {
       for (const t of weights.values()) t.dispose();
@@ -253,8 +347,9 @@ export class PeftModel extends Module {
     if (!isTrainable) this.eval();
   }
 
-  /** Sets requiresGrad on the weights of the named adapters (adapter layers and wrappers). */
+  /** Sets requiresGrad on the weights of the named adapters (adapter layers and wrappers); not for prompt learning, as in PEFT. */
   setRequiresGrad(adapterNames: string | readonly string[], requiresGrad = true): void {
+    if (this.prompt !== null) throw new UnsupportedError(`setting requiresGrad is not supported for prompt learning (${this.activePeftConfig.peftType})`);
     for (const [, m] of this.namedModules()) {
       if (m instanceof BaseTunerLayer || m instanceof AuxiliaryTrainingWrapper) m.setRequiresGrad(adapterNames, requiresGrad);
     }
@@ -270,9 +365,10 @@ export class PeftModel extends Module {
     const config = options.config ?? PeftConfig.fromJSON(folder.config, { source: folder.configPath });
     config.inferenceMode = !isTrainable;
     const Cls = (config.taskType === null ? undefined : MODEL_TYPE_TO_PEFT_MODEL_MAPPING[config.taskType]) ?? this;
-    const peft = new Cls(model, config, adapterName);
+    const prompt = { tokenizer: options.tokenizer, generator: options.generator };
+    const peft = new Cls(model, config, adapterName, prompt);
     if (!isTrainable) peft.requiresGrad(false);
-    peft.loadAdapterFolder(folder, adapterName, isTrainable);
+    peft.loadAdapterFolder(folder, adapterName, isTrainable, prompt);
     return peft;
   }
 }

@@ -100,6 +100,10 @@ export abstract class GPT2PreTrainedModel extends PreTrainedModel<GPT2Config> {
     return 'transformer';
   }
 
+  override get supportsPastKeyValues(): boolean {
+    return true;
+  }
+
   getInputEmbeddings(): Embedding {
     return this.child<GPT2Model>('transformer').getInputEmbeddings();
   }

@@ -109,6 +109,10 @@ export abstract class LlamaPreTrainedModel extends PreTrainedModel<LlamaConfig> 
   protected override ignoredCheckpointKeys(): RegExp[] {
     return [/^lm_head\.weight$/];
   }
+
+  override get supportsPastKeyValues(): boolean {
+    return true;
+  }
 }
 
 export class LlamaModel extends LlamaPreTrainedModel {

@@ -33,10 +33,10 @@ class RobertaEmbeddings extends BertEmbeddings {
   }
 
   /**
-   * From input ids: padding_idx + the running count of non-padding tokens, and padding_idx itself
-   * on padding. From inputs_embeds (padding unknown): padding_idx + 1 … padding_idx + T.
+   * From input ids: padding_idx + P + the running count of non-padding tokens (P cached positions),
+   * and padding_idx itself on padding. From inputs_embeds (padding unknown): padding_idx + 1 … padding_idx + T.
    */
-  protected override defaultPositionIds(inputs: ModelInputs, length: number): Tensor {
+  protected override defaultPositionIds(inputs: ModelInputs, length: number, pastLength: number): Tensor {
     const pad = this.paddingIdx;
     if (inputs.inputIds === undefined) return reshape(arange(pad + 1, pad + 1 + length, { dtype: 'int32' }), [1, length]);
     const ids = inputs.inputIds.data();
@@ -45,7 +45,7 @@ class RobertaEmbeddings extends BertEmbeddings {
     for (let i = 0; i < ids.length; i++) {
       if (i % length === 0) count = 0;
       if (ids[i] !== pad) count++;
-      positions[i] = ids[i] === pad ? pad : pad + count;
+      positions[i] = ids[i] === pad ? pad : pad + pastLength + count;
     }
     return fromArray(positions, inputs.inputIds.shape, 'int32');
   }

@@ -44,8 +44,18 @@ export function attentionDropout(drop: Dropout): Pick<AttentionOptions, 'dropout
 /**
  * Bidirectional multi-head attention of x [B, T, E] through the parent's query, key and value
  * layers (named by `projections`) and its attention-dropout layer; returns [B, T, E], heads merged.
+ * Keys and values of `past` (a prefix, [B, H, S, D]) come before the new ones.
  */
-export function encoderSelfAttention(parent: Module, projections: readonly [string, string, string], dropout: string, x: Tensor, heads: number, mask: Tensor | undefined): Tensor {
+export function encoderSelfAttention(
+  parent: Module,
+  projections: readonly [string, string, string],
+  dropout: string,
+  x: Tensor,
+  heads: number,
+  mask: Tensor | undefined,
+  past?: LayerKV,
+): Tensor {
   const [q, k, v] = projections.map((name) => splitHeads(call(parent, name, x), heads)) as [Tensor, Tensor, Tensor];
-  return mergeHeads(scaledDotProductAttention(q, k, v, { attnMask: mask, ...attentionDropout(parent.child<Dropout>(dropout)) }));
+  const { key, value } = appendKV(past, k, v);
+  return mergeHeads(scaledDotProductAttention(q, key, value, { attnMask: mask, ...attentionDropout(parent.child<Dropout>(dropout)) }));
 }

@@ -150,7 +150,8 @@ interface StackInputs {
   mask: AttentionMaskSpec;
   encoderHidden?: Tensor;
   crossMask?: AttentionMaskSpec;
-  past?: T5LayerCache[];
+  /** Per decoder layer: a full cache, or a self-attention prefix only (cross keys are then computed). */
+  past?: (T5LayerCache | LayerKV)[];
 }
 
 class T5Stack extends Module {
@@ -177,7 +178,7 @@ class T5Stack extends Module {
       const self = attention(0).forward(hidden, (a, h) => a.forward(h, { mask: o.mask, positionBias, past }));
       ({ hidden, positionBias } = self);
       if (this.isDecoder) {
-        const crossPast = past && { key: past.crossKey, value: past.crossValue };
+        const crossPast = past !== undefined && 'crossKey' in past ? { key: past.crossKey, value: past.crossValue } : undefined;
         const cross = attention(1).forward(hidden, (a, h) => a.forward(h, { mask: o.crossMask!, source: o.encoderHidden!, past: crossPast }));
         hidden = cross.hidden;
         caches.push({ ...self.cache, crossKey: cross.cache.key, crossValue: cross.cache.value });
@@ -243,6 +244,11 @@ abstract class T5Stacks extends T5PreTrainedModel {
     return this.child<Embedding>('shared');
   }
 
+  /** The decoder takes a self-attention prefix per layer (prefix tuning). */
+  override get supportsPastKeyValues(): boolean {
+    return !this.encoderOnly;
+  }
+
   protected encode(inputs: ModelInputs): Tensor {
     if (inputs.encoderHiddenStates !== undefined) return inputs.encoderHiddenStates;
     const embeds = embedInputs(this, 'shared', inputs);
@@ -257,9 +263,9 @@ abstract class T5Stacks extends T5PreTrainedModel {
     const encoderHidden = this.encode(inputs);
     const embeds = embedInputs(this, 'shared', { decoderInputIds, decoderInputsEmbeds: inputs.decoderInputsEmbeds }, true);
     const [batch, queryLength] = embeds.shape as [number, number];
-    const past = inputs.pastKeyValues as T5LayerCache[] | undefined;
-    if (past !== undefined && (past.length !== this.config.numDecoderLayers || past.some((kv) => kv.crossKey === undefined))) {
-      throw new ShapeError(op, 'pastKeyValues', `must hold one T5 decoder cache (self and cross keys/values) per decoder layer (${this.config.numDecoderLayers})`);
+    const past = inputs.pastKeyValues;
+    if (past !== undefined && past.length !== this.config.numDecoderLayers) {
+      throw new ShapeError(op, 'pastKeyValues', `must hold one T5 decoder cache (self keys/values, cross ones once computed) per decoder layer (${this.config.numDecoderLayers})`);
     }
     const pastLength = past?.[0]?.key.shape[2] ?? 0;
     const { hidden, caches } = this.child<T5Stack>('decoder').forward(embeds, {

@@ -332,15 +332,17 @@ export function peftStateLayout(root: Module, base: Module): PeftStateLayout {
   };
 }
 
-function loraConfigOf(configs: ReadonlyMap<string, PeftConfig>, adapterName: string): LoraConfig {
+/** The save settings of an adapter's config: LoRA's own; methods without bias, DoRA or trainable tokens save none of them. */
+function stateDictConfigOf(configs: ReadonlyMap<string, PeftConfig>, adapterName: string): StateDictConfig & Pick<PeftConfig, 'baseModelNameOrPath'> {
   const config = configs.get(adapterName);
   if (config === undefined) throw new AdapterError(`no adapter named '${adapterName}' (adapters: ${[...configs.keys()].join(', ') || 'none'})`);
-  if (!(config instanceof LoraConfig)) throw new AdapterError(`adapter '${adapterName}' is ${config.peftType}; only LORA adapters can be saved and loaded`);
-  return config;
+  if (config instanceof LoraConfig) return config;
+  const targets = (config as { targetModules?: string | Set<string> | null }).targetModules ?? null;
+  return { bias: 'none', useDora: false, targetModules: targets, trainableTokenIndices: null, baseModelNameOrPath: config.baseModelNameOrPath };
 }
 
 /** Whether the input embedding has a different number of rows than the base model's config.json says (local folders only). */
-function vocabResized(config: LoraConfig, layout: PeftStateLayout, state: ReadonlyMap<string, Tensor>): boolean {
+function vocabResized(config: Pick<PeftConfig, 'baseModelNameOrPath'>, layout: PeftStateLayout, state: ReadonlyMap<string, Tensor>): boolean {
   const dir = config.baseModelNameOrPath;
   if (dir === null || layout.inputEmbedding === null || !existsSync(join(dir, 'config.json'))) return false;
   const vocab = (JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')) as { vocab_size?: unknown }).vocab_size;
@@ -359,7 +361,7 @@ export function getPeftModelStateDict(
   adapterName: string,
   options: { saveEmbeddingLayers?: boolean | 'auto' } = {},
 ): Map<string, Tensor> {
-  const config = loraConfigOf(configs, adapterName);
+  const config = stateDictConfigOf(configs, adapterName);
   const layout = peftStateLayout(root, base);
   const state = root.stateDict();
   return selectAdapterStateDict(layout, state, config, adapterName, {
@@ -388,7 +390,7 @@ export function setPeftModelStateDict(
   adapterName: string,
   file?: string,
 ): { missingKeys: string[] } {
-  const config = loraConfigOf(configs, adapterName);
+  const config = stateDictConfigOf(configs, adapterName);
   const own = root.stateDict();
   const r = remapAdapterStateDictForLoad(peftStateLayout(root, base), own.keys(), weights, adapterName);
   if (r.unknown.length > 0) {
