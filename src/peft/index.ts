@@ -1,5 +1,5 @@
-// PEFT: configs, target matching, tuners.
-export { AdapterError, ConfigError, MergeError, TargetModulesError, UnsupportedError } from './errors.js';
+// PEFT: configs, target matching, tuners, PeftModel, adapter saving and loading.
+export { AdapterError, AdapterWeightsError, ConfigError, MergeError, TargetModulesError, UnsupportedError } from './errors.js';
 export { PeftConfig, type PeftConfigOptions, type FromJSONOptions, type SaveOptions, type AutoMapping } from './config.js';
 export { registerPeftConfig, type PeftConfigClass } from './mapping.js';
 export * from './tuners/lora/config.js';
@@ -20,3 +20,17 @@ export { getPatternKey } from './utils/other.js';
 export { pythonFloat } from './utils/python-json.js';
 export { PythonRegexError, translatePythonRegex, pyFullmatch, pyMatch } from './utils/python-regex.js';
 export { setWarningHandler, type WarningHandler } from './utils/warnings.js';
+export * from './peft-model.js';
+export { getPeftModel, type GetPeftModelOptions } from './mapping-func.js';
+export {
+  getPeftModelStateDict,
+  setPeftModelStateDict,
+  loadPeftWeights,
+  selectAdapterStateDict,
+  remapAdapterStateDictForLoad,
+  removeAdapterNameFromKey,
+  type PeftStateLayout,
+  type AuxModuleLayout,
+} from './utils/save-and-load.js';
+/** transformers-style adapters injected into a PreTrainedModel itself (addAdapter, loadAdapter, setAdapter, …). */
+export * as transformersAdapters from './integrations/transformers.js';
