@@ -5,13 +5,18 @@ import { fileURLToPath } from 'node:url';
 import { CliError, Options, parseArgs, verbHelp, type ParsedArgs, type VerbSpec } from './args.js';
 import { editDistance } from '../peft/utils/nearest-names.js';
 import { inspectVerb, runInspect } from './inspect.js';
+import { runTrain, trainVerb } from './train.js';
 
 interface Verb {
   spec: VerbSpec;
-  run(opts: Options, positionals: readonly string[], out: NodeJS.WritableStream): Promise<void>;
+  /** Resolves to the exit status (default 0). */
+  run(opts: Options, positionals: readonly string[], out: NodeJS.WritableStream): Promise<number | void>;
 }
 
-const VERBS: readonly Verb[] = [{ spec: inspectVerb, run: runInspect }];
+const VERBS: readonly Verb[] = [
+  { spec: inspectVerb, run: runInspect },
+  { spec: trainVerb, run: runTrain },
+];
 
 function toolHelp(): string {
   const width = Math.max(...VERBS.map((v) => v.spec.name.length));
@@ -46,8 +51,7 @@ export async function main(argv: readonly string[], out: NodeJS.WritableStream =
       out.write(verbHelp(verb.spec));
       return 0;
     }
-    await verb.run(new Options(parsed.values), parsed.positionals, out);
-    return 0;
+    return (await verb.run(new Options(parsed.values), parsed.positionals, out)) ?? 0;
   } catch (e) {
     const error = e as Error;
     err.write(`peftjs${verb === undefined ? '' : ` ${verb.spec.name}`}: ${error instanceof CliError ? '' : `${error.name}: `}${error.message}\n`);
