@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { CliError, Options, parseArgs, verbHelp, type ParsedArgs, type VerbSpec } from './args.js';
 import { editDistance } from '../peft/utils/nearest-names.js';
 import { inspectVerb, runInspect } from './inspect.js';
+import { mergeVerb, runMerge } from './merge.js';
 import { runTrain, trainVerb } from './train.js';
 
 interface Verb {
@@ -16,6 +17,7 @@ interface Verb {
 const VERBS: readonly Verb[] = [
   { spec: inspectVerb, run: runInspect },
   { spec: trainVerb, run: runTrain },
+  { spec: mergeVerb, run: runMerge },
 ];
 
 function toolHelp(): string {
