@@ -57,16 +57,19 @@ test('train on packed text: PEFT adapter files with only LoRA weights, finite lo
   assert.deepEqual(metrics(out).filter((m) => 'loss' in m).map((m) => m['step']), [1, 2, 3, 4, 5, 6]);
 });
 
-test('train on {prompt, completion} records through the chat template; option errors', () => {
+test('train on {prompt, completion} records through the chat template with a held-out split; option errors', () => {
   const model = makeTinyLlamaFolder();
   const work = mkdtempSync(join(tmpdir(), 'peftjs-chat-'));
   const records = Array.from({ length: 6 }, (_, i) => JSON.stringify({ prompt: `What is ${i} plus one?`, completion: `It is ${i + 1}.` }));
   writeFileSync(join(work, 'chat.jsonl'), `${records.join('\n')}\n`);
   const out = join(work, 'out');
-  const r = runCli(['train', '--model', model, '--data', join(work, 'chat.jsonl'), '--output', out, '--max-steps', '2', '--batch-size', '3', '--no-progress']);
+  const r = runCli(['train', '--model', model, '--data', join(work, 'chat.jsonl'), '--output', out, '--max-steps', '2', '--batch-size', '2', '--validation-size', '2', '--no-progress']);
   assert.equal(r.status, 0, r.stderr);
   assert.ok(existsSync(join(out, 'adapter_model.safetensors')));
   for (const m of metrics(out).filter((x) => 'loss' in x)) assert.ok(Number.isFinite(m['loss']));
+  const evals = metrics(out).filter((x) => 'eval_loss' in x);
+  assert.equal(evals.length, 1);
+  assert.ok(Number.isFinite(evals[0]!['eval_loss']));
 
   const task = runCli(['train', '--model', model, '--data', join(work, 'chat.jsonl'), '--output', out, '--task', 'seq-cls']);
   assert.equal(task.status, 2);
