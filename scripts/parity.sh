@@ -3,7 +3,8 @@
 # made by tools/fixtures/peft_adapters.py); this checks peft.js → PEFT live: for every fixture case peft.js
 # builds and perturbs an adapter with the same config, saves it with its outputs
 # (tools/parity/make-ts-adapters.ts), and the installed PEFT loads it without warnings and reproduces the
-# outputs within 1e-4 (tools/parity/check_ts_adapters.py). Last line: SUMMARY parity_cases=<n> parity_failures=<k>.
+# outputs within 1e-4 (tools/parity/check_ts_adapters.py); then full-size models are checked against
+# transformers' logits (tools/parity/large-models.sh). Last line: SUMMARY parity_cases=<n> parity_failures=<k>.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 PY=${PEFTJS_PYTHON:-.venv-py/bin/python}
@@ -33,6 +34,14 @@ failures=$(( ${ts_failures:-1} + ${py_failures:-1} ))
 # Cases TS wrote but Python did not check.
 written=$(( cases - ${ts_failures:-0} ))
 [ "${py_cases:-0}" -lt "$written" ] && failures=$(( failures + written - ${py_cases:-0} ))
+# Full-size forward parity (GPT-2-small and SmolLM-135M shapes), two more cases.
+cases=$(( cases + 2 ))
+if bash tools/parity/large-models.sh > "$OUT/large.log" 2>&1; then
+  echo "parity: full-size models match transformers (GPT-2-small, SmolLM-135M)"
+else
+  tail -30 "$OUT/large.log"
+  failures=$(( failures + 1 ))
+fi
 if { [ "$ts_status" -ne 0 ] || [ "$py_status" -ne 0 ]; } && [ "$failures" -eq 0 ]; then failures=1; fi
 echo "SUMMARY parity_cases=$cases parity_failures=$failures"
 [ "$failures" -eq 0 ]
