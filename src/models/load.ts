@@ -28,6 +28,7 @@ export async function loadPretrained<M extends PreTrainedModel>(
     throw err;
   }
   model.nameOrPath = pathOrRepoId;
+  model.generationConfig = folder.generationConfig;
   return model.eval();
 }
 

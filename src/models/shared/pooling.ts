@@ -2,8 +2,9 @@
 // non-padding token of decoders (sequence classification on GPT-2, Llama, …).
 import { fromArray } from '../../engine/ops/creation.js';
 import { indexSelect } from '../../engine/ops/indexing.js';
-import { reshape } from '../../engine/ops/view.js';
+import { reshape, slice } from '../../engine/ops/view.js';
 import type { Tensor } from '../../engine/tensor.js';
+import { ShapeError } from '../../engine/errors.js';
 import { ModelConfigError } from '../errors.js';
 
 /** hidden [B, T, H] → [B, H], row b taken at position positions[b]. */
@@ -11,6 +12,14 @@ export function selectPositions(hidden: Tensor, positions: readonly number[]): T
   const [b, t, h] = hidden.shape as [number, number, number];
   const rows = fromArray(Int32Array.from(positions, (p, i) => i * t + p), [b], 'int32');
   return indexSelect(reshape(hidden, [b * t, h]), 0, rows);
+}
+
+/** hidden [B, T, H] → [B, n, H], its last n positions (transformers' logits_to_keep); 0 or undefined keeps all. */
+export function lastPositions(hidden: Tensor, n: number | undefined, op: string): Tensor {
+  if (n === undefined || n === 0) return hidden;
+  const t = hidden.shape[1]!;
+  if (!Number.isInteger(n) || n < 0) throw new ShapeError(op, 'logitsToKeep', `must be a non-negative integer, got ${n}`);
+  return n >= t ? hidden : slice(hidden, 1, t - n);
 }
 
 /** hidden [B, T, H] → [B, H] at the first position. */
