@@ -26,6 +26,8 @@ export interface ModelInputs {
   pastKeyValues?: LayerKV[];
   /** Return the updated cache in `pastKeyValues`. */
   useCache?: boolean;
+  /** LM heads: logits for the last n positions only (generation needs 1); 0 or unset: every position. */
+  logitsToKeep?: number;
 }
 
 export interface ModelOutput {

@@ -29,6 +29,8 @@ export interface LoadWeightsReport {
 export abstract class PreTrainedModel<C extends PretrainedConfig = PretrainedConfig> extends Module {
   /** Where the weights came from (`name_or_path` in transformers), recorded into adapter configs. */
   nameOrPath: string | null = null;
+  /** The folder's generation_config.json (as read, snake_case), or null: generation defaults then come from the config. */
+  generationConfig: Record<string, unknown> | null = null;
 
   constructor(readonly config: C) {
     super();

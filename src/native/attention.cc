@@ -14,7 +14,6 @@
 // GEMMs go through dnnl_sgemm, which runs single-threaded inside our parallel region.
 #include <dnnl.h>
 #include <algorithm>
-#include <atomic>
 #include <cmath>
 #include <vector>
 #include <omp.h>
@@ -37,20 +36,6 @@ void gemm(char ta, char tb, int64_t m, int64_t n, int64_t k, float alpha, const 
           const float* b, int64_t ldb, float beta, float* c, int64_t ldc) {
   dnnl_sgemm(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
 }
-
-// Runs task(worker, t) for every t in [0, tasks) on `workers` threads (see worker_count). Each
-// worker takes the next task from a shared counter, so a core slowed by other work, or a costlier
-// causal block, does not hold the rest back the way fixed chunks would.
-template <typename Task>
-void run_tasks(int64_t workers, int64_t tasks, int64_t cost_per_task, Task&& task) {
-  std::atomic<int64_t> next{0};
-  peftjs::parallel_for(workers, cost_per_task * tasks / workers, [&](int64_t wb, int64_t we) {
-    for (int64_t w = wb; w < we; w++)
-      for (int64_t t = next.fetch_add(1); t < tasks; t = next.fetch_add(1)) task(w, t);
-  });
-}
-
-int64_t worker_count(int64_t tasks) { return std::max<int64_t>(1, std::min<int64_t>(omp_get_max_threads(), tasks)); }
 
 // An additive float tensor (mask or bias) broadcast over [B, Hq, T, S]: element strides per dim,
 // 0 on broadcast dims.
@@ -301,9 +286,9 @@ PEFTJS_FN(sdpaForward) {
   const int64_t rows = forward_block_rows(a);
   const int64_t blocks = (a.T + rows - 1) / rows;
   const int64_t tasks = a.B * a.Hq * blocks;
-  const int64_t workers = worker_count(tasks);
+  const int64_t workers = peftjs::worker_count(tasks);
   std::vector<ForwardScratch> scratch(workers, ForwardScratch(a));
-  run_tasks(workers, tasks, std::min(rows, a.T) * a.S * (a.D + a.Dv), [&](int64_t w, int64_t t) {
+  peftjs::run_tasks(workers, tasks, std::min(rows, a.T) * a.S * (a.D + a.Dv), [&](int64_t w, int64_t t) {
     const int64_t bh = t / blocks;
     forward_block(a, bh / a.Hq, bh % a.Hq, (t % blocks) * rows, out, lse, scratch[w]);
   });
@@ -323,7 +308,7 @@ PEFTJS_FN(sdpaBackward) {
   const float* dout = args.f32(n + 2);
   const Grads grads{args.f32(n + 3), args.f32(n + 4), args.f32(n + 5), {args.f32(n + 6), args.f32(n + 7)}};
   const int64_t tasks = a.B * a.Hkv;
-  const int64_t workers = worker_count(tasks);
+  const int64_t workers = peftjs::worker_count(tasks);
   const int64_t bk = std::min(kBwdBlockK, a.S);
   std::vector<BackwardScratch> scratch(workers);
   for (BackwardScratch& w : scratch) {
@@ -339,7 +324,7 @@ PEFTJS_FN(sdpaBackward) {
       }
     }
   }
-  run_tasks(workers, tasks, a.group() * a.T * a.S * (2 * a.D + 3 * a.Dv), [&](int64_t w, int64_t t) {
+  peftjs::run_tasks(workers, tasks, a.group() * a.T * a.S * (2 * a.D + 3 * a.Dv), [&](int64_t w, int64_t t) {
     backward_task(a, t / a.Hkv, t % a.Hkv, out, lse, dout, scratch[w]);
   });
   for (const BackwardScratch& w : scratch)

@@ -24,7 +24,7 @@ import { questionAnsweringOutput, sequenceClassifierOutput, tokenClassifierOutpu
 import { embedInputs } from '../shared/inputs.js';
 import { call, shareParameter } from '../shared/layers.js';
 import { paddingMask } from '../shared/masks.js';
-import { lastNonPadToken } from '../shared/pooling.js';
+import { lastNonPadToken, lastPositions } from '../shared/pooling.js';
 import { GPT2Config } from './config.js';
 
 class GPT2Attention extends Module {
@@ -172,7 +172,7 @@ export class GPT2LMHeadModel extends GPT2PreTrainedModel {
 
   forward(inputs: ModelInputs): ModelOutput {
     const { lastHiddenState, pastKeyValues } = this.backbone(inputs);
-    const logits = call(this, 'lm_head', lastHiddenState!);
+    const logits = call(this, 'lm_head', lastPositions(lastHiddenState!, inputs.logitsToKeep, 'GPT2LMHeadModel.forward'));
     const out: ModelOutput = inputs.labels === undefined ? { logits } : { logits, loss: causalLmLoss(logits, inputs.labels) };
     return pastKeyValues === undefined ? out : { ...out, pastKeyValues };
   }

@@ -3,7 +3,7 @@
 import { ShapeError } from '../../engine/errors.js';
 import { fromArray } from '../../engine/ops/creation.js';
 import { indexSelect } from '../../engine/ops/indexing.js';
-import { reshape } from '../../engine/ops/view.js';
+import { reshape, slice } from '../../engine/ops/view.js';
 import type { Tensor } from '../../engine/tensor.js';
 import { ModelConfigError } from '../errors.js';
 import { thenDispose } from './attention.js';
@@ -14,6 +14,14 @@ export function selectPositions(hidden: Tensor, positions: ArrayLike<number>): T
   const rows = fromArray(Int32Array.from({ length: b }, (_, i) => i * t + positions[i]!), [b], 'int32');
   const flat = reshape(hidden, [b * t, h]);
   return thenDispose(indexSelect(flat, 0, rows), flat);
+}
+
+/** hidden [B, T, H] → [B, n, H], its last n positions (transformers' logits_to_keep); 0 or undefined keeps all. */
+export function lastPositions(hidden: Tensor, n: number | undefined, op: string): Tensor {
+  if (n === undefined || n === 0) return hidden;
+  const t = hidden.shape[1]!;
+  if (!Number.isInteger(n) || n < 0) throw new ShapeError(op, 'logitsToKeep', `must be a non-negative integer, got ${n}`);
+  return n >= t ? hidden : slice(hidden, 1, t - n);
 }
 
 /** hidden [B, T, H] → [B, H] at the first position. */
