@@ -140,6 +140,26 @@ def forward(p):
     return step
 
 
+@bench
+def decode(p):
+    import transformers
+
+    config = dict(p["config"])
+    config = transformers.AutoConfig.for_model(config.pop("model_type"), **config)
+    torch.manual_seed(0)
+    model = transformers.AutoModelForCausalLM.from_config(config).eval()
+    ids = torch.tensor(p["input_ids"])
+    mask = torch.ones_like(ids)
+    n = p["new_tokens"]
+
+    def run():
+        with torch.no_grad():
+            out = model.generate(input_ids=ids, attention_mask=mask, max_new_tokens=n, min_new_tokens=n, do_sample=False)
+        assert out.shape[1] == ids.shape[1] + n
+
+    return run
+
+
 def rss_mb():
     """(current, peak) resident memory of this process in MB."""
     with open("/proc/self/statm") as f:

@@ -12,9 +12,9 @@ export interface BenchCase {
   work?: number;
 }
 
-/** One side's callable for a case. */
+/** One side's callable for a case (async for whole generation runs). */
 export interface Subject {
-  run(): void;
+  run(): void | Promise<void>;
   dispose(): void;
 }
 

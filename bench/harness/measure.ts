@@ -17,7 +17,10 @@ type Timer = (iters: number) => Promise<number>;
 function timerOf(subject: Subject): Timer {
   return async (iters) => {
     const start = process.hrtime.bigint();
-    for (let i = 0; i < iters; i++) subject.run();
+    for (let i = 0; i < iters; i++) {
+      const pending = subject.run();
+      if (pending !== undefined) await pending;
+    }
     return Number(process.hrtime.bigint() - start) / 1e9;
   };
 }

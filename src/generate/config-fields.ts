@@ -81,6 +81,7 @@ export const FIELDS = {
   eosTokenId: { json: 'eos_token_id', check: tokenIds },
   padTokenId: { json: 'pad_token_id', check: tokenId },
   bosTokenId: { json: 'bos_token_id', check: tokenId },
+  decoderStartTokenId: { json: 'decoder_start_token_id', check: tokenId },
   numBeams: { json: 'num_beams', check: positiveInt },
   stopStrings: { json: 'stop_strings', check: stopStrings },
 } as const;
@@ -88,7 +89,7 @@ export const FIELDS = {
 export type FieldKey = keyof typeof FIELDS;
 
 /** Options that may be null in call options, clearing what the model's generation config set. */
-export const CLEARABLE: ReadonlySet<FieldKey> = new Set<FieldKey>(['maxNewTokens', 'minNewTokens', 'eosTokenId', 'padTokenId', 'bosTokenId', 'stopStrings']);
+export const CLEARABLE: ReadonlySet<FieldKey> = new Set<FieldKey>(['maxNewTokens', 'minNewTokens', 'eosTokenId', 'padTokenId', 'bosTokenId', 'decoderStartTokenId', 'stopStrings']);
 
 export const FIELD_BY_JSON: ReadonlyMap<string, FieldKey> = new Map(Object.entries(FIELDS).map(([key, f]) => [f.json, key as FieldKey]));
 

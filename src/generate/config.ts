@@ -29,6 +29,8 @@ export interface GenerationOptions {
   /** Token given to rows that finished; defaults to the first EOS id. */
   padTokenId?: number | null;
   bosTokenId?: number | null;
+  /** Encoder-decoder models: the first decoder token; defaults to bosTokenId. */
+  decoderStartTokenId?: number | null;
   /** Only 1 is supported (greedy search or sampling). */
   numBeams?: number;
   /** Stop a row once its generated text contains one of these (needs a tokenizer). */
@@ -53,6 +55,8 @@ export interface GenerationConfig {
   /** The pad token, else the first EOS id, else null. */
   padTokenId: number | null;
   bosTokenId: number | null;
+  /** The decoderStartTokenId setting, else the BOS id, else null. */
+  decoderStartTokenId: number | null;
   stopStrings: string[];
 }
 
@@ -138,9 +142,11 @@ export function resolveGenerationConfig(options: GenerationOptions = {}, modelDe
     eosTokenIds: get<number[]>('eosTokenId') ?? [],
     padTokenId: null,
     bosTokenId: get<number>('bosTokenId') ?? null,
+    decoderStartTokenId: null,
     stopStrings: get<string[]>('stopStrings') ?? [],
   };
   config.padTokenId = get<number>('padTokenId') ?? config.eosTokenIds[0] ?? null;
+  config.decoderStartTokenId = get<number>('decoderStartTokenId') ?? config.bosTokenId;
   const numBeams = get<number>('numBeams') ?? 1;
   if (numBeams !== 1) invalid(origins.get('numBeams')!, '1: beam search is not supported (greedy search or sampling only)', numBeams);
   if (config.doSample && !(config.temperature > 0)) {

@@ -1,5 +1,9 @@
 // Generation: settings, logits processors, token choice, stopping and the decoding loop.
 export { decode, decodeStream } from './decode.js';
+export { generate, generateStream } from './generate.js';
+export type { GenerateOptions } from './generate.js';
+export type { GenerateInputs } from './inputs.js';
+export type { GenerativeModel } from './target.js';
 export type { DecodingChunk, DecodingOptions, DecodingResult, FinishReason } from './decode.js';
 export { DEFAULT_NEW_TOKENS, lengthLimits, modelGenerationDefaults, readGenerationConfig, resolveGenerationConfig } from './config.js';
 export type { GenerationConfig, GenerationOptions } from './config.js';

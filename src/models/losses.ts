@@ -1,6 +1,5 @@
 // The task losses exactly as transformers computes them: shifted causal LM, sequence classification
 // by problem_type, token classification, extractive QA (clamped positions), seq2seq.
-import { checkInt } from '../engine/ops/check.js';
 import { crossEntropy } from '../engine/ops/cross-entropy.js';
 import { linearCrossEntropy } from '../engine/ops/linear-cross-entropy.js';
 import { abs, exp, log } from '../engine/ops/unary.js';
@@ -8,31 +7,23 @@ import { relu } from '../engine/ops/activation.js';
 import { add, mul, sub } from '../engine/ops/binary.js';
 import { mean } from '../engine/ops/reduce.js';
 import { reshape, slice } from '../engine/ops/view.js';
+import { checkInt } from '../engine/ops/check.js';
 import { toDtype } from '../engine/ops/cast.js';
 import { ShapeError } from '../engine/errors.js';
 import type { Tensor } from '../engine/tensor.js';
 import { fromArray } from '../engine/ops/creation.js';
 import type { ProblemType } from './config.js';
 
-const IGNORE_INDEX = -100;
-
-/** labels [B, T] moved one position left, -100 (ignored) in the last position: [B·T]. */
-function nextTokenTargets(labels: Tensor): Tensor {
-  checkInt('causalLmLoss', 'labels', labels);
-  const [b, t] = labels.shape as [number, number];
-  const src = labels.data() as Int32Array;
-  const out = new Int32Array(b * t).fill(IGNORE_INDEX);
-  for (let i = 0; i < b; i++) out.set(src.subarray(i * t + 1, (i + 1) * t), i * t);
-  return fromArray(out, [b * t], 'int32');
-}
-
 /**
- * Next-token loss: logits [B, T, V] at position t predict labels[t + 1]; -100 is ignored. The labels are shifted
- * rather than the logits (as transformers does), so the logits are not copied.
+ * Next-token loss: logits [B, T, V] at position t predict labels[t + 1]; -100 is ignored. The labels
+ * are shifted (the last position gets -100) rather than the logits, so the logits are not copied.
  */
 export function causalLmLoss(logits: Tensor, labels: Tensor): Tensor {
-  const [b, t, v] = logits.shape as [number, number, number];
-  return crossEntropy(reshape(logits, [b * t, v]), nextTokenTargets(labels));
+  checkInt('causalLmLoss', 'labels', labels);
+  const t = labels.shape[labels.ndim - 1]!;
+  const values = labels.data();
+  const shifted = Int32Array.from(values, (_, i) => ((i + 1) % t === 0 ? -100 : values[i + 1]!));
+  return crossEntropy(logits, fromArray(shifted, labels.shape, 'int32'));
 }
 
 /**

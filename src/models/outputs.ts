@@ -26,6 +26,8 @@ export interface ModelInputs {
   pastKeyValues?: LayerKV[];
   /** Return the updated cache in `pastKeyValues`. */
   useCache?: boolean;
+  /** LM heads: logits for the last n positions only (generation needs 1); 0 or unset: every position. */
+  logitsToKeep?: number;
   /**
    * Causal LMs given labels: also return the logits. When false (the default when training with grad mode on) and
    * the LM head is a bias-free Linear, the loss goes from the hidden states through the head weight a chunk of rows

@@ -2,15 +2,15 @@
 // (query block × key block) tile at a time, so no T×S matrix is ever held whole.
 //
 // Forward, one task per (batch, query head, query block): S = scale·Q·Kᵀ + additive terms (mask,
-// bias) + causal mask, online softmax (running row max and sum), O += P·V; then O /= rowsum and the
-// per-row logsumexp is stored for the backward.
+// bias) + causal mask, online softmax (running row max and sum), O += P·V; then O /= rowsum and
+// each row's max and log-sum (its logsumexp, kept as two numbers) are stored for the backward.
 // Backward, one task per (batch, kv head) so dK/dV are owned by one thread (which bounds its
 // parallelism by B·Hkv): P is recomputed from the logsumexp, dV += Pᵀ·dO, dP = dO·Vᵀ,
 // dS = P∘(dP − rowsum(dO∘O)), dQ += scale·dS·K, dK += scale·dSᵀ·Q, and each additive term that
 // needs a gradient accumulates dS summed over its broadcast dims.
 // Dropout on the attention weights (Z = P∘M/(1−p), O = Z·V) draws its keep mask M from the
 // counter-based generator at counter + flat index of (b, h, i, j), so the backward regenerates it.
-// Rows that see no key (fully masked) give output 0, logsumexp -inf and zero gradients.
+// Rows that see no key (fully masked) give output 0, max -inf and zero gradients.
 // Each of q, k, v and the output is read through a Layout (element offset and batch, head and row
 // strides; the head dim is contiguous), so heads can be taken straight from a [B, T, H, D]
 // projection output, or from q, k and v packed in one [B, T, 3·H·D] tensor, without a permute
@@ -18,7 +18,6 @@
 // GEMMs go through dnnl_sgemm, which runs single-threaded inside our parallel region.
 #include <dnnl.h>
 #include <algorithm>
-#include <atomic>
 #include <cmath>
 #include <vector>
 #include <omp.h>
@@ -41,20 +40,6 @@ void gemm(char ta, char tb, int64_t m, int64_t n, int64_t k, float alpha, const 
           const float* b, int64_t ldb, float beta, float* c, int64_t ldc) {
   dnnl_sgemm(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
 }
-
-// Runs task(worker, t) for every t in [0, tasks) on `workers` threads (see worker_count). Each
-// worker takes the next task from a shared counter, so a core slowed by other work, or a costlier
-// causal block, does not hold the rest back the way fixed chunks would.
-template <typename Task>
-void run_tasks(int64_t workers, int64_t tasks, int64_t cost_per_task, Task&& task) {
-  std::atomic<int64_t> next{0};
-  peftjs::parallel_for(workers, cost_per_task * tasks / workers, [&](int64_t wb, int64_t we) {
-    for (int64_t w = wb; w < we; w++)
-      for (int64_t t = next.fetch_add(1); t < tasks; t = next.fetch_add(1)) task(w, t);
-  });
-}
-
-int64_t worker_count(int64_t tasks) { return std::max<int64_t>(1, std::min<int64_t>(omp_get_max_threads(), tasks)); }
 
 // An additive float tensor (mask or bias) broadcast over [B, Hq, T, S]: element strides per dim,
 // 0 on broadcast dims.
@@ -196,17 +181,20 @@ void forward_block(const Attention& a, int64_t b, int64_t h, int64_t i0, float* 
     }
     gemm('N', 'N', bq, a.Dv, bk, 1.f, s, bk, a.v_rows(b, h / a.group(), j0), a.lv.row, j0 == 0 ? 0.f : 1.f, o, ldo);
   }
-  float* l = lse + (b * a.Hq + h) * a.T + i0;
+  // Row statistics (max, log-sum) stay apart: max + log-sum rounds back to the max when a finfo.min
+  // mask hides every key of the row, and the backward would then see weights of 1 instead of 1/S.
+  float* l = lse + 2 * ((b * a.Hq + h) * a.T + i0);
   for (int64_t r = 0; r < bq; r++) {
     float* orow = o + r * ldo;
     if (row_sum[r] == 0.f) {
       std::fill(orow, orow + a.Dv, 0.f);
-      l[r] = -INFINITY;
+      l[2 * r] = -INFINITY;
       continue;
     }
     const float inv = 1.f / row_sum[r];
     for (int64_t c = 0; c < a.Dv; c++) orow[c] *= inv;
-    l[r] = row_max[r] + std::log(row_sum[r]);
+    l[2 * r] = row_max[r];
+    l[2 * r + 1] = std::log(row_sum[r]);
   }
 }
 
@@ -244,7 +232,7 @@ void backward_task(const Attention& a, int64_t b, int64_t kvh, const float* out,
       const float* q_i = a.q_rows(b, h, i0);
       const float* o_i = out + a.lo.at(b, h, i0);
       const float* do_i = dout + a.lo.at(b, h, i0);
-      const float* lse_i = lse + (b * a.Hq + h) * a.T + i0;
+      const float* lse_i = lse + 2 * ((b * a.Hq + h) * a.T + i0);
       float* dq_i = g.dq ? g.dq + a.lq.at(b, h, i0) : nullptr;
       const int64_t kend = a.key_end(i0 + bq);
       if (dq_i && kend == 0)
@@ -255,10 +243,10 @@ void backward_task(const Attention& a, int64_t b, int64_t kvh, const float* out,
         a.scores(b, h, i0, bq, j0, bk, p);
         for (int64_t r = 0; r < bq; r++) {
           float* row = p + r * bk;
-          if (lse_i[r] == -INFINITY)
+          if (lse_i[2 * r] == -INFINITY)
             std::fill(row, row + bk, 0.f);
           else
-            peftjs::exp_shifted_sum(row, bk, lse_i[r]);
+            peftjs::exp_shifted2(row, bk, lse_i[2 * r], lse_i[2 * r + 1]);
         }
         uint8_t* keep = w.keep.data();
         if (a.dropout.p > 0.f) a.dropout_mask(b, h, i0, bq, j0, bk, keep);
@@ -308,7 +296,7 @@ bool tasks_share(const Attention& a, const Additive& t) {
 }  // namespace
 
 // sdpaForward(q, k, v, dims, scale, causal, mask|null, maskStrides, bias|null, biasStrides,
-//             dropoutP, seedHi, seedLo, counter, layouts, out, lse)
+//             dropoutP, seedHi, seedLo, counter, layouts, out, lse [B·Hq·T·2: max, log-sum])
 PEFTJS_FN(sdpaForward) {
   peftjs::Args args(env, info);
   const Attention a = read_attention(args);
@@ -317,9 +305,9 @@ PEFTJS_FN(sdpaForward) {
   const int64_t rows = forward_block_rows(a);
   const int64_t blocks = (a.T + rows - 1) / rows;
   const int64_t tasks = a.B * a.Hq * blocks;
-  const int64_t workers = worker_count(tasks);
+  const int64_t workers = peftjs::worker_count(tasks);
   std::vector<ForwardScratch> scratch(workers, ForwardScratch(a));
-  run_tasks(workers, tasks, std::min(rows, a.T) * a.S * (a.D + a.Dv), [&](int64_t w, int64_t t) {
+  peftjs::run_tasks(workers, tasks, std::min(rows, a.T) * a.S * (a.D + a.Dv), [&](int64_t w, int64_t t) {
     const int64_t bh = t / blocks;
     forward_block(a, bh / a.Hq, bh % a.Hq, (t % blocks) * rows, out, lse, scratch[w]);
   });
@@ -340,7 +328,7 @@ PEFTJS_FN(sdpaBackward) {
   const float* dout = args.f32(n + 2);
   const Grads grads{args.f32(n + 3), args.f32(n + 4), args.f32(n + 5), {args.f32(n + 6), args.f32(n + 7)}};
   const int64_t tasks = a.B * a.Hkv;
-  const int64_t workers = worker_count(tasks);
+  const int64_t workers = peftjs::worker_count(tasks);
   const int64_t bk = std::min(kBwdBlockK, a.S);
   std::vector<BackwardScratch> scratch(workers);
   for (BackwardScratch& w : scratch) {
@@ -356,7 +344,7 @@ PEFTJS_FN(sdpaBackward) {
       }
     }
   }
-  run_tasks(workers, tasks, a.group() * a.T * a.S * (2 * a.D + 3 * a.Dv), [&](int64_t w, int64_t t) {
+  peftjs::run_tasks(workers, tasks, a.group() * a.T * a.S * (2 * a.D + 3 * a.Dv), [&](int64_t w, int64_t t) {
     backward_task(a, t / a.Hkv, t % a.Hkv, out, lse, dout, scratch[w]);
   });
   for (const BackwardScratch& w : scratch)

@@ -1,4 +1,7 @@
-// Token/position lookup table: weight [numEmbeddings, dim].
+// Token/position lookup table: weight [numEmbeddings, dim]. A table stored in 16 bits (frozen weights,
+// castLayerWeights) gives float32 rows.
+import { isHalf } from '../engine/dtype.js';
+import { toDtype } from '../engine/ops/cast.js';
 import { embedding } from '../engine/ops/indexing.js';
 import { randn } from '../engine/ops/creation.js';
 import type { Tensor } from '../engine/tensor.js';
@@ -25,6 +28,10 @@ export class Embedding extends Module {
   }
 
   forward(ids: Tensor): Tensor {
-    return embedding(this.weight, ids, this.paddingIdx === undefined ? {} : { paddingIdx: this.paddingIdx });
+    const rows = embedding(this.weight, ids, this.paddingIdx === undefined ? {} : { paddingIdx: this.paddingIdx });
+    if (!isHalf(rows.dtype)) return rows;
+    const widened = toDtype(rows, 'float32');
+    rows.dispose();
+    return widened;
   }
 }

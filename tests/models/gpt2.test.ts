@@ -11,7 +11,7 @@ import {
   type LayerKV,
 } from '../../src/models/index.js';
 import {
-  assertGradsMatch, assertTensorMatches, checkModelFixture, fixtureInputs, LOSS_RTOL, loadModelFixtureIO, modelFixtureCases, modelFixtureDir,
+  assertGradsMatch, assertTensorMatches, checkModelFixture, fixtureInputs, LOSS_RTOL, loadModelIO, modelFixtureCases, modelFixtureDir,
 } from '../helpers/model-fixtures.js';
 
 const CLASSES = {
@@ -113,7 +113,7 @@ test('sequence classification without a pad token accepts only a batch of one', 
 });
 
 test('gpt2-lm with returnLogits false: the loss goes through the fused LM head, matches transformers and gives the same gradients', async () => {
-  const io = loadModelFixtureIO('gpt2-lm');
+  const io = loadModelIO('gpt2-lm');
   const model = await GPT2LMHeadModel.fromPretrained(modelFixtureDir('gpt2-lm'));
   try {
     scope(() => {

@@ -1,14 +1,27 @@
 // The affine map of Linear and GPT-2's Conv1D layers: y = x·Wᵀ + b (weight [out, in]) or
 // y = x·W + b (weight [in, out], `weightInOut`). The bias seeds the GEMM output and the product is
 // accumulated onto it, so the bias add costs no extra pass. x is kept for backward only when the
-// weight needs a gradient (a frozen weight's layer keeps nothing of its input alive).
+// weight needs a gradient (a frozen weight's layer keeps nothing of its input alive). A frozen
+// weight stored in bfloat16 or float16 is widened inside the product kernel
+// (src/native/half_gemm.cc): f32 arithmetic on the rounded weight, half the bytes read; x still
+// gets its gradient.
 import { native } from '../../native/binding.js';
 import { record } from '../autograd.js';
-import { ShapeError } from '../errors.js';
+import { isHalf } from '../dtype.js';
+import { DTypeError, ShapeError } from '../errors.js';
 import { formatShape, sizeOf } from '../shape.js';
 import { Tensor } from '../tensor.js';
-import { checkFloat, checkMinRank } from './check.js';
+import { checkFloat, checkMinRank, checkTensor } from './check.js';
 import { sumToShape } from './view.js';
+
+type Buf = ArrayBuffer;
+
+interface HalfGemmKernels {
+  /** out[M, N] = beta·out + x[M, K]·Wᵀ (W [N, K]) or x·W (`wInOut`: W [K, N]); W bf16 or f16. */
+  halfMatmul(x: Buf, w: Buf, out: Buf, m: number, n: number, k: number, wInOut: boolean, bf16: boolean, beta: number): void;
+}
+
+const kernels = native as unknown as HalfGemmKernels;
 
 export interface LinearOptions {
   /** Weight stored as [in, out] (transformers' Conv1D, PEFT's fan_in_fan_out) instead of [out, in]. */
@@ -17,7 +30,8 @@ export interface LinearOptions {
 
 export function linear(x: Tensor, weight: Tensor, bias: Tensor | null = null, options: LinearOptions = {}): Tensor {
   checkFloat('linear', 'x', x);
-  checkFloat('linear', 'weight', weight);
+  checkTensor('linear', 'weight', weight);
+  if (weight.dtype !== 'float32' && !isHalf(weight.dtype)) throw new DTypeError('linear', 'weight', `must be float32, bfloat16 or float16, got ${weight.dtype}`);
   checkMinRank('linear', 'x', x, 1);
   const inOut = options.weightInOut ?? false;
   if (weight.ndim !== 2) throw new ShapeError('linear', 'weight', `must be 2-D, got ${formatShape(weight.shape)}`);
@@ -32,6 +46,7 @@ export function linear(x: Tensor, weight: Tensor, bias: Tensor | null = null, op
   const rows = sizeOf(x.shape) / inF;
   const out = Tensor.empty([...x.shape.slice(0, -1), outF]);
   if (bias !== null) native.repeatRows(out.buffer, bias.buffer, rows, outF);
+  if (isHalf(weight.dtype)) return halfLinear(x, weight, out, rows, inF, outF, inOut, bias);
   native.matmul(x.buffer, 0, weight.buffer, 0, out.buffer, 0, 1, rows, outF, inF, false, !inOut, 1, bias === null ? 0 : 1, 0, 0, 0);
 
   const inputs = bias === null ? [x, weight] : [x, weight, bias];
@@ -56,5 +71,27 @@ export function linear(x: Tensor, weight: Tensor, bias: Tensor | null = null, op
       return [gx, gw, gb];
     },
     weight.requiresGrad ? [weight, x] : [weight],
+  );
+}
+
+/** linear with a 16-bit weight (never trainable): out already holds the bias rows when there is a bias. */
+function halfLinear(x: Tensor, weight: Tensor, out: Tensor, rows: number, inF: number, outF: number, inOut: boolean, bias: Tensor | null): Tensor {
+  const bf16 = weight.dtype === 'bfloat16';
+  kernels.halfMatmul(x.buffer, weight.buffer, out.buffer, rows, outF, inF, inOut, bf16, bias === null ? 0 : 1);
+  const inputs = bias === null ? [x, weight] : [x, weight, bias];
+  return record(
+    'linear',
+    out,
+    inputs,
+    (g, needs, [sw]) => {
+      let gx: Tensor | null = null;
+      if (needs[0]) {
+        // x's gradient g·W reads the weight the other way round: [out, in] as [K, N] and vice versa.
+        gx = Tensor.empty(x.shape);
+        kernels.halfMatmul(g.buffer, sw!.buffer, gx.buffer, rows, inF, outF, !inOut, bf16, 0);
+      }
+      return [gx, null, needs[2] ? sumToShape(g.view([rows, outF]), [outF]) : null];
+    },
+    [weight],
   );
 }

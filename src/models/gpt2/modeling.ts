@@ -5,8 +5,8 @@ import { ShapeError } from '../../engine/errors.js';
 import { arange } from '../../engine/ops/creation.js';
 import { add } from '../../engine/ops/binary.js';
 import { packedQkvAttention, scaledDotProductAttention } from '../../engine/ops/attention.js';
+import { split } from '../../engine/ops/join.js';
 import { scope } from '../../engine/scope.js';
-import { concat, split } from '../../engine/ops/join.js';
 import { permute, reshape } from '../../engine/ops/view.js';
 import type { Tensor } from '../../engine/tensor.js';
 import { Dropout } from '../../nn/dropout.js';
@@ -15,15 +15,16 @@ import { Conv1D, Linear } from '../../nn/linear.js';
 import { Module, ModuleList } from '../../nn/module.js';
 import { LayerNorm } from '../../nn/norm.js';
 import { registerModelFamily } from '../auto.js';
-import { loadModel, type ConfigClass, type FromPretrainedOptions, type PretrainedClass } from '../load.js';
+import type { ConfigClass } from '../load.js';
 import type { LayerKV, ModelInputs, ModelOutput } from '../outputs.js';
 import { PreTrainedModel } from '../pretrained.js';
 import { activation, type Activation } from '../shared/activations.js';
-import { attentionDropout, mergeHeads, paddingMask } from '../shared/attention.js';
+import { appendKV, attentionDropout, mergeHeads } from '../shared/attention.js';
 import { causalLmOutput, questionAnsweringOutput, sequenceClassifierOutput, tokenClassifierOutput } from '../shared/heads.js';
 import { embedInputs } from '../shared/inputs.js';
 import { call, shareParameter } from '../shared/layers.js';
-import { lastNonPadPositions, selectPositions } from '../shared/pooling.js';
+import { paddingMask } from '../shared/masks.js';
+import { lastNonPadToken } from '../shared/pooling.js';
 import { GPT2Config } from './config.js';
 
 class GPT2Attention extends Module {
@@ -56,9 +57,8 @@ class GPT2Attention extends Module {
     // [B, T, 3·E] → [3, B, H, T, D] in one copy, then one block each for q, k and v.
     const qkv = permute(reshape(qkvOut, [b, t, 3, this.heads, e / this.heads]), [2, 0, 3, 1, 4]);
     const [q, k, v] = split(qkv, 1, 0).map((part) => reshape(part, headShape)) as [Tensor, Tensor, Tensor];
-    const key = past === undefined ? k : concat([past.key, k], 2);
-    const value = past === undefined ? v : concat([past.value, v], 2);
-    return { output: project(mergeHeads(scaledDotProductAttention(q, key, value, options))), cache: { key, value } };
+    const cache = appendKV(past, k, v);
+    return { output: project(mergeHeads(scaledDotProductAttention(q, cache.key, cache.value, options))), cache };
   }
 }
 
@@ -100,12 +100,12 @@ class GPT2Block extends Module {
 export abstract class GPT2PreTrainedModel extends PreTrainedModel<GPT2Config> {
   static readonly configClass: ConfigClass<GPT2Config> = GPT2Config;
 
-  static fromPretrained<T extends GPT2PreTrainedModel>(this: PretrainedClass<T, GPT2Config>, pathOrRepoId: string, options?: FromPretrainedOptions): Promise<T> {
-    return loadModel(this, pathOrRepoId, options);
-  }
-
   get baseModelPrefix(): string {
     return 'transformer';
+  }
+
+  override get supportsPastKeyValues(): boolean {
+    return true;
   }
 
   getInputEmbeddings(): Embedding {
@@ -150,7 +150,7 @@ export class GPT2Model extends GPT2PreTrainedModel {
     let hidden = add(embeds, call(this, 'wpe', positions));
     if (inputs.tokenTypeIds !== undefined) hidden = add(hidden, call(this, 'wte', inputs.tokenTypeIds));
     hidden = call(this, 'drop', hidden);
-    const mask = paddingMask(inputs.attentionMask, b, pastLength + t, 'GPT2Model.forward');
+    const mask = paddingMask('GPT2Model.forward', inputs.attentionMask, b, pastLength + t);
     const cache: LayerKV[] = [];
     const useCache = inputs.useCache ?? false;
     for (const [i, block] of [...blocks].entries()) {
@@ -179,7 +179,7 @@ export class GPT2LMHeadModel extends GPT2PreTrainedModel {
 
   forward(inputs: ModelInputs): ModelOutput {
     const { lastHiddenState, pastKeyValues } = this.backbone(inputs);
-    const out = causalLmOutput(this, 'lm_head', lastHiddenState!, inputs);
+    const out = causalLmOutput(this, 'lm_head', lastHiddenState!, inputs, 'GPT2LMHeadModel.forward');
     return pastKeyValues === undefined ? out : { ...out, pastKeyValues };
   }
 }
@@ -193,10 +193,8 @@ export class GPT2ForSequenceClassification extends GPT2PreTrainedModel {
   }
 
   forward(inputs: ModelInputs): ModelOutput {
-    const hidden = this.backbone(inputs).lastHiddenState!;
-    const [b, t] = hidden.shape as [number, number, number];
-    const positions = lastNonPadPositions(inputs.inputIds, this.config.padTokenId, b, t);
-    return sequenceClassifierOutput(call(this, 'score', selectPositions(hidden, positions)), inputs, this.config);
+    const pooled = lastNonPadToken(this.backbone(inputs).lastHiddenState!, inputs.inputIds, this.config.padTokenId);
+    return sequenceClassifierOutput(call(this, 'score', pooled), inputs, this.config);
   }
 }
 
@@ -227,7 +225,6 @@ export class GPT2ForQuestionAnswering extends GPT2PreTrainedModel {
 }
 
 registerModelFamily('gpt2', {
-  config: GPT2Config,
   base: GPT2Model,
   causalLm: GPT2LMHeadModel,
   sequenceClassification: GPT2ForSequenceClassification,

@@ -1,28 +1,48 @@
-// Outputs of the task heads every family shares: logits plus transformers' loss when targets are given.
+// Task heads every family shares: the dense → tanh → out_proj sentence classification head, and
+// the outputs of the heads (logits plus transformers' loss when targets are given).
 import { isGradEnabled } from '../../engine/autograd.js';
 import { ShapeError } from '../../engine/errors.js';
+import { tanh } from '../../engine/ops/activation.js';
 import { reshape, slice } from '../../engine/ops/view.js';
 import type { Tensor } from '../../engine/tensor.js';
+import { Dropout } from '../../nn/dropout.js';
 import { Linear } from '../../nn/linear.js';
-import type { Module } from '../../nn/module.js';
+import { Module } from '../../nn/module.js';
 import type { PretrainedConfig } from '../config.js';
 import { causalLmHeadLoss, causalLmLoss, questionAnsweringLoss, sequenceClassificationLoss, tokenLoss } from '../losses.js';
 import type { ModelInputs, ModelOutput } from '../outputs.js';
 import { call } from './layers.js';
+import { lastPositions } from './pooling.js';
+
+/** dropout → dense → tanh → dropout → out_proj (RoBERTa's and T5's sequence classification head). */
+export class ClassificationHead extends Module {
+  constructor(hidden: number, numLabels: number, dropout: number) {
+    super();
+    this.registerModule('dense', new Linear(hidden, hidden));
+    this.registerModule('dropout', new Dropout(dropout));
+    this.registerModule('out_proj', new Linear(hidden, numLabels));
+  }
+
+  /** Pooled hidden states [B, H] → logits [B, numLabels]. */
+  forward(x: Tensor): Tensor {
+    const h = tanh(call(this, 'dense', call(this, 'dropout', x)));
+    return call(this, 'out_proj', call(this, 'dropout', h));
+  }
+}
 
 /**
- * Causal LM: logits [B, T, V] from parent.<head>(hidden), and the next-token loss when labels are given. With labels
- * and returnLogits false (its default when training with grad mode on) a bias-free Linear head goes straight into the
- * loss and no logits are returned.
+ * Causal LM: logits [B, T, V] from parent.<head>(hidden) (the last inputs.logitsToKeep positions), and the next-token
+ * loss when labels are given. With labels and returnLogits false (its default when training with grad mode on) a
+ * bias-free Linear head goes straight into the loss and no logits are returned. `op` names the caller in errors.
  */
-export function causalLmOutput(parent: Module, head: string, hidden: Tensor, inputs: ModelInputs): ModelOutput {
+export function causalLmOutput(parent: Module, head: string, hidden: Tensor, inputs: ModelInputs, op: string): ModelOutput {
   const { labels } = inputs;
   const layer = parent.child(head);
   const returnLogits = inputs.returnLogits ?? !(parent.training && isGradEnabled());
   if (labels !== undefined && !returnLogits && layer instanceof Linear && layer.bias === null) {
     return { loss: causalLmHeadLoss(hidden, layer.weight, labels) };
   }
-  const logits = call(parent, head, hidden);
+  const logits = call(parent, head, lastPositions(hidden, inputs.logitsToKeep, op));
   return labels === undefined ? { logits } : { logits, loss: causalLmLoss(logits, labels) };
 }
 
@@ -32,7 +52,7 @@ export function sequenceClassifierOutput(logits: Tensor, inputs: ModelInputs, co
   return { logits, loss: sequenceClassificationLoss(logits, inputs.labels, config.numLabels, config.problemType) };
 }
 
-/** Per-token classification (also masked LM): logits [B, T, C] against labels [B, T], -100 ignored. */
+/** Per-token classification (also masked and seq2seq LM): logits [B, T, C] against labels [B, T], -100 ignored. */
 export function tokenClassifierOutput(logits: Tensor, inputs: ModelInputs): ModelOutput {
   return inputs.labels === undefined ? { logits } : { logits, loss: tokenLoss(logits, inputs.labels) };
 }

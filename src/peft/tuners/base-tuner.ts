@@ -237,14 +237,19 @@ export abstract class BaseTuner<C extends TunerConfig, M extends Module = Module
     for (const m of [...this.allAdapterLayers(), ...this.wrappers()]) m.enableAdapters(false);
   }
 
-  /** Runs fn with every adapter disabled (PEFT's disable_adapter context). */
+  /** Runs fn with every adapter disabled (PEFT's disable_adapter context); an async fn keeps them disabled until it settles. */
   withDisabledAdapters<T>(fn: () => T): T {
     this.disableAdapterLayers();
+    let result: T;
     try {
-      return fn();
-    } finally {
+      result = fn();
+    } catch (e) {
       this.enableAdapterLayers();
+      throw e;
     }
+    if (result instanceof Promise) return result.finally(() => this.enableAdapterLayers()) as T;
+    this.enableAdapterLayers();
+    return result;
   }
 
   /** Merges adapters (the active ones by default) into the base weights; they stay loaded and can be unmerged. */

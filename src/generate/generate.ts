@@ -1,0 +1,90 @@
+// transformers' generate over a model of this library: prompts (ids, texts or chats) batched with
+// padding, the model's generation defaults (generation_config.json, else config.json) under the call
+// options, and a KV-cached session as the decoding loop's step function — the prompt runs once, then
+// one token per row and step. With LoRA adapters: the active ones, disabled or merged as the model
+// is, or one adapter per prompt (adapterNames) in a single batched forward per step.
+import { lengthLimits, resolveGenerationConfig, type GenerationConfig } from './config.js';
+import { decodeStream, type DecodingChunk, type DecodingOptions, type DecodingResult } from './decode.js';
+import { GenerationConfigError, GenerationError } from './errors.js';
+import { promptBatch, type GenerateInputs } from './inputs.js';
+import { checkPrompt, type CheckedPrompt, type PromptBatch } from './prompt.js';
+import { causalLmSession, seq2seqSession, type DecodingSession } from './sessions.js';
+import { generationTarget, modelDefaults, targetForward, type Forward, type GenerativeModel } from './target.js';
+import type { PreTrainedModel } from '../models/pretrained.js';
+import type { RenderOptions } from '../tokenizers/chat-template.js';
+import type { Tokenizer } from '../tokenizers/tokenizer.js';
+
+export interface GenerateOptions extends Omit<DecodingOptions, 'tokenizer'> {
+  /** Encodes text and chat prompts; decodes the generated text (result.text, streamed text, stop strings). */
+  tokenizer?: Tokenizer;
+  /** One adapter per prompt ("__base__": none), applied in one batched forward (LoraModel / PeftModel). */
+  adapterNames?: readonly string[];
+  /** Chat prompts: chat template options (addGenerationPrompt defaults to true). */
+  chat?: RenderOptions;
+  /** Text prompts: add the tokenizer's special tokens; default true. */
+  addSpecialTokens?: boolean;
+}
+
+/** Model types whose positions are learned embeddings: generating past them is an error, not a degradation. */
+const LEARNED_POSITIONS = new Set(['gpt2']);
+
+/** Refuses prompts the model has no positions for (and, with learned positions, generations that would run past them). */
+function checkPositions(model: PreTrainedModel, prompt: CheckedPrompt, config: GenerationConfig): void {
+  const limit = (model.config as { maxPositionEmbeddings?: unknown }).maxPositionEmbeddings;
+  if (typeof limit !== 'number') return;
+  let longest = 0;
+  for (let b = 0; b < prompt.batchSize; b++) longest = Math.max(longest, prompt.mask.subarray(b * prompt.length, (b + 1) * prompt.length).reduce((n, v) => n + v, 0));
+  if (longest > limit) {
+    throw new GenerationError(`generate: a prompt has ${longest} tokens, more than the model's ${limit} positions (max_position_embeddings)`);
+  }
+  const newTokens = lengthLimits(config, prompt.length).maxLength - prompt.length;
+  if (LEARNED_POSITIONS.has(model.config.modelType) && longest + newTokens - 1 > limit) {
+    throw new GenerationConfigError(
+      'maxNewTokens',
+      `generation options: ${longest} prompt tokens + ${newTokens} new tokens need ${longest + newTokens - 1} positions; the model has ${limit} (max_position_embeddings): lower 'maxNewTokens'`,
+    );
+  }
+}
+
+function session(model: PreTrainedModel, forward: Forward, prompt: CheckedPrompt, config: GenerationConfig): { session: DecodingSession; loopPrompt?: PromptBatch } {
+  if (!model.config.isEncoderDecoder) return { session: causalLmSession(forward) };
+  const start = config.decoderStartTokenId;
+  if (start === null) {
+    throw new GenerationConfigError('decoderStartTokenId', "generation options: an encoder-decoder model needs 'decoderStartTokenId' (decoder_start_token_id in its config) or a BOS id");
+  }
+  const rows = Array.from({ length: prompt.batchSize }, () => [start]);
+  return { session: seq2seqSession(forward, prompt.ids, prompt.mask, prompt.batchSize), loopPrompt: { inputIds: rows, attentionMask: rows.map(() => [1]) } };
+}
+
+/**
+ * Generates from `inputs` and streams the progress (DecodingChunk per step: each row's token and the
+ * text that became final); the generator's return value is the full result.
+ */
+export async function* generateStream(model: GenerativeModel, inputs: GenerateInputs, options: GenerateOptions = {}): AsyncGenerator<DecodingChunk, DecodingResult, undefined> {
+  const { adapterNames, chat, addSpecialTokens, ...decoding } = options;
+  const { generationConfig: given, tokenizer, generator: _g, skipSpecialTokens: _s, trimStopStrings: _t, ...settings } = decoding;
+  const target = generationTarget(model);
+  const lm = target.model;
+  const generationConfig = given ?? modelDefaults(lm);
+  const config = resolveGenerationConfig(settings, generationConfig);
+  const seq2seq = lm.config.isEncoderDecoder;
+  const prompt = promptBatch(inputs, { tokenizer, chat, addSpecialTokens, padTokenId: config.padTokenId, side: seq2seq ? (tokenizer?.paddingSide ?? 'right') : 'left' });
+  const checked = checkPrompt(prompt, config);
+  const forward = targetForward(target, adapterNames, checked.batchSize);
+  if (!seq2seq) checkPositions(lm, checked, config);
+  const { session: running, loopPrompt } = session(lm, forward, checked, config);
+  try {
+    return yield* decodeStream(running.step, loopPrompt ?? prompt, { ...decoding, generationConfig });
+  } finally {
+    running.dispose();
+  }
+}
+
+/** Generates from `inputs` (token ids, texts or chats, one or a batch) and returns the result. */
+export async function generate(model: GenerativeModel, inputs: GenerateInputs, options: GenerateOptions = {}): Promise<DecodingResult> {
+  const stream = generateStream(model, inputs, options);
+  for (;;) {
+    const r = await stream.next();
+    if (r.done) return r.value;
+  }
+}

@@ -1,0 +1,60 @@
+// What generate runs: a PreTrainedModel, or one wrapped with adapters (a LoraModel / BaseTuner, or a
+// PeftModel whose `baseModel` is one). The tuner, when there is one, runs the forward so that its
+// adapters apply; per-row adapters (adapterNames) go through its mixed-batch forward.
+import type { ModelInputs, ModelOutput } from '../models/outputs.js';
+import { PreTrainedModel } from '../models/pretrained.js';
+import { BASE_ADAPTER_NAME } from '../peft/tuners/lora/layer.js';
+import { BaseTuner, type TunerConfig } from '../peft/tuners/base-tuner.js';
+import { LoraModel } from '../peft/tuners/lora/model.js';
+import { modelGenerationDefaults, type GenerationOptions } from './config.js';
+import { GenerationConfigError, GenerationError } from './errors.js';
+
+/** A model generate accepts. */
+export type GenerativeModel = PreTrainedModel | BaseTuner<TunerConfig> | { baseModel: BaseTuner<TunerConfig> };
+
+export interface GenerationTarget {
+  /** The transformers model (config, generation defaults). */
+  model: PreTrainedModel;
+  /** The adapters around it, if any. */
+  tuner: BaseTuner<TunerConfig> | null;
+}
+
+export type Forward = (inputs: ModelInputs) => ModelOutput;
+
+/** Finds the transformers model inside `model` and the adapters around it. */
+export function generationTarget(model: GenerativeModel): GenerationTarget {
+  const base = (model as { baseModel?: unknown }).baseModel;
+  const tuner = model instanceof BaseTuner ? model : base instanceof BaseTuner ? base : null;
+  const inner: unknown = tuner === null ? model : tuner.model;
+  if (!(inner instanceof PreTrainedModel)) {
+    throw new GenerationError(`generate: expected a PreTrainedModel (or a LoraModel / PeftModel around one), got ${(inner as { constructor?: { name?: string } } | null)?.constructor?.name ?? typeof inner}`);
+  }
+  return { model: inner, tuner };
+}
+
+function checkAdapterNames(tuner: BaseTuner<TunerConfig> | null, names: readonly string[], batchSize: number): asserts tuner is LoraModel {
+  if (!Array.isArray(names) || names.length !== batchSize || !names.every((n) => typeof n === 'string')) {
+    throw new GenerationConfigError('adapterNames', `generation options: 'adapterNames' must hold one adapter name per prompt (${batchSize}), got ${JSON.stringify(names)}`);
+  }
+  if (!(tuner instanceof LoraModel)) {
+    throw new GenerationConfigError('adapterNames', "generation options: 'adapterNames' needs a model with LoRA adapters (a LoraModel or PeftModel)");
+  }
+  const unknown = [...new Set(names)].filter((n) => n !== BASE_ADAPTER_NAME && !tuner.peftConfig.has(n));
+  if (unknown.length > 0) {
+    const known = [...tuner.peftConfig.keys(), BASE_ADAPTER_NAME].join(', ');
+    throw new GenerationConfigError('adapterNames', `generation options: 'adapterNames' holds unknown adapter(s) ${unknown.join(', ')} (known: ${known})`);
+  }
+}
+
+/** The forward pass to run: through the adapters when there are any, one adapter per row with `adapterNames`. */
+export function targetForward({ model, tuner }: GenerationTarget, adapterNames: readonly string[] | undefined, batchSize: number): Forward {
+  const run: Forward = tuner === null ? (inputs) => model.forward(inputs) : (inputs) => tuner.forward(inputs) as ModelOutput;
+  if (adapterNames === undefined) return run;
+  checkAdapterNames(tuner, adapterNames, batchSize);
+  return (inputs) => tuner.withAdapterNames(adapterNames, () => run(inputs));
+}
+
+/** The model's generation defaults: its generation_config.json, else the generation keys of its config.json. */
+export function modelDefaults(model: PreTrainedModel): GenerationOptions {
+  return modelGenerationDefaults({ config: model.config.raw, generationConfig: model.generationConfig });
+}
