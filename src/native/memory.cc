@@ -10,9 +10,12 @@
 // default 1 GiB) and emptyAllocatorCache hands everything back to the OS.
 //
 // V8 is told about the memory this allocator holds from malloc (live buffers and the cache), not
-// about each buffer handed out: a buffer taken from or returned to the cache changes nothing, so a
-// training step that reuses its buffers does not push V8 into a full GC every few allocations
-// (V8 answers fast growth of external memory with mark-compact collections).
+// about each buffer handed out. V8 itself adds every ArrayBuffer's length to its external-memory
+// count when the buffer is made and takes it off when it is detached or collected, and answers
+// each 64 MB of growth with a mark-compact GC: a training step that holds 2 GB of activations
+// would run dozens of them. So each buffer's own entry is cancelled (subtracted when it is made,
+// added back before V8 removes it), and only mallocs and frees from the OS move the count: a step
+// that reuses cached buffers leaves it unchanged, while leaked tensors still push it up.
 //
 // Buffers come from plain malloc, over-allocated by 64 bytes and aligned by hand: Node keeps a
 // little bookkeeping per external buffer until the event loop turns, and with aligned_alloc those
@@ -36,6 +39,8 @@ struct Region {
 struct Block {
   Region region;
   size_t bytes;
+  // The ArrayBuffer's length, which V8 counts as external memory while the buffer lives.
+  size_t length;
   bool released;
 };
 
@@ -94,6 +99,8 @@ size_t trim_cache(size_t limit) {
   return freed;
 }
 
+// Called when V8 collects a buffer that was never freed (and, with nothing left to do, after a
+// detach): V8 has taken the length off its count, so it is added back.
 void finalize(napi_env env, void* /*data*/, void* hint) {
   Block* block = static_cast<Block*>(hint);
   if (!block->released) {
@@ -103,7 +110,7 @@ void finalize(napi_env env, void* /*data*/, void* hint) {
       live.erase(block->region.data);
       freed = give_back(block->region, block->bytes);
     }
-    account(env, -static_cast<int64_t>(freed));
+    account(env, static_cast<int64_t>(block->length) - static_cast<int64_t>(freed));
   }
   delete block;
 }
@@ -139,7 +146,7 @@ PEFTJS_FN(allocBuffer) {
   }
   void* data = region.data;
   if (zero) std::memset(data, 0, rounded);
-  Block* block = new Block{region, rounded, false};
+  Block* block = new Block{region, rounded, nbytes, false};
   napi_value ab;
   if (napi_create_external_arraybuffer(env, data, nbytes, finalize, block, &ab) != napi_ok) {
     std::free(region.raw);
@@ -152,7 +159,7 @@ PEFTJS_FN(allocBuffer) {
     std::lock_guard<std::mutex> lock(mutex);
     live[data] = block;
   }
-  if (!cached) account(env, static_cast<int64_t>(rounded));
+  account(env, (cached ? 0 : static_cast<int64_t>(rounded)) - static_cast<int64_t>(nbytes));
   return ab;
 }
 
@@ -171,6 +178,7 @@ PEFTJS_FN(freeBuffer) {
       live.erase(it);
     }
   }
+  if (block != nullptr) account(env, static_cast<int64_t>(block->length));
   napi_detach_arraybuffer(env, a.argv[0]);
   if (block != nullptr) {
     size_t freed;
