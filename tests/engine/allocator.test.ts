@@ -30,3 +30,23 @@ test('the cache respects its limit and small buffers bypass it', () => {
   }
   assert.throws(() => setAllocatorCacheLimit(-1), /non-negative integer/);
 });
+
+test('live memory growing and shrinking through cached buffers does not drive V8 into full GCs', async () => {
+  const { PerformanceObserver, constants } = await import('node:perf_hooks');
+  let fullGCs = 0;
+  const observer = new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) if ((e as unknown as { detail?: { kind?: number } }).detail?.kind === constants.NODE_PERFORMANCE_GC_MAJOR) fullGCs++;
+  });
+  const cycle = () => {
+    const held = Array.from({ length: 48 }, () => zeros([1 << 20]));
+    for (const t of held) t.dispose();
+  };
+  cycle();
+  observer.observe({ entryTypes: ['gc'] });
+  // Each cycle takes 192 MB live and returns it; counting every buffer as external memory made V8
+  // run a mark-compact for each 64 MB of growth, three per cycle.
+  for (let i = 0; i < 10; i++) cycle();
+  await new Promise((resolve) => setTimeout(resolve, 20));
+  observer.disconnect();
+  assert.ok(fullGCs <= 3, `${fullGCs} full GCs over 10 cycles`);
+});
