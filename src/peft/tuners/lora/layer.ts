@@ -23,6 +23,7 @@ import { BaseTunerLayer, type MergeOptions } from '../base-tuner-layer.js';
 import type { InitLoraWeights, LoraConfig } from './config.js';
 import { DoraLayer, doraWeightNorm } from './dora.js';
 import { type FactorInit, oloraInit, orthogonalInit, pissaInit } from './init.js';
+import { FUSED_MAX_RANK, loraLinear } from './fused-linear.js';
 import { addLowRank, addProductInto, cloneTensor, type RowRun, scaleOutputFeatures } from './low-rank.js';
 
 /** The config fields a layer reads when an adapter is added. */
@@ -336,12 +337,19 @@ export abstract class LoraLayer extends BaseTunerLayer {
     }
     if (names !== null) return this.mixedBatchForward(x, names);
     if (this.merged) return base.forward(x);
+    const fused = this.fusedForward(x);
+    if (fused !== null) return fused;
     let result = base.forward(x);
     for (const adapter of this.activeAdapters) {
       if (!this.hasAdapter(adapter)) continue;
       result = this.loraMagnitudeVector.has(adapter) ? this.doraForward(x, result, adapter) : this.loraForward(x, result, adapter);
     }
     return result;
+  }
+
+  /** The whole forward as one fused op when the layer allows it (see LoraLinear), else null. */
+  protected fusedForward(_x: Tensor): Tensor | null {
+    return null;
   }
 
   /** The rank-r activation of adapter `adapter` for input x: dropout(x)·Aᵀ (Linear) or the rows of Aᵀ at ids (Embedding). */
@@ -466,6 +474,25 @@ export class LoraLinear extends LoraLayer {
   protected lowRankInput(x: Tensor, adapter: string, withDropout: boolean): Tensor {
     const xd = withDropout ? this.loraDropout.get(adapter)!.forward(x) : x;
     return linear(xd, this.factors(adapter).A);
+  }
+
+  /**
+   * loraLinear (one node, thin products fused) for the common case: one plain LoRA adapter of rank ≤ 64 (no DoRA, no
+   * lora_bias, no dropout in training) on a frozen float32 Linear / Conv1D.
+   */
+  protected override fusedForward(x: Tensor): Tensor | null {
+    const active = this.activeAdapters.filter((a) => this.hasAdapter(a));
+    if (active.length !== 1 || x.dtype !== 'float32') return null;
+    const adapter = active[0]!;
+    const dropout = this.loraDropout.get(adapter);
+    if (this.loraMagnitudeVector.has(adapter) || this.loraBias.get(adapter) === true || (this.training && !(dropout instanceof Identity))) return null;
+    const base = this.child('base_layer');
+    if (!(base instanceof Linear || base instanceof Conv1D)) return null;
+    const { weight, bias } = base;
+    if (weight.dtype !== 'float32' || weight.requiresGrad || bias?.requiresGrad === true) return null;
+    const { A, B } = this.factors(adapter);
+    if (A.shape[0]! > FUSED_MAX_RANK) return null;
+    return loraLinear(x, weight, bias, A, B, this.scaling.get(adapter)!, this.weightInOut);
   }
 
   protected doraUsesDropout(adapter: string): boolean {
