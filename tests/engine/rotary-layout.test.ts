@@ -1,5 +1,6 @@
-// applyRotary on [B, T, H, D] input (inputLayout 'bthd') equals the head permute followed by the
-// [B, H, T, D] rotation, forward and backward, tables included.
+// applyRotary on [B, T, H, D] input (inputLayout 'bthd') or to [B, T, H, D] output (outputLayout
+// 'bthd') equals the head permutes around the [B, H, T, D] rotation, forward and backward, tables
+// included.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { applyRotary, arange, Generator, mul, permute, randn, rotaryCosSin, scope, ShapeError, sum, zeros } from '../../src/engine/index.js';
@@ -30,7 +31,30 @@ for (const batchedTable of [false, true]) {
   });
 }
 
-test('inputLayout is checked', () => {
+for (const inputLayout of ['bhtd', 'bthd'] as const) {
+  test(`bthd output from ${inputLayout} input matches rotate + permute`, () => {
+    scope(() => {
+      const [B, T, H, D] = [2, 5, 3, 8];
+      const gen = new Generator(12);
+      const x = randn(inputLayout === 'bthd' ? [B, T, H, D] : [B, H, T, D], { generator: gen }).setRequiresGrad();
+      const { cos, sin } = rotaryCosSin(arange(0, T, { dtype: 'int32' }), { dim: D, theta: 100 });
+      cos.setRequiresGrad();
+      sin.setRequiresGrad();
+      const weights = randn([B, T, H, D], { generator: gen });
+      const fused = applyRotary(x, cos, sin, { inputLayout, outputLayout: 'bthd' });
+      sum(mul(fused, weights)).backward();
+      const grads = [x, cos, sin].map((t) => t.grad!.toArray());
+      for (const t of [x, cos, sin]) t.zeroGrad();
+      const plain = permute(applyRotary(x, cos, sin, { inputLayout }), [0, 2, 1, 3]);
+      sum(mul(plain, weights)).backward();
+      assertClose(fused.toArray(), plain.toArray(), TOL, 'forward');
+      ['x', 'cos', 'sin'].forEach((name, i) => assertClose(grads[i]!, [x, cos, sin][i]!.grad!.toArray(), TOL, `grad ${name}`));
+    });
+  });
+}
+
+test('inputLayout and outputLayout are checked', () => {
+  assert.throws(() => applyRotary(zeros([2, 4, 3, 6]), zeros([3, 6]), zeros([3, 6]), { outputLayout: 'x' as 'bthd' }), ShapeError);
   const table = zeros([4, 6]);
   assert.throws(() => applyRotary(zeros([2, 4, 3, 6]), table, table, { inputLayout: 'tbhd' as 'bthd' }), ShapeError);
   assert.throws(() => applyRotary(zeros([2, 3, 4, 6]), table, table, { inputLayout: 'bthd' }), /'cos'.*\[4, 6\]|must be \[3, 6\]/);

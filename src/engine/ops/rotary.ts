@@ -1,7 +1,8 @@
 // Rotary position embedding in HF Llama's rotate_half layout: y = x*cos + rotate_half(x)*sin with
 // rotate_half(x) = cat(-x2, x1) over the halves of the last dim. One fused kernel each way; the
 // cos/sin tables get gradients too when they require them. x may also come as [B, T, H, D] (a
-// projection's output viewed per head): the kernel then moves the heads in the same pass.
+// projection's output viewed per head), and the result may be asked for in that layout too: the
+// kernel moves the heads in the same pass.
 import { native } from '../../native/binding.js';
 import { record } from '../autograd.js';
 import { ShapeError } from '../errors.js';
@@ -23,8 +24,10 @@ interface RotaryKernels {
 const kernels = native as unknown as RotaryKernels;
 
 export interface RotaryApplyOptions {
-  /** 'bthd': x is [B, T, H, D] and the result still [B, H, T, D] (default 'bhtd'). */
+  /** 'bthd': x is [B, T, H, D] (default 'bhtd': [B, H, T, D]). */
   inputLayout?: 'bhtd' | 'bthd';
+  /** Layout of the result, 'bhtd' (default) or 'bthd'. */
+  outputLayout?: 'bhtd' | 'bthd';
 }
 
 /** x [B, H, T, D] rotated by cos/sin tables of shape [T, D] or [B, T, D] (shared by all heads). */
@@ -33,8 +36,11 @@ export function applyRotary(x: Tensor, cos: Tensor, sin: Tensor, options: Rotary
   checkFloat('applyRotary', 'cos', cos);
   checkFloat('applyRotary', 'sin', sin);
   const layout = options.inputLayout ?? 'bhtd';
+  const outLayout = options.outputLayout ?? 'bhtd';
   if (layout !== 'bhtd' && layout !== 'bthd') throw new ShapeError('applyRotary', 'inputLayout', `must be 'bhtd' or 'bthd', got '${String(layout)}'`);
+  if (outLayout !== 'bhtd' && outLayout !== 'bthd') throw new ShapeError('applyRotary', 'outputLayout', `must be 'bhtd' or 'bthd', got '${String(outLayout)}'`);
   const bthd = layout === 'bthd';
+  const outBthd = outLayout === 'bthd';
   if (x.ndim !== 4) throw new ShapeError('applyRotary', 'x', `must be 4-D [batch, ${bthd ? 'seq, heads' : 'heads, seq'}, headDim], got ${formatShape(x.shape)}`);
   const [B, H, T, D] = (bthd ? [x.shape[0], x.shape[2], x.shape[1], x.shape[3]] : x.shape) as [number, number, number, number];
   if (D % 2 !== 0) throw new ShapeError('applyRotary', 'x', `must have an even head dim, got ${formatShape(x.shape)}`);
@@ -44,8 +50,8 @@ export function applyRotary(x: Tensor, cos: Tensor, sin: Tensor, options: Rotary
   if (!sameShape(sin.shape, table)) throw new ShapeError('applyRotary', 'sin', `must have the shape of cos ${formatShape(table)}, got ${formatShape(sin.shape)}`);
   const batched = table.length === 3 && table[0] !== 1;
 
-  const out = Tensor.empty([B, H, T, D]);
-  kernels.rotaryApply(x.buffer, cos.buffer, sin.buffer, out.buffer, B, H, T, D, batched, false, bthd, false);
+  const out = Tensor.empty(outBthd ? [B, T, H, D] : [B, H, T, D]);
+  kernels.rotaryApply(x.buffer, cos.buffer, sin.buffer, out.buffer, B, H, T, D, batched, false, bthd, outBthd);
   const tablesNeedGrad = cos.requiresGrad || sin.requiresGrad;
   return record(
     'applyRotary',
@@ -55,13 +61,14 @@ export function applyRotary(x: Tensor, cos: Tensor, sin: Tensor, options: Rotary
       let gx: Tensor | null = null;
       if (needX) {
         gx = Tensor.empty(x.shape);
-        kernels.rotaryApply(g.buffer, sc!.buffer, ss!.buffer, gx.buffer, B, H, T, D, batched, true, false, bthd);
+        kernels.rotaryApply(g.buffer, sc!.buffer, ss!.buffer, gx.buffer, B, H, T, D, batched, true, outBthd, bthd);
       }
       const gcos = needCos ? Tensor.empty(table) : null;
       const gsin = needSin ? Tensor.empty(table) : null;
       if (needCos || needSin) {
         const xs = bthd ? permute(sx!, [0, 2, 1, 3]) : sx!;
-        kernels.rotaryTableGrad(xs.buffer, g.buffer, gcos?.buffer ?? null, gsin?.buffer ?? null, B, H, T, D, batched);
+        const gs = outBthd ? permute(g, [0, 2, 1, 3]) : g;
+        kernels.rotaryTableGrad(xs.buffer, gs.buffer, gcos?.buffer ?? null, gsin?.buffer ?? null, B, H, T, D, batched);
       }
       return [gx, gcos, gsin];
     },
