@@ -41,19 +41,34 @@ class LlamaAttention extends Module {
     this.registerModule('o_proj', new Linear(heads * headDim, hiddenSize, { bias: config.outputBias }));
   }
 
-  forward(x: Tensor, rotary: Rotary, mask: AttentionMaskSpec, past: LayerKV | undefined): { out: Tensor; cache: LayerKV } {
+  /**
+   * Without a cache (useCache false, no past) the heads stay token-major, [B, T, heads, D] as the projections leave
+   * them: no permute copy in or out of the attention. With one, keys and values are kept [B, heads, S, D].
+   */
+  forward(x: Tensor, rotary: Rotary, mask: AttentionMaskSpec, past: LayerKV | undefined, useCache: boolean): { out: Tensor; cache?: LayerKV } {
     const { numAttentionHeads: heads, numKeyValueHeads: kvHeads } = this.config;
+    const tokenMajor = past === undefined && !useCache;
+    const layout = tokenMajor ? 'bthd' : 'bhtd';
     // q and k are rotated straight from the projection's [B, T, heads, D] view (one pass, no permute).
     const project = (name: string, n: number, rotate: boolean) => {
       const y = this.child<Linear>(name).forward(x);
-      if (!rotate) return thenDispose(splitHeads(y, n), y);
       const [B, T] = y.shape as [number, number];
+      if (!rotate && !tokenMajor) return thenDispose(splitHeads(y, n), y);
       const view = thenDispose(reshape(y, [B, T, n, -1]), y);
-      return thenDispose(applyRotary(view, rotary.cos, rotary.sin, { inputLayout: 'bthd' }), view);
+      if (!rotate) return view;
+      return thenDispose(applyRotary(view, rotary.cos, rotary.sin, { inputLayout: 'bthd', outputLayout: layout }), view);
     };
     const q = project('q_proj', heads, true);
-    const cache = appendKV(past, project('k_proj', kvHeads, true), project('v_proj', kvHeads, false));
+    const k = project('k_proj', kvHeads, true);
+    const v = project('v_proj', kvHeads, false);
     const dropoutP = this.training ? this.config.attentionDropout : 0;
+    if (tokenMajor) {
+      const attended = thenDispose(scaledDotProductAttention(q, k, v, { ...mask, dropoutP, layout }), q, k, v);
+      const [B, T] = attended.shape as [number, number];
+      const merged = thenDispose(reshape(attended, [B, T, -1]), attended);
+      return { out: thenDispose(this.child<Linear>('o_proj').forward(merged), merged) };
+    }
+    const cache = appendKV(past, k, v);
     const attended = thenDispose(scaledDotProductAttention(q, cache.key, cache.value, { ...mask, dropoutP }), q);
     const merged = thenDispose(mergeHeads(attended), attended);
     return { out: thenDispose(this.child<Linear>('o_proj').forward(merged), merged), cache };
@@ -90,9 +105,9 @@ class LlamaDecoderLayer extends Module {
     this.registerModule('post_attention_layernorm', new RMSNorm(config.hiddenSize, config.rmsNormEps));
   }
 
-  forward(x: Tensor, rotary: Rotary, mask: AttentionMaskSpec, past: LayerKV | undefined): { hidden: Tensor; cache: LayerKV } {
+  forward(x: Tensor, rotary: Rotary, mask: AttentionMaskSpec, past: LayerKV | undefined, useCache: boolean): { hidden: Tensor; cache?: LayerKV } {
     const normed = this.child<RMSNorm>('input_layernorm').forward(x);
-    const { out, cache } = this.child<LlamaAttention>('self_attn').forward(normed, rotary, mask, past);
+    const { out, cache } = this.child<LlamaAttention>('self_attn').forward(normed, rotary, mask, past, useCache);
     const h = thenDispose(add(x, out), normed, out);
     const normed2 = this.child<RMSNorm>('post_attention_layernorm').forward(h);
     const mlp = thenDispose(this.child<LlamaMLP>('mlp').forward(normed2), normed2);
@@ -152,11 +167,11 @@ export class LlamaModel extends LlamaPreTrainedModel {
     };
     const caches: LayerKV[] = [];
     [...layers].forEach((layer, i) => {
-      const step = layer.forward(hidden, rotary, maskFor(this.config.slidingWindows[i]!), past?.[i]);
+      const step = layer.forward(hidden, rotary, maskFor(this.config.slidingWindows[i]!), past?.[i], inputs.useCache ?? false);
       if (hidden !== inputsEmbeds) hidden.dispose();
       hidden = step.hidden;
-      if (inputs.useCache) caches.push(step.cache);
-      else thenDispose(null, step.cache.key, step.cache.value);
+      if (inputs.useCache) caches.push(step.cache!);
+      else if (step.cache !== undefined) thenDispose(null, step.cache.key, step.cache.value);
     });
     const lastHiddenState = this.child<RMSNorm>('norm').forward(hidden);
     if (hidden !== inputsEmbeds) hidden.dispose();
