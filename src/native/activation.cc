@@ -1,4 +1,5 @@
-// Activations: tanh, sigmoid, relu, gelu (erf and tanh forms, as torch.nn.functional.gelu), silu.
+// Activations: tanh, sigmoid, relu, gelu (erf and tanh forms, as torch.nn.functional.gelu), silu,
+// and silu(gate)·up fused (the gated MLP).
 // Forward kernels (x, out, n); gradient kernels (saved, g, gx, n) compute the derivative from the
 // saved input or output in the same pass that applies it to g.
 #include "vector_width.h"
@@ -63,4 +64,35 @@ PEFTJS_FN(unarySiluGrad) {
     const float s = vm::sigmoid(x);
     return g * s * std::fma(x, 1.f - s, 1.f);
   });
+}
+
+// siluMul(gate, up, out, n): out = silu(gate)·up, the gated MLP of Llama-style models in one pass.
+PEFTJS_FN(siluMul) {
+  Args a(env, info);
+  const float* __restrict__ gate = a.f32(0);
+  const float* __restrict__ up = a.f32(1);
+  float* __restrict__ out = a.f32(2);
+  peftjs::parallel_for(a.i64(3), 12, [&](int64_t b, int64_t e) {
+    for (int64_t i = b; i < e; i++) out[i] = gate[i] * vm::sigmoid(gate[i]) * up[i];
+  });
+  return peftjs::undefined(env);
+}
+
+// siluMulGrad(gate, up, g, dgate|null, dup|null, n): dgate = g·up·silu'(gate), dup = g·silu(gate).
+PEFTJS_FN(siluMulGrad) {
+  Args a(env, info);
+  const float* __restrict__ gate = a.f32(0);
+  const float* __restrict__ up = a.f32(1);
+  const float* __restrict__ g = a.f32(2);
+  float* __restrict__ dgate = a.f32(3);
+  float* __restrict__ dup = a.f32(4);
+  peftjs::parallel_for(a.i64(5), 16, [&](int64_t b, int64_t e) {
+    for (int64_t i = b; i < e; i++) {
+      const float x = gate[i];
+      const float s = vm::sigmoid(x);
+      if (dgate) dgate[i] = g[i] * up[i] * s * std::fma(x, 1.f - s, 1.f);
+      if (dup) dup[i] = g[i] * x * s;
+    }
+  });
+  return peftjs::undefined(env);
 }

@@ -1,7 +1,11 @@
-// Activations: tanh, sigmoid, relu, gelu (both torch.nn.functional.gelu forms), silu. Each runs
-// one native pass forward and one backward.
-import { EngineError } from '../errors.js';
-import type { Tensor } from '../tensor.js';
+// Activations: tanh, sigmoid, relu, gelu (both torch.nn.functional.gelu forms), silu, and the gated
+// silu(gate)·up. Each runs one native pass forward and one backward.
+import { record } from '../autograd.js';
+import { EngineError, ShapeError } from '../errors.js';
+import { formatShape, sameShape } from '../shape.js';
+import { Tensor } from '../tensor.js';
+import { checkFloat } from './check.js';
+import { nativeKernel } from './native-kernel.js';
 import { applyPointwise, pointwiseOp } from './pointwise.js';
 
 const TANH = pointwiseOp('tanh', 'unaryTanh', 'output');
@@ -40,4 +44,29 @@ export function gelu(x: Tensor, options: GeluOptions = {}): Tensor {
 /** x·σ(x) (also known as swish). */
 export function silu(x: Tensor): Tensor {
   return applyPointwise(SILU, x);
+}
+
+type Buf = ArrayBuffer;
+const siluMulKernel = nativeKernel<(gate: Buf, up: Buf, out: Buf, n: number) => void>('siluMul');
+const siluMulGradKernel = nativeKernel<(gate: Buf, up: Buf, g: Buf, dgate: Buf | null, dup: Buf | null, n: number) => void>('siluMulGrad');
+
+/** silu(gate)·up in one pass (the gated MLP of Llama-style models), and both gradients in one pass. */
+export function siluMul(gate: Tensor, up: Tensor): Tensor {
+  checkFloat('siluMul', 'gate', gate);
+  checkFloat('siluMul', 'up', up);
+  if (!sameShape(gate.shape, up.shape)) throw new ShapeError('siluMul', 'up', `must have the shape of gate ${formatShape(gate.shape)}, got ${formatShape(up.shape)}`);
+  const out = Tensor.empty(gate.shape);
+  if (out.size > 0) siluMulKernel(gate.buffer, up.buffer, out.buffer, out.size);
+  return record(
+    'siluMul',
+    out,
+    [gate, up],
+    (g, [needGate, needUp], [sg, su]) => {
+      const dgate = needGate ? Tensor.empty(gate.shape) : null;
+      const dup = needUp ? Tensor.empty(up.shape) : null;
+      if (g.size > 0) siluMulGradKernel(sg!.buffer, su!.buffer, g.buffer, dgate?.buffer ?? null, dup?.buffer ?? null, g.size);
+      return [dgate, dup];
+    },
+    [gate, up],
+  );
 }
