@@ -2,6 +2,7 @@
 // grouped-query attention with rotary positions and a gated MLP, RMSNorm, and the task heads.
 // Submodules are looked up by name at call time so adapters can replace them.
 import { ShapeError } from '../../engine/errors.js';
+import { siluMul } from '../../engine/ops/activation.js';
 import { add, mul } from '../../engine/ops/binary.js';
 import { arange } from '../../engine/ops/creation.js';
 import { rotaryCosSin } from '../../engine/ops/rotary-tables.js';
@@ -77,21 +78,24 @@ class LlamaAttention extends Module {
 
 class LlamaMLP extends Module {
   private readonly act: Activation;
+  private readonly fusedSilu: boolean;
 
   constructor(config: LlamaConfig) {
     super();
     const { hiddenSize, intermediateSize, mlpBias: bias } = config;
     this.act = activation(config.hiddenAct, 'hidden_act');
+    this.fusedSilu = config.hiddenAct === 'silu' || config.hiddenAct === 'swish';
     this.registerModule('gate_proj', new Linear(hiddenSize, intermediateSize, { bias }));
     this.registerModule('up_proj', new Linear(hiddenSize, intermediateSize, { bias }));
     this.registerModule('down_proj', new Linear(intermediateSize, hiddenSize, { bias }));
   }
 
+  /** act(gate_proj(x))·up_proj(x) through down_proj; silu (the usual act) and the product are one fused op. */
   forward(x: Tensor): Tensor {
     const gateIn = this.child<Linear>('gate_proj').forward(x);
-    const gate = thenDispose(this.act(gateIn), gateIn);
     const up = this.child<Linear>('up_proj').forward(x);
-    const gated = thenDispose(mul(gate, up), gate, up);
+    const gate = this.fusedSilu ? null : thenDispose(this.act(gateIn), gateIn);
+    const gated = gate === null ? thenDispose(siluMul(gateIn, up), gateIn, up) : thenDispose(mul(gate, up), gate, up);
     return thenDispose(this.child<Linear>('down_proj').forward(gated), gated);
   }
 }
