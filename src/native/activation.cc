@@ -86,12 +86,21 @@ PEFTJS_FN(siluMulGrad) {
   const float* __restrict__ g = a.f32(2);
   float* __restrict__ dgate = a.f32(3);
   float* __restrict__ dup = a.f32(4);
+  // One branch-free loop per case, so each vectorizes.
   peftjs::parallel_for(a.i64(5), 16, [&](int64_t b, int64_t e) {
-    for (int64_t i = b; i < e; i++) {
-      const float x = gate[i];
-      const float s = vm::sigmoid(x);
-      if (dgate) dgate[i] = g[i] * up[i] * s * std::fma(x, 1.f - s, 1.f);
-      if (dup) dup[i] = g[i] * x * s;
+    if (dgate != nullptr && dup != nullptr) {
+      for (int64_t i = b; i < e; i++) {
+        const float x = gate[i], s = vm::sigmoid(x);
+        dgate[i] = g[i] * up[i] * s * std::fma(x, 1.f - s, 1.f);
+        dup[i] = g[i] * x * s;
+      }
+    } else if (dgate != nullptr) {
+      for (int64_t i = b; i < e; i++) {
+        const float x = gate[i], s = vm::sigmoid(x);
+        dgate[i] = g[i] * up[i] * s * std::fma(x, 1.f - s, 1.f);
+      }
+    } else if (dup != nullptr) {
+      for (int64_t i = b; i < e; i++) dup[i] = g[i] * gate[i] * vm::sigmoid(gate[i]);
     }
   });
   return peftjs::undefined(env);
