@@ -47,13 +47,14 @@ function checkPositions(model: PreTrainedModel, prompt: CheckedPrompt, config: G
 }
 
 function session(model: PreTrainedModel, forward: Forward, prompt: CheckedPrompt, config: GenerationConfig): { session: DecodingSession; loopPrompt?: PromptBatch } {
-  if (!model.config.isEncoderDecoder) return { session: causalLmSession(forward) };
+  if (!model.config.isEncoderDecoder) return { session: causalLmSession(forward, lengthLimits(config, prompt.length).maxLength) };
   const start = config.decoderStartTokenId;
   if (start === null) {
     throw new GenerationConfigError('decoderStartTokenId', "generation options: an encoder-decoder model needs 'decoderStartTokenId' (decoder_start_token_id in its config) or a BOS id");
   }
   const rows = Array.from({ length: prompt.batchSize }, () => [start]);
-  return { session: seq2seqSession(forward, prompt.ids, prompt.mask, prompt.batchSize), loopPrompt: { inputIds: rows, attentionMask: rows.map(() => [1]) } };
+  const capacity = lengthLimits(config, 1).maxLength;
+  return { session: seq2seqSession(forward, prompt.ids, prompt.mask, prompt.batchSize, capacity), loopPrompt: { inputIds: rows, attentionMask: rows.map(() => [1]) } };
 }
 
 /**

@@ -5,7 +5,7 @@ import { ShapeError } from '../../engine/errors.js';
 import { arange } from '../../engine/ops/creation.js';
 import { add } from '../../engine/ops/binary.js';
 import { scaledDotProductAttention } from '../../engine/ops/attention.js';
-import { concat, split } from '../../engine/ops/join.js';
+import { split } from '../../engine/ops/join.js';
 import { permute, reshape } from '../../engine/ops/view.js';
 import type { Tensor } from '../../engine/tensor.js';
 import { Dropout } from '../../nn/dropout.js';
@@ -19,7 +19,7 @@ import { causalLmLoss } from '../losses.js';
 import type { LayerKV, ModelInputs, ModelOutput } from '../outputs.js';
 import { PreTrainedModel } from '../pretrained.js';
 import { activation, type Activation } from '../shared/activations.js';
-import { attentionDropout, mergeHeads, paddingMask } from '../shared/attention.js';
+import { appendKV, attentionDropout, cachedLength, mergeHeads, paddingMask } from '../shared/attention.js';
 import { questionAnsweringOutput, sequenceClassifierOutput, tokenClassifierOutput } from '../shared/heads.js';
 import { embedInputs } from '../shared/inputs.js';
 import { call, shareParameter } from '../shared/layers.js';
@@ -49,15 +49,15 @@ class GPT2Attention extends Module {
     // [B, T, 3·E] → [3, B, H, T, D] in one copy, then one block each for q, k and v.
     const qkv = permute(reshape(call(this, 'c_attn', x), [b, t, 3, this.heads, e / this.heads]), [2, 0, 3, 1, 4]);
     const [q, k, v] = split(qkv, 1, 0).map((part) => reshape(part, headShape)) as [Tensor, Tensor, Tensor];
-    const key = past === undefined ? k : concat([past.key, k], 2);
-    const value = past === undefined ? v : concat([past.value, v], 2);
-    const out = scaledDotProductAttention(q, key, value, {
+    const cache = appendKV(past, k, v);
+    const out = scaledDotProductAttention(q, cache.key, cache.value, {
       causal: true,
       scale: this.scale,
       attnMask: mask,
+      keyLength: cache.length,
       ...attentionDropout(this.child<Dropout>('attn_dropout')),
     });
-    return { output: call(this, 'resid_dropout', call(this, 'c_proj', mergeHeads(out))), cache: { key, value } };
+    return { output: call(this, 'resid_dropout', call(this, 'c_proj', mergeHeads(out))), cache };
   }
 }
 
@@ -141,7 +141,7 @@ export class GPT2Model extends GPT2PreTrainedModel {
     if (past !== undefined && past.length !== blocks.length) {
       throw new ShapeError('GPT2Model.forward', 'pastKeyValues', `must hold one entry per layer (${blocks.length}), got ${past.length}`);
     }
-    const pastLength = past?.[0]?.key.shape[2] ?? 0;
+    const pastLength = cachedLength(past?.[0]);
     const positions = inputs.positionIds ?? reshape(arange(pastLength, pastLength + t, { dtype: 'int32' }), [1, t]);
     let hidden = add(embeds, call(this, 'wpe', positions));
     if (inputs.tokenTypeIds !== undefined) hidden = add(hidden, call(this, 'wte', inputs.tokenTypeIds));

@@ -1,10 +1,13 @@
 // Attention plumbing shared by the families: moving heads in and out of the [B, H, T, D] layout the
-// fused attention takes, and turning a [B, S] padding mask into the additive mask it adds to scores.
+// fused attention takes, turning a [B, S] padding mask into the additive mask it adds to scores, and
+// the KV cache (concatenated per step, or preallocated and written in place).
 import { ShapeError } from '../../engine/errors.js';
 import { scaledDotProductAttention, type AttentionOptions } from '../../engine/ops/attention.js';
 import { fromArray } from '../../engine/ops/creation.js';
-import { permute, reshape } from '../../engine/ops/view.js';
-import type { Tensor } from '../../engine/tensor.js';
+import { concat } from '../../engine/ops/join.js';
+import { assignSlice, permute, reshape } from '../../engine/ops/view.js';
+import { Tensor } from '../../engine/tensor.js';
+import type { LayerKV } from '../outputs.js';
 import type { Dropout } from '../../nn/dropout.js';
 import type { Module } from '../../nn/module.js';
 import { call } from './layers.js';
@@ -52,4 +55,44 @@ export function attentionDropout(drop: Dropout): Pick<AttentionOptions, 'dropout
 export function encoderSelfAttention(parent: Module, projections: readonly [string, string, string], dropout: string, x: Tensor, heads: number, mask: Tensor | undefined): Tensor {
   const [q, k, v] = projections.map((name) => splitHeads(call(parent, name, x), heads)) as [Tensor, Tensor, Tensor];
   return mergeHeads(scaledDotProductAttention(q, k, v, { attnMask: mask, ...attentionDropout(parent.child<Dropout>(dropout)) }));
+}
+
+/** Positions a layer's cache holds (0 without one). */
+export function cachedLength(kv: LayerKV | undefined): number {
+  return kv === undefined ? 0 : (kv.length ?? kv.key.shape[2]!);
+}
+
+/**
+ * The layer's cache after appending key and value [B, H, T, D]: written in place into a preallocated
+ * cache (which must have room), else concatenated to the past ones. Attend with
+ * `{ keyLength: result.length }` (undefined for a concatenated cache).
+ */
+export function appendKV(past: LayerKV | undefined, key: Tensor, value: Tensor): LayerKV {
+  if (past === undefined) return { key, value };
+  if (past.length === undefined) return { ...past, key: concat([past.key, key], 2), value: concat([past.value, value], 2) };
+  const length = past.length + key.shape[2]!;
+  if (length > past.key.shape[2]!) {
+    throw new ShapeError('appendKV', 'past', `is a preallocated cache of ${past.key.shape[2]} positions; ${length} are needed`);
+  }
+  assignSlice(past.key, key, 2, past.length);
+  assignSlice(past.value, value, 2, past.length);
+  return { ...past, length };
+}
+
+/**
+ * Each layer's keys and values copied into buffers of `capacity` positions, for appendKV to fill in
+ * place (layers already preallocated are kept).
+ */
+export function preallocateKV(cache: readonly LayerKV[], capacity: number): LayerKV[] {
+  return cache.map((kv) => {
+    if (kv.length !== undefined) return kv;
+    const length = kv.key.shape[2]!;
+    const grow = (t: Tensor): Tensor => {
+      const [b, h, , d] = t.shape as [number, number, number, number];
+      const buffer = Tensor.empty([b, h, Math.max(capacity, length), d]);
+      assignSlice(buffer, t, 2, 0);
+      return buffer;
+    };
+    return { ...kv, key: grow(kv.key), value: grow(kv.value), length };
+  });
 }
