@@ -1,15 +1,13 @@
-// Auto classes: pick the model class from config.json's model_type through a registry that each
-// family fills with registerModelFamily.
+// Auto classes: each family registers its model classes per task under its model_type, and
+// AutoModelFor*.fromConfig / fromPretrained pick the class from config.json's model_type.
 import { ConfigReader, type PretrainedConfig, type RawConfig } from './config.js';
 import { ModelConfigError } from './errors.js';
-import { loadPretrained, type ConfigClass, type FromPretrainedOptions } from './load.js';
+import { loadPretrained, type FromPretrainedOptions, type PretrainedClass } from './load.js';
 import type { PreTrainedModel } from './pretrained.js';
 
-export type ModelTask = 'base' | 'causalLm' | 'sequenceClassification' | 'tokenClassification' | 'questionAnswering' | 'maskedLm';
+export type ModelTask = 'base' | 'causalLm' | 'sequenceClassification' | 'tokenClassification' | 'questionAnswering' | 'maskedLm' | 'seq2seqLm';
 
-export type ModelFamily<C extends PretrainedConfig = PretrainedConfig> = { config: ConfigClass<C> } & {
-  [T in ModelTask]?: new (config: C) => PreTrainedModel<C>;
-};
+export type ModelFamily<C extends PretrainedConfig = PretrainedConfig> = { [T in ModelTask]?: PretrainedClass<PreTrainedModel<C>, C> };
 
 const families = new Map<string, ModelFamily>();
 
@@ -31,18 +29,17 @@ export class AutoModelClass {
   /** A randomly initialised model (training mode) for a config dict. */
   fromConfig(raw: RawConfig, source = 'config.json'): PreTrainedModel {
     const modelType = new ConfigReader(raw, source).str('model_type');
-    const family = families.get(modelType);
-    const cls = family?.[this.task];
-    if (family === undefined || cls === undefined) {
+    const cls = families.get(modelType)?.[this.task];
+    if (cls === undefined) {
       throw new ModelConfigError(
         `${source}: model_type "${modelType}" is not supported by ${this.name} (supported: ${supportedModelTypes(this.task).join(', ')})`,
       );
     }
-    return new cls(new family.config(raw, source));
+    return new cls(new cls.configClass(raw, source));
   }
 
   fromPretrained(pathOrRepoId: string, options: FromPretrainedOptions = {}): Promise<PreTrainedModel> {
-    return loadPretrained(pathOrRepoId, options, (raw, source) => this.fromConfig(raw, source));
+    return loadPretrained(pathOrRepoId, (raw, source) => this.fromConfig(raw, source), options);
   }
 }
 
@@ -52,3 +49,4 @@ export const AutoModelForSequenceClassification = new AutoModelClass('AutoModelF
 export const AutoModelForTokenClassification = new AutoModelClass('AutoModelForTokenClassification', 'tokenClassification');
 export const AutoModelForQuestionAnswering = new AutoModelClass('AutoModelForQuestionAnswering', 'questionAnswering');
 export const AutoModelForMaskedLM = new AutoModelClass('AutoModelForMaskedLM', 'maskedLm');
+export const AutoModelForSeq2SeqLM = new AutoModelClass('AutoModelForSeq2SeqLM', 'seq2seqLm');

@@ -1,5 +1,5 @@
-// Loading a pretrained model: resolve the folder (local or Hub), build the model from config.json,
-// copy the checkpoint in and switch to eval mode, as transformers' from_pretrained does.
+// from_pretrained: resolve the folder (local or Hub), read config.json, build the model, copy the
+// weights in and switch to evaluation mode, as transformers does.
 import { resolveModelFolder, type ModelFolderOptions } from '../io/model-folder.js';
 import { castLayerWeights, type WeightDType } from '../nn/layer-dtype.js';
 import type { PretrainedConfig, RawConfig } from './config.js';
@@ -16,16 +16,19 @@ export interface FromPretrainedOptions extends ModelFolderOptions {
 
 export type ConfigClass<C extends PretrainedConfig = PretrainedConfig> = new (raw: RawConfig, source?: string) => C;
 
-/** A model class with its config class (what each family's static fromPretrained is called on). */
-export interface PretrainedClass<M extends PreTrainedModel, C extends PretrainedConfig> {
+/** A model class with its config class (what the static fromConfig and fromPretrained are called on). */
+export interface PretrainedClass<M extends PreTrainedModel = PreTrainedModel, C extends PretrainedConfig = PretrainedConfig> {
   new (config: C): M;
   readonly configClass: ConfigClass<C>;
 }
 
+/** Builds a model from a config dict; `source` names the config file in errors. */
+export type ModelBuilder<M extends PreTrainedModel> = (config: RawConfig, source: string) => M;
+
 export async function loadPretrained<M extends PreTrainedModel>(
   pathOrRepoId: string,
-  options: FromPretrainedOptions,
-  build: (raw: RawConfig, source: string) => M,
+  build: ModelBuilder<M>,
+  options: FromPretrainedOptions = {},
 ): Promise<M> {
   const { dtype = 'float32', ...folderOptions } = options;
   if (dtype !== 'float32' && dtype !== 'bfloat16' && dtype !== 'float16') {
@@ -43,13 +46,4 @@ export async function loadPretrained<M extends PreTrainedModel>(
   model.nameOrPath = pathOrRepoId;
   model.generationConfig = folder.generationConfig;
   return model.eval();
-}
-
-/** `cls` built from its own config class and loaded. */
-export function loadModel<M extends PreTrainedModel, C extends PretrainedConfig>(
-  cls: PretrainedClass<M, C>,
-  pathOrRepoId: string,
-  options: FromPretrainedOptions = {},
-): Promise<M> {
-  return loadPretrained(pathOrRepoId, options, (raw, source) => new cls(new cls.configClass(raw, source)));
 }

@@ -5,19 +5,24 @@ import { abs, exp, log } from '../engine/ops/unary.js';
 import { relu } from '../engine/ops/activation.js';
 import { add, mul, sub } from '../engine/ops/binary.js';
 import { mean } from '../engine/ops/reduce.js';
-import { reshape, slice } from '../engine/ops/view.js';
+import { reshape } from '../engine/ops/view.js';
+import { checkInt } from '../engine/ops/check.js';
 import { toDtype } from '../engine/ops/cast.js';
 import { ShapeError } from '../engine/errors.js';
 import type { Tensor } from '../engine/tensor.js';
 import { fromArray } from '../engine/ops/creation.js';
 import type { ProblemType } from './config.js';
 
-/** Next-token loss: logits [B, T, V] at position t predict labels[t + 1]; -100 is ignored. */
+/**
+ * Next-token loss: logits [B, T, V] at position t predict labels[t + 1]; -100 is ignored. The labels
+ * are shifted (the last position gets -100) rather than the logits, so the logits are not copied.
+ */
 export function causalLmLoss(logits: Tensor, labels: Tensor): Tensor {
-  const [b, t, v] = logits.shape as [number, number, number];
-  const shiftedLogits = reshape(slice(logits, 1, 0, t - 1), [b * (t - 1), v]);
-  const shiftedLabels = reshape(slice(labels, 1, 1), [b * (t - 1)]);
-  return crossEntropy(shiftedLogits, shiftedLabels);
+  checkInt('causalLmLoss', 'labels', labels);
+  const t = labels.shape[labels.ndim - 1]!;
+  const values = labels.data();
+  const shifted = Int32Array.from(values, (_, i) => ((i + 1) % t === 0 ? -100 : values[i + 1]!));
+  return crossEntropy(logits, fromArray(shifted, labels.shape, 'int32'));
 }
 
 /** Plain token-level cross-entropy (token classification, masked LM, seq2seq): logits [..., C]. */

@@ -14,7 +14,8 @@ import { writeTextAtomic } from '../io/atomic-write.js';
 import { Module, StateDictError } from '../nn/module.js';
 import type { Embedding } from '../nn/embedding.js';
 import type { Linear } from '../nn/linear.js';
-import type { PretrainedConfig } from './config.js';
+import type { PretrainedConfig, RawConfig } from './config.js';
+import { loadPretrained, type FromPretrainedOptions, type PretrainedClass } from './load.js';
 import type { ModelInputs, ModelOutput } from './outputs.js';
 import type { WeightFiles } from '../io/model-folder.js';
 
@@ -35,12 +36,27 @@ export abstract class PreTrainedModel<C extends PretrainedConfig = PretrainedCon
     super();
   }
 
+  /** A randomly initialised model (training mode) from a config dict or a config of the class's type. */
+  static fromConfig<M extends PreTrainedModel, C extends PretrainedConfig>(this: PretrainedClass<M, C>, config: C | RawConfig, source?: string): M {
+    return new this(config instanceof this.configClass ? config : new this.configClass(config as RawConfig, source));
+  }
+
+  /** The model of a local folder or Hub repo id: built from its config.json, weights loaded, in eval mode. */
+  static fromPretrained<M extends PreTrainedModel, C extends PretrainedConfig>(this: PretrainedClass<M, C>, pathOrRepoId: string, options?: FromPretrainedOptions): Promise<M> {
+    return loadPretrained(pathOrRepoId, (raw, source) => new this(new this.configClass(raw, source)), options);
+  }
+
   /** Attribute name of the backbone inside task models (`transformer`, `model`, `bert`, …). */
   abstract readonly baseModelPrefix: string;
 
   abstract forward(inputs: ModelInputs): ModelOutput;
 
   abstract getInputEmbeddings(): Embedding;
+
+  /** Whether forward takes a key/value prefix per layer in inputs.pastKeyValues (prefix tuning needs it). */
+  get supportsPastKeyValues(): boolean {
+    return false;
+  }
 
   /** The LM head, or null for models without one. PEFT's "all-linear" excludes it. */
   getOutputEmbeddings(): Linear | null {
@@ -60,6 +76,17 @@ export abstract class PreTrainedModel<C extends PretrainedConfig = PretrainedCon
     return [];
   }
 
+  /**
+   * Checkpoint key renames applied before matching, as [pattern, replacement]. Old checkpoints
+   * (bert-base-uncased among them) name LayerNorm parameters gamma and beta.
+   */
+  protected checkpointKeyAliases(): [RegExp, string][] {
+    return [
+      [/LayerNorm\.gamma$/, 'LayerNorm.weight'],
+      [/LayerNorm\.beta$/, 'LayerNorm.bias'],
+    ];
+  }
+
   /** Backbone weights a checkpoint may lack (BERT's pooler): they keep their initialisation and are reported. */
   protected optionalCheckpointKeys(): RegExp[] {
     return [];
@@ -74,8 +101,9 @@ export abstract class PreTrainedModel<C extends PretrainedConfig = PretrainedCon
   /**
    * Module prefixes that belong to the task head (not the backbone): they may be missing from a base
    * checkpoint. A base model (no child named baseModelPrefix) has no head: it needs every weight.
+   * Models that hold their backbone's modules directly beside a head name the head themselves.
    */
-  private headPrefixes(): string[] {
+  protected headPrefixes(): string[] {
     const names = [...this.namedChildren()].map(([n]) => n);
     return this.isBaseModel() ? [] : names.filter((n) => n !== this.baseModelPrefix);
   }
@@ -85,9 +113,7 @@ export abstract class PreTrainedModel<C extends PretrainedConfig = PretrainedCon
   }
 
   /** Maps a checkpoint key onto this model's naming (adding or removing the base-model prefix). */
-  private mapKey(checkpointKey: string, own: Map<string, Tensor>): string | null {
-    // Old checkpoints (bert-base-uncased among them) name LayerNorm parameters gamma and beta.
-    const key = checkpointKey.replace(/LayerNorm\.gamma$/, 'LayerNorm.weight').replace(/LayerNorm\.beta$/, 'LayerNorm.bias');
+  private mapKey(key: string, own: Map<string, Tensor>): string | null {
     if (own.has(key)) return key;
     const prefix = `${this.baseModelPrefix}.`;
     if (key.startsWith(prefix) && own.has(key.slice(prefix.length))) return key.slice(prefix.length);
@@ -109,10 +135,12 @@ export abstract class PreTrainedModel<C extends PretrainedConfig = PretrainedCon
     const mismatched: string[] = [];
     const ignored = this.ignoredCheckpointKeys();
     const prefix = `${this.baseModelPrefix}.`;
+    const aliases = this.checkpointKeyAliases();
     let prefixed = false;
     const assign = (key: string, src: Tensor): void => {
-      if (key.startsWith(prefix)) prefixed = true;
-      const target = this.mapKey(key, own);
+      const renamed = aliases.reduce((k, [re, to]) => k.replace(re, to), key);
+      if (renamed.startsWith(prefix)) prefixed = true;
+      const target = this.mapKey(renamed, own);
       if (target === null) {
         if (!ignored.some((re) => re.test(key))) unexpected.push(key);
         return;

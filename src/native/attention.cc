@@ -2,15 +2,15 @@
 // (query block × key block) tile at a time, so no T×S matrix is ever held whole.
 //
 // Forward, one task per (batch, query head, query block): S = scale·Q·Kᵀ + additive terms (mask,
-// bias) + causal mask, online softmax (running row max and sum), O += P·V; then O /= rowsum and the
-// per-row logsumexp is stored for the backward.
+// bias) + causal mask, online softmax (running row max and sum), O += P·V; then O /= rowsum and
+// each row's max and log-sum (its logsumexp, kept as two numbers) are stored for the backward.
 // Backward, one task per (batch, kv head) so dK/dV are owned by one thread (which bounds its
 // parallelism by B·Hkv): P is recomputed from the logsumexp, dV += Pᵀ·dO, dP = dO·Vᵀ,
 // dS = P∘(dP − rowsum(dO∘O)), dQ += scale·dS·K, dK += scale·dSᵀ·Q, and each additive term that
 // needs a gradient accumulates dS summed over its broadcast dims.
 // Dropout on the attention weights (Z = P∘M/(1−p), O = Z·V) draws its keep mask M from the
 // counter-based generator at counter + flat index of (b, h, i, j), so the backward regenerates it.
-// Rows that see no key (fully masked) give output 0, logsumexp -inf and zero gradients.
+// Rows that see no key (fully masked) give output 0, max -inf and zero gradients.
 // GEMMs go through dnnl_sgemm, which runs single-threaded inside our parallel region.
 #include <dnnl.h>
 #include <algorithm>
@@ -191,17 +191,20 @@ void forward_block(const Attention& a, int64_t b, int64_t h, int64_t i0, float* 
     }
     gemm('N', 'N', bq, a.Dv, bk, 1.f, s, bk, a.v_rows(b, h / a.group(), j0), a.Dv, j0 == 0 ? 0.f : 1.f, o, a.Dv);
   }
-  float* l = lse + (b * a.Hq + h) * a.T + i0;
+  // Row statistics (max, log-sum) stay apart: max + log-sum rounds back to the max when a finfo.min
+  // mask hides every key of the row, and the backward would then see weights of 1 instead of 1/S.
+  float* l = lse + 2 * ((b * a.Hq + h) * a.T + i0);
   for (int64_t r = 0; r < bq; r++) {
     float* orow = o + r * a.Dv;
     if (row_sum[r] == 0.f) {
       std::fill(orow, orow + a.Dv, 0.f);
-      l[r] = -INFINITY;
+      l[2 * r] = -INFINITY;
       continue;
     }
     const float inv = 1.f / row_sum[r];
     for (int64_t c = 0; c < a.Dv; c++) orow[c] *= inv;
-    l[r] = row_max[r] + std::log(row_sum[r]);
+    l[2 * r] = row_max[r];
+    l[2 * r + 1] = std::log(row_sum[r]);
   }
 }
 
@@ -237,7 +240,7 @@ void backward_task(const Attention& a, int64_t b, int64_t kvh, const float* out,
       const float* q_i = a.q_rows(b, h, i0);
       const float* o_i = out + row0 * a.Dv;
       const float* do_i = dout + row0 * a.Dv;
-      const float* lse_i = lse + row0;
+      const float* lse_i = lse + 2 * row0;
       float* dq_i = g.dq ? g.dq + row0 * a.D : nullptr;
       const int64_t kend = a.key_end(i0 + bq);
       if (dq_i && kend == 0) std::fill(dq_i, dq_i + bq * a.D, 0.f);
@@ -247,10 +250,10 @@ void backward_task(const Attention& a, int64_t b, int64_t kvh, const float* out,
         a.scores(b, h, i0, bq, j0, bk, p);
         for (int64_t r = 0; r < bq; r++) {
           float* row = p + r * bk;
-          if (lse_i[r] == -INFINITY)
+          if (lse_i[2 * r] == -INFINITY)
             std::fill(row, row + bk, 0.f);
           else
-            peftjs::exp_shifted_sum(row, bk, lse_i[r]);
+            peftjs::exp_shifted2(row, bk, lse_i[2 * r], lse_i[2 * r + 1]);
         }
         uint8_t* keep = w.keep.data();
         if (a.dropout.p > 0.f) a.dropout_mask(b, h, i0, bq, j0, bk, keep);
@@ -300,7 +303,7 @@ bool tasks_share(const Attention& a, const Additive& t) {
 }  // namespace
 
 // sdpaForward(q, k, v, dims, scale, causal, mask|null, maskStrides, bias|null, biasStrides,
-//             dropoutP, seedHi, seedLo, counter, out, lse)
+//             dropoutP, seedHi, seedLo, counter, out, lse [B·Hq·T·2: max, log-sum])
 PEFTJS_FN(sdpaForward) {
   peftjs::Args args(env, info);
   const Attention a = read_attention(args);

@@ -9,9 +9,16 @@
 
 namespace {
 
+// Row r = (b, h, t) of a [B, H, T, D] tensor, or the same row of one laid out [B, T, H, D].
+inline int64_t row_offset(int64_t r, int64_t H, int64_t T, int64_t D, bool bthd) {
+  if (!bthd) return r * D;
+  const int64_t b = r / (H * T), h = (r / T) % H, t = r % T;
+  return ((b * T + t) * H + h) * D;
+}
+
 template <bool kTransposed>
 void rotate_rows(const float* x, const float* cos, const float* sin, float* out, int64_t B, int64_t H, int64_t T,
-                 int64_t D, bool batched) {
+                 int64_t D, bool batched, bool x_bthd, bool out_bthd) {
   const int64_t half = D / 2;
   peftjs::parallel_for(B * H * T, D, [&](int64_t rb, int64_t re) {
     for (int64_t r = rb; r < re; r++) {
@@ -19,8 +26,8 @@ void rotate_rows(const float* x, const float* cos, const float* sin, float* out,
       const int64_t table_row = ((batched ? b * T : 0) + t) * D;
       const float* c = cos + table_row;
       const float* s = sin + table_row;
-      const float* xr = x + r * D;
-      float* yr = out + r * D;
+      const float* xr = x + row_offset(r, H, T, D, x_bthd);
+      float* yr = out + row_offset(r, H, T, D, out_bthd);
       for (int64_t j = 0; j < half; j++) {
         const float s_lo = kTransposed ? -s[j + half] : s[j];
         const float s_hi = kTransposed ? -s[j] : s[j + half];
@@ -34,15 +41,16 @@ void rotate_rows(const float* x, const float* cos, const float* sin, float* out,
 
 }  // namespace
 
-// rotaryApply(x, cos, sin, out, B, H, T, D, batchedTable, transposed)
+// rotaryApply(x, cos, sin, out, B, H, T, D, batchedTable, transposed, xBTHD, outBTHD): x and out
+// are [B, H, T, D], or [B, T, H, D] where flagged (so a head split needs no separate copy).
 PEFTJS_FN(rotaryApply) {
   peftjs::Args a(env, info);
   const int64_t B = a.i64(4), H = a.i64(5), T = a.i64(6), D = a.i64(7);
-  const bool batched = a.flag(8);
+  const bool batched = a.flag(8), x_bthd = a.flag(10), out_bthd = a.flag(11);
   if (a.flag(9))
-    rotate_rows<true>(a.f32(0), a.f32(1), a.f32(2), a.f32(3), B, H, T, D, batched);
+    rotate_rows<true>(a.f32(0), a.f32(1), a.f32(2), a.f32(3), B, H, T, D, batched, x_bthd, out_bthd);
   else
-    rotate_rows<false>(a.f32(0), a.f32(1), a.f32(2), a.f32(3), B, H, T, D, batched);
+    rotate_rows<false>(a.f32(0), a.f32(1), a.f32(2), a.f32(3), B, H, T, D, batched, x_bthd, out_bthd);
   return peftjs::undefined(env);
 }
 

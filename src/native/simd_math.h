@@ -56,6 +56,21 @@ inline float exp_shifted_sum(float* x, int64_t n, float shift) {
 #endif
 }
 
+// x[i] = exp((x[i] - shift) - shift2) for i < n: softmax weights from a row's max and log-sum kept
+// apart, which stays exact when the max is as large as a finfo.min mask and the log-sum would vanish.
+inline void exp_shifted2(float* x, int64_t n, float shift, float shift2) {
+#ifdef __AVX512F__
+  const __m512 s = _mm512_set1_ps(shift);
+  const __m512 s2 = _mm512_set1_ps(shift2);
+  for (int64_t i = 0; i < n; i += 16) {
+    const __mmask16 m = tail_mask(n - i);
+    _mm512_mask_storeu_ps(x + i, m, exp16(_mm512_sub_ps(_mm512_sub_ps(_mm512_maskz_loadu_ps(m, x + i), s), s2)));
+  }
+#else
+  for (int64_t i = 0; i < n; i++) x[i] = std::exp((x[i] - shift) - shift2);
+#endif
+}
+
 // Largest of x[0..n), or -inf for n == 0.
 inline float max_of(const float* x, int64_t n) {
 #ifdef __AVX512F__

@@ -9,4 +9,6 @@ export type { CastReport, WeightDType } from './layer-dtype.js';
 export { LayerNorm, RMSNorm } from './norm.js';
 export { Dropout } from './dropout.js';
 export { Identity } from './identity.js';
+export { LSTM, type LSTMOptions } from './lstm.js';
+export { ReLU, Sequential, Tanh } from './sequential.js';
 export { ModuleDict, ParameterDict, BufferDict } from './containers.js';

@@ -10,9 +10,11 @@ import {
   dumpFields,
   field,
   isPlainObject,
+  listOf,
   literal,
   nullable,
   plainJson,
+  positiveInt,
   readFields,
   str,
   subConfig,
@@ -69,6 +71,17 @@ export const PEFT_CONFIG_FIELDS: readonly Field[] = [
   field('inference_mode', bool, () => false),
 ];
 
+/** The fields prompt-learning methods add (PEFT's PromptLearningConfig); model-derived ones are filled by preparePromptLearningConfig. */
+export const PROMPT_LEARNING_FIELDS: readonly Field[] = [
+  ...PEFT_CONFIG_FIELDS,
+  field('num_virtual_tokens', nullable(positiveInt), () => null),
+  field('token_dim', nullable(positiveInt), () => null),
+  field('num_transformer_submodules', nullable(positiveInt), () => null),
+  field('num_attention_heads', nullable(positiveInt), () => null),
+  field('num_layers', nullable(positiveInt), () => null),
+  field('modules_to_save', nullable(listOf(str)), () => null),
+];
+
 /** How options given to a constructor are read: unknown keys are errors. */
 export function strictContext(): ParseContext {
   return { lenient: false, unknown: [] };
@@ -115,6 +128,11 @@ export abstract class PeftConfig {
 
   /** Every field saved to adapter_config.json, in PEFT's declaration order. */
   protected abstract get configFields(): readonly Field[];
+
+  /** Whether the method prepends virtual tokens or a KV prefix instead of injecting layers. */
+  get isPromptLearning(): boolean {
+    return false;
+  }
 
   /** Sets the fields from options or parsed JSON, then runs the checks of PEFT's __post_init__. */
   protected assign(input: Record<string, unknown>, ctx: ParseContext): void {
@@ -215,5 +233,30 @@ export abstract class PeftConfig {
       );
     }
     return cfg;
+  }
+}
+
+export interface PromptLearningConfigOptions extends PeftConfigOptions {
+  numVirtualTokens?: number | null;
+  tokenDim?: number | null;
+  numTransformerSubmodules?: number | null;
+  numAttentionHeads?: number | null;
+  numLayers?: number | null;
+  modulesToSave?: string[] | null;
+}
+
+/** Base of prompt tuning, p-tuning and prefix tuning configs (PEFT's PromptLearningConfig). */
+export abstract class PromptLearningConfig extends PeftConfig {
+  declare numVirtualTokens: number | null;
+  /** Hidden size of the model (for prefix tuning on GQA models: head_dim · num_key_value_heads). */
+  declare tokenDim: number | null;
+  /** 2 for encoder-decoder models (SEQ_2_SEQ_LM), else 1; set when the adapter is added. */
+  declare numTransformerSubmodules: number | null;
+  declare numAttentionHeads: number | null;
+  declare numLayers: number | null;
+  declare modulesToSave: string[] | null;
+
+  override get isPromptLearning(): boolean {
+    return true;
   }
 }

@@ -16,6 +16,20 @@ export class ConfigError extends PeftjsError {
   }
 }
 
+/** Adapter weights that do not fit the model: wrong shapes, keys of modules the model lacks, unknown adapters. */
+export class AdapterWeightsError extends PeftjsError {
+  override name = 'AdapterWeightsError';
+  constructor(
+    /** The weights file, if the problem comes from one. */
+    readonly file: string | undefined,
+    /** The first offending state-dict key, if one applies. */
+    readonly key: string | undefined,
+    detail: string,
+  ) {
+    super(file === undefined ? detail : `${file}: ${detail}`);
+  }
+}
+
 /** The target-module settings select no usable module of the model. */
 export class TargetModulesError extends PeftjsError {
   override name = 'TargetModulesError';

@@ -1,6 +1,14 @@
-// PEFT: configs, target matching, tuners.
-export { AdapterError, ConfigError, MergeError, TargetModulesError, UnsupportedError } from './errors.js';
-export { PeftConfig, type PeftConfigOptions, type FromJSONOptions, type SaveOptions, type AutoMapping } from './config.js';
+// PEFT: configs, target matching, tuners, PeftModel, adapter saving and loading.
+export { AdapterError, AdapterWeightsError, ConfigError, MergeError, TargetModulesError, UnsupportedError } from './errors.js';
+export {
+  PeftConfig,
+  PromptLearningConfig,
+  type PeftConfigOptions,
+  type PromptLearningConfigOptions,
+  type FromJSONOptions,
+  type SaveOptions,
+  type AutoMapping,
+} from './config.js';
 export { registerPeftConfig, type PeftConfigClass } from './mapping.js';
 export * from './tuners/lora/config.js';
 export type * from './tuners/lora/sub-configs.js';
@@ -13,10 +21,35 @@ export * from './tuners/lora/layer.js';
 export { DoraLayer } from './tuners/lora/dora.js';
 export type { CombinationType } from './tuners/lora/weighted-adapter.js';
 export { TrainableTokensLayer } from './tuners/trainable-tokens/layer.js';
+export * from './tuners/prompt-tuning/config.js';
+export * from './tuners/p-tuning/config.js';
+export * from './tuners/prefix-tuning/config.js';
+export * from './tuners/ia3/config.js';
+export { IA3Layer } from './tuners/ia3/layer.js';
+export { IA3Model, isFeedforwardModule } from './tuners/ia3/model.js';
+export { BasePromptEncoder } from './tuners/base-prompt-encoder.js';
+export { PromptEmbedding, type PromptEmbeddingOptions } from './tuners/prompt-tuning/model.js';
+export { PromptEncoder } from './tuners/p-tuning/model.js';
+export { PrefixEncoder } from './tuners/prefix-tuning/model.js';
 export { AuxiliaryTrainingWrapper, ModulesToSaveWrapper, TrainableTokensWrapper } from './utils/wrappers.js';
 export { PeftType, TaskType } from './utils/peft-types.js';
 export * from './utils/constants.js';
-export { getPatternKey } from './utils/other.js';
+export { getPatternKey, preparePromptLearningConfig } from './utils/other.js';
 export { pythonFloat } from './utils/python-json.js';
 export { PythonRegexError, translatePythonRegex, pyFullmatch, pyMatch } from './utils/python-regex.js';
 export { setWarningHandler, type WarningHandler } from './utils/warnings.js';
+export type { PromptLearningOptions } from './prompt-learning.js';
+export * from './peft-model.js';
+export { getPeftModel, type GetPeftModelOptions } from './mapping-func.js';
+export {
+  getPeftModelStateDict,
+  setPeftModelStateDict,
+  loadPeftWeights,
+  selectAdapterStateDict,
+  remapAdapterStateDictForLoad,
+  removeAdapterNameFromKey,
+  type PeftStateLayout,
+  type AuxModuleLayout,
+} from './utils/save-and-load.js';
+/** transformers-style adapters injected into a PreTrainedModel itself (addAdapter, loadAdapter, setAdapter, …). */
+export * as transformersAdapters from './integrations/transformers.js';

@@ -6,14 +6,13 @@ import { copyFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { generate } from '../../src/generate/index.js';
-import { AutoModelForCausalLM } from '../../src/models/index.js';
 import {
+  fixtureAutoClass,
   fixtureSequences,
   generationModelCases,
   generationModelFixture,
   loadFixtureLoraModel,
   loadFixtureModel,
-  unsupportedReason,
 } from '../helpers/generation-models.js';
 import { fixturePath } from '../helpers/paths.js';
 import { makeTempDir } from '../helpers/temp.js';
@@ -22,28 +21,27 @@ for (const name of generationModelCases()) {
   const f = generationModelFixture(name);
   const prompt = { inputIds: f.input_ids, attentionMask: f.attention_mask };
   const greedy = { maxNewTokens: f.new_tokens, padTokenId: f.pad_token_id };
-  const skip = unsupportedReason(name) ?? false;
 
-  test(`${name}: greedy, batched with left padding and alone`, { skip }, async () => {
+  test(`${name}: greedy, batched with left padding and alone`, async () => {
     const model = await loadFixtureModel(name);
     assert.deepEqual((await generate(model, prompt, greedy)).sequences, fixtureSequences(f, 'greedy'));
     assert.deepEqual((await generate(model, f.single_input_ids[0]!, greedy)).sequences, fixtureSequences(f, 'greedy, one prompt'));
   });
 
-  test(`${name}: defaults from the model folder's generation_config.json`, { skip }, async () => {
+  test(`${name}: defaults from the model folder's generation_config.json`, async () => {
     const { dir, remove } = makeTempDir();
     try {
       const src = fixturePath('models', name);
       for (const file of readdirSync(src)) copyFileSync(join(src, file), join(dir, file));
       copyFileSync(fixturePath('generation', 'models', name, 'generation_config.json'), join(dir, 'generation_config.json'));
-      const model = await AutoModelForCausalLM.fromPretrained(dir);
+      const model = await fixtureAutoClass(name).fromPretrained(dir);
       assert.deepEqual((await generate(model, prompt)).sequences, fixtureSequences(f, 'generation config'));
     } finally {
       remove();
     }
   });
 
-  test(`${name}: LoRA adapters active, disabled, merged, and one per prompt`, { skip }, async () => {
+  test(`${name}: LoRA adapters active, disabled, merged, and one per prompt`, async () => {
     const lora = await loadFixtureLoraModel(name);
     const run = async (options = {}) => (await generate(lora, prompt, { ...greedy, ...options })).sequences;
     assert.deepEqual(await run(), fixtureSequences(f, 'adapter first'), 'active adapter');

@@ -1,5 +1,5 @@
 // Runs a model against a transformers fixture (tests/fixtures/models/<case>, written by
-// tools/fixtures/models.py): io.safetensors holds the inputs, the reference outputs and loss, and for
+// tools/fixtures/models*.py): io.safetensors holds the inputs, the reference outputs and loss, and for
 // gradient cases grad.inputs_embeds plus grad.<parameter> for every parameter that got a gradient.
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
@@ -10,6 +10,7 @@ import {
   AutoModelForCausalLM,
   AutoModelForMaskedLM,
   AutoModelForQuestionAnswering,
+  AutoModelForSeq2SeqLM,
   AutoModelForSequenceClassification,
   AutoModelForTokenClassification,
   type AutoModelClass,
@@ -17,6 +18,7 @@ import {
   type ModelOutput,
   type PreTrainedModel,
 } from '../../src/models/index.js';
+import { assertClose } from './assert-close.js';
 import { fixturePath } from './paths.js';
 
 /** Tolerances: outputs absolute, loss relative, gradients relative to the tensor's max-abs. */
@@ -52,13 +54,15 @@ export function modelFixtureDir(name: string): string {
 
 /** Fixture case names starting with `<family>-` for any of the families. */
 export function modelFixtureCases(...families: string[]): string[] {
-  return readdirSync(fixturePath('models'))
-    .filter((name) => families.some((f) => name.startsWith(`${f}-`)))
+  return readdirSync(fixturePath('models'), { withFileTypes: true })
+    .filter((entry) => entry.isDirectory() && families.some((f) => entry.name.startsWith(`${f}-`)))
+    .map((entry) => entry.name)
     .sort();
 }
 
 const AUTO_BY_SUFFIX: [RegExp, AutoModelClass][] = [
   [/(ForCausalLM|LMHeadModel)$/, AutoModelForCausalLM],
+  [/ForConditionalGeneration$/, AutoModelForSeq2SeqLM],
   [/ForSequenceClassification$/, AutoModelForSequenceClassification],
   [/ForTokenClassification$/, AutoModelForTokenClassification],
   [/ForQuestionAnswering$/, AutoModelForQuestionAnswering],
@@ -75,7 +79,8 @@ export function autoClassFor(name: string): AutoModelClass {
   return found[1];
 }
 
-export function loadModelFixtureIO(name: string): Map<string, Tensor> {
+/** io.safetensors of a case: inputs, expected outputs and gradients. */
+export function loadModelIO(name: string): Map<string, Tensor> {
   return loadSafetensors(fixturePath('models', name, 'io.safetensors'));
 }
 
@@ -98,22 +103,9 @@ function maxAbs(values: ArrayLike<number>): number {
 /** |a − b| ≤ atol + rtol·|b| element-wise, or ≤ atol + rtol·max|b| with `relativeToMax`. */
 export function assertTensorMatches(actual: Tensor, expected: Tensor, tol: { atol: number; rtol: number; relativeToMax?: boolean }, label: string): void {
   assert.deepEqual([...actual.shape], [...expected.shape], `${label}: shape`);
-  const a = actual.toArray();
   const e = expected.toArray();
-  const scale = tol.relativeToMax ? maxAbs(e) : 0;
-  let worst = -1;
-  let worstExcess = 0;
-  for (let i = 0; i < a.length; i++) {
-    const bound = tol.atol + tol.rtol * (tol.relativeToMax ? scale : Math.abs(e[i]!));
-    const excess = Math.abs(a[i]! - e[i]!) - bound;
-    if (!(excess <= worstExcess)) {
-      worst = i;
-      worstExcess = Number.isNaN(excess) ? Infinity : excess;
-    }
-  }
-  if (worst >= 0) {
-    assert.fail(`${label}: element ${worst} is ${a[worst]}, expected ${e[worst]} (max |expected| ${maxAbs(e)}, atol ${tol.atol}, rtol ${tol.rtol})`);
-  }
+  const bound = tol.relativeToMax ? { atol: tol.atol + tol.rtol * maxAbs(e), rtol: 0 } : tol;
+  assertClose(actual.toArray(), e, bound, label);
 }
 
 /** Every reference output and the loss of the fixture against the model's output. */
@@ -155,22 +147,20 @@ export function assertGradsMatch(model: PreTrainedModel, embeds: Tensor, io: Map
 
 /**
  * Loads the case with `load`, runs the fixture's inputs and compares outputs and loss; a gradient
- * case runs from a leaf inputs_embeds (the embedding of input_ids, as the fixture did) and also
- * compares every gradient.
+ * case also runs from a leaf inputs_embeds (the embedding of input_ids, as the fixture did),
+ * compares its outputs and every gradient. The model is disposed.
  */
 export async function checkModelFixture(name: string, load: (dir: string) => Promise<PreTrainedModel>): Promise<void> {
-  const io = loadModelFixtureIO(name);
+  const io = loadModelIO(name);
   const model = await load(modelFixtureDir(name));
   try {
     scope(() => {
       const inputs = fixtureInputs(io);
-      if (!io.has('grad.inputs_embeds')) {
-        assertOutputsMatch(noGrad(() => model.forward(inputs)), io, name);
-        return;
-      }
+      assertOutputsMatch(noGrad(() => model.forward(inputs)), io, name);
+      if (!io.has('grad.inputs_embeds')) return;
       const embeds = noGrad(() => model.getInputEmbeddings().forward(inputs.inputIds!)).setRequiresGrad(true);
       const out = model.forward({ ...inputs, inputIds: undefined, inputsEmbeds: embeds });
-      assertOutputsMatch(out, io, name);
+      assertOutputsMatch(out, io, `${name} (inputsEmbeds)`);
       out.loss!.backward();
       assertGradsMatch(model, embeds, io, name);
       embeds.zeroGrad();

@@ -1,8 +1,8 @@
 // Helpers for the PEFT config/matching tests: fixture loading, warning capture, set-aware JSON comparison.
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import type { SaveOptions } from '../../src/peft/config.js';
-import type { LoraConfig } from '../../src/peft/tuners/lora/config.js';
+import type { PeftConfig, SaveOptions } from '../../src/peft/config.js';
+import { snakeToCamel } from '../../src/peft/utils/config-fields.js';
 import { setWarningHandler } from '../../src/peft/utils/warnings.js';
 import { fixturePath } from './paths.js';
 
@@ -22,7 +22,7 @@ export function captureWarnings<T>(fn: () => T): { result: T; warnings: string[]
 }
 
 /** Keys PEFT holds as sets: their saved order is arbitrary, so they compare as sorted lists. */
-export const SET_KEYS = ['target_modules', 'exclude_modules'];
+export const SET_KEYS = ['target_modules', 'exclude_modules', 'feedforward_modules'];
 
 function normalise(json: Record<string, unknown>): Record<string, unknown> {
   const out = { ...json };
@@ -35,14 +35,14 @@ function normalise(json: Record<string, unknown>): Record<string, unknown> {
  * Our adapter_config.json text against PEFT's: equal as JSON with sets compared unordered, then — with our
  * sets put in PEFT's (hash-dependent) order — byte-identical.
  */
-export function assertSameAdapterConfig(config: LoraConfig, theirs: string, label: string, options: SaveOptions = {}): void {
+export function assertSameAdapterConfig(config: PeftConfig, theirs: string, label: string, options: SaveOptions = {}): void {
   const ours = config.toJsonString(options);
   const expected = JSON.parse(theirs) as Record<string, unknown>;
   assert.deepEqual(normalise(JSON.parse(ours) as Record<string, unknown>), normalise(expected), `${label}: saved JSON`);
-  const saved = { targetModules: config.targetModules, excludeModules: config.excludeModules };
+  const fields = config as unknown as Record<string, unknown>;
+  const saved = Object.fromEntries(SET_KEYS.map((k) => [snakeToCamel(k), fields[snakeToCamel(k)]]));
   try {
-    if (Array.isArray(expected['target_modules'])) config.targetModules = new Set(expected['target_modules'] as string[]);
-    if (Array.isArray(expected['exclude_modules'])) config.excludeModules = new Set(expected['exclude_modules'] as string[]);
+    for (const k of SET_KEYS) if (Array.isArray(expected[k])) fields[snakeToCamel(k)] = new Set(expected[k] as string[]);
     assert.equal(config.toJsonString(options), theirs, `${label}: saved bytes`);
   } finally {
     Object.assign(config, saved);

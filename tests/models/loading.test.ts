@@ -27,7 +27,7 @@ import {
   assertOutputsMatch,
   checkModelFixture,
   fixtureInputs,
-  loadModelFixtureIO,
+  loadModelIO,
   modelFixtureCases,
   modelFixtureDir,
 } from '../helpers/model-fixtures.js';
@@ -228,7 +228,7 @@ for (const name of Object.keys(AUTO)) {
         assert.deepEqual(JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')), JSON.parse(readFileSync(join(modelFixtureDir(name), 'config.json'), 'utf8')));
         copyFileSync(join(modelFixtureDir(name), 'io.safetensors'), join(dir, 'io.safetensors'));
         const reloaded = await auto.fromPretrained(dir);
-        const io = loadModelFixtureIO(name);
+        const io = loadModelIO(name);
         try {
           if (!io.has('grad.inputs_embeds')) scope(() => assertOutputsMatch(noGrad(() => reloaded.forward(fixtureInputs(io))), io, name));
         } finally {

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { manualSeed, noGrad, scope, Storage, type Tensor } from '../../src/engine/index.js';
 import { Conv1D, Linear, Module } from '../../src/nn/index.js';
 import { AutoModelForCausalLM, AutoModelForMaskedLM, AutoModelForSequenceClassification } from '../../src/models/index.js';
-import { autoClassFor, fixtureInputs, loadModelFixtureIO, modelFixtureCases, modelFixtureDir } from '../helpers/model-fixtures.js';
+import { autoClassFor, fixtureInputs, loadModelIO, modelFixtureCases, modelFixtureDir } from '../helpers/model-fixtures.js';
 
 const CASES = [
   ['gpt2-lm', AutoModelForCausalLM],
@@ -15,7 +15,7 @@ const CASES = [
 for (const [name, auto] of CASES) {
   test(`${name}: a training step inside scope() leaves only the gradients`, async () => {
     const model = await auto.fromPretrained(modelFixtureDir(name));
-    const io = loadModelFixtureIO(name);
+    const io = loadModelIO(name);
     try {
       model.train();
       const before = Storage.liveCount;
@@ -35,7 +35,7 @@ for (const [name, auto] of CASES) {
 for (const [name, auto] of CASES) {
   test(`${name}: dropout acts in training mode only and follows the seed`, async () => {
     const model = await auto.fromPretrained(modelFixtureDir(name));
-    const io = loadModelFixtureIO(name);
+    const io = loadModelIO(name);
     try {
       const logits = () => noGrad(() => model.forward(fixtureInputs(io)).logits!.toArray());
       const evalLogits = logits();
@@ -71,7 +71,7 @@ class CountingLayer extends Module {
 for (const name of modelFixtureCases('gpt2', 'bert', 'roberta', 'distilbert')) {
   test(`${name}: every Linear and Conv1D is looked up when called, so a swapped-in layer runs`, async () => {
     const loaded = await autoClassFor(name).fromPretrained(modelFixtureDir(name));
-    const io = loadModelFixtureIO(name);
+    const io = loadModelIO(name);
     try {
       const output = () =>
         noGrad(() =>

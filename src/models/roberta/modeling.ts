@@ -2,10 +2,9 @@
 // counted from padding_idx + 1 that skip padding tokens, a two-layer classification head and
 // its own masked-LM head.
 import { arange, fromArray, zeros } from '../../engine/ops/creation.js';
-import { gelu, tanh } from '../../engine/ops/activation.js';
+import { gelu } from '../../engine/ops/activation.js';
 import { reshape } from '../../engine/ops/view.js';
 import type { Tensor } from '../../engine/tensor.js';
-import { Dropout } from '../../nn/dropout.js';
 import { Linear } from '../../nn/linear.js';
 import { Module } from '../../nn/module.js';
 import { LayerNorm } from '../../nn/norm.js';
@@ -20,7 +19,7 @@ import {
   type EncoderSpec,
 } from '../bert/modeling.js';
 import type { ModelInputs, ModelOutput } from '../outputs.js';
-import { sequenceClassifierOutput, tokenClassifierOutput } from '../shared/heads.js';
+import { ClassificationHead, sequenceClassifierOutput, tokenClassifierOutput } from '../shared/heads.js';
 import { call, shareParameter } from '../shared/layers.js';
 import { firstToken } from '../shared/pooling.js';
 import { RobertaConfig } from './config.js';
@@ -34,10 +33,10 @@ class RobertaEmbeddings extends BertEmbeddings {
   }
 
   /**
-   * From input ids: padding_idx + the running count of non-padding tokens, and padding_idx itself
-   * on padding. From inputs_embeds (padding unknown): padding_idx + 1 … padding_idx + T.
+   * From input ids: padding_idx + P + the running count of non-padding tokens (P cached positions),
+   * and padding_idx itself on padding. From inputs_embeds (padding unknown): padding_idx + 1 … padding_idx + T.
    */
-  protected override defaultPositionIds(inputs: ModelInputs, length: number): Tensor {
+  protected override defaultPositionIds(inputs: ModelInputs, length: number, pastLength: number): Tensor {
     const pad = this.paddingIdx;
     if (inputs.inputIds === undefined) return reshape(arange(pad + 1, pad + 1 + length, { dtype: 'int32' }), [1, length]);
     const ids = inputs.inputIds.data();
@@ -46,7 +45,7 @@ class RobertaEmbeddings extends BertEmbeddings {
     for (let i = 0; i < ids.length; i++) {
       if (i % length === 0) count = 0;
       if (ids[i] !== pad) count++;
-      positions[i] = ids[i] === pad ? pad : pad + count;
+      positions[i] = ids[i] === pad ? pad : pad + pastLength + count;
     }
     return fromArray(positions, inputs.inputIds.shape, 'int32');
   }
@@ -70,21 +69,6 @@ export class RobertaForQuestionAnswering extends BertForQuestionAnswering {
   }
 }
 
-/** classifier: first token → dropout → dense → tanh → dropout → out_proj. */
-class RobertaClassificationHead extends Module {
-  constructor(config: BertConfig) {
-    super();
-    this.registerModule('dense', new Linear(config.hiddenSize, config.hiddenSize));
-    this.registerModule('dropout', new Dropout(config.classifierDropout));
-    this.registerModule('out_proj', new Linear(config.hiddenSize, config.numLabels));
-  }
-
-  forward(hidden: Tensor): Tensor {
-    const x = tanh(call(this, 'dense', call(this, 'dropout', firstToken(hidden))));
-    return call(this, 'out_proj', call(this, 'dropout', x));
-  }
-}
-
 export class RobertaForSequenceClassification extends BertPreTrainedModel {
   static override get encoder(): EncoderSpec {
     return ROBERTA;
@@ -93,11 +77,11 @@ export class RobertaForSequenceClassification extends BertPreTrainedModel {
   constructor(config: BertConfig) {
     super(config);
     this.registerBackbone(false);
-    this.registerModule('classifier', new RobertaClassificationHead(config));
+    this.registerModule('classifier', new ClassificationHead(config.hiddenSize, config.numLabels, config.classifierDropout));
   }
 
   forward(inputs: ModelInputs): ModelOutput {
-    return sequenceClassifierOutput(call(this, 'classifier', this.backbone(inputs).lastHiddenState!), inputs, this.config);
+    return sequenceClassifierOutput(call(this, 'classifier', firstToken(this.backbone(inputs).lastHiddenState!)), inputs, this.config);
   }
 }
 
@@ -141,7 +125,6 @@ export class RobertaForMaskedLM extends BertPreTrainedModel {
 const ROBERTA: EncoderSpec = { prefix: 'roberta', config: RobertaConfig, backbone: RobertaModel, embeddings: RobertaEmbeddings };
 
 registerModelFamily('roberta', {
-  config: RobertaConfig,
   base: RobertaModel,
   sequenceClassification: RobertaForSequenceClassification,
   tokenClassification: RobertaForTokenClassification,

@@ -1,10 +1,32 @@
-// Outputs of the task heads every family shares: logits plus transformers' loss when targets are given.
+// Task heads every family shares: the dense → tanh → out_proj sentence classification head, and
+// the outputs of the heads (logits plus transformers' loss when targets are given).
 import { ShapeError } from '../../engine/errors.js';
+import { tanh } from '../../engine/ops/activation.js';
 import { reshape, slice } from '../../engine/ops/view.js';
 import type { Tensor } from '../../engine/tensor.js';
+import { Dropout } from '../../nn/dropout.js';
+import { Linear } from '../../nn/linear.js';
+import { Module } from '../../nn/module.js';
 import type { PretrainedConfig } from '../config.js';
 import { questionAnsweringLoss, sequenceClassificationLoss, tokenLoss } from '../losses.js';
 import type { ModelInputs, ModelOutput } from '../outputs.js';
+import { call } from './layers.js';
+
+/** dropout → dense → tanh → dropout → out_proj (RoBERTa's and T5's sequence classification head). */
+export class ClassificationHead extends Module {
+  constructor(hidden: number, numLabels: number, dropout: number) {
+    super();
+    this.registerModule('dense', new Linear(hidden, hidden));
+    this.registerModule('dropout', new Dropout(dropout));
+    this.registerModule('out_proj', new Linear(hidden, numLabels));
+  }
+
+  /** Pooled hidden states [B, H] → logits [B, numLabels]. */
+  forward(x: Tensor): Tensor {
+    const h = tanh(call(this, 'dense', call(this, 'dropout', x)));
+    return call(this, 'out_proj', call(this, 'dropout', h));
+  }
+}
 
 /** Sequence classification / regression: logits [B, numLabels], loss by the config's problem_type. */
 export function sequenceClassifierOutput(logits: Tensor, inputs: ModelInputs, config: PretrainedConfig): ModelOutput {
@@ -12,7 +34,7 @@ export function sequenceClassifierOutput(logits: Tensor, inputs: ModelInputs, co
   return { logits, loss: sequenceClassificationLoss(logits, inputs.labels, config.numLabels, config.problemType) };
 }
 
-/** Per-token classification (also masked LM): logits [B, T, C] against labels [B, T], -100 ignored. */
+/** Per-token classification (also masked and seq2seq LM): logits [B, T, C] against labels [B, T], -100 ignored. */
 export function tokenClassifierOutput(logits: Tensor, inputs: ModelInputs): ModelOutput {
   return inputs.labels === undefined ? { logits } : { logits, loss: tokenLoss(logits, inputs.labels) };
 }

@@ -1,0 +1,136 @@
+// IA3Model (PEFT's ia3/model.py): injects (IA)³ layers into the targeted Linear / Conv1D modules, with the per
+// model-type default targets and feedforward modules, and combines adapters linearly (add_weighted_adapter).
+import { Conv1D, Linear } from '../../../nn/linear.js';
+import type { Module } from '../../../nn/module.js';
+import { PreTrainedModel } from '../../../models/pretrained.js';
+import { AdapterError, ConfigError, TargetModulesError } from '../../errors.js';
+import { TRANSFORMERS_MODELS_TO_IA3_FEEDFORWARD_MODULES_MAPPING, TRANSFORMERS_MODELS_TO_IA3_TARGET_MODULES_MAPPING } from '../../utils/constants.js';
+import { pyFullmatch } from '../../utils/python-regex.js';
+import { ModulesToSaveWrapper } from '../../utils/wrappers.js';
+import { warn } from '../../utils/warnings.js';
+import { BaseTuner, type TunerOptions } from '../base-tuner.js';
+import type { BaseTunerLayer } from '../base-tuner-layer.js';
+import { IA3Config } from './config.js';
+import { IA3Layer } from './layer.js';
+
+/** Whether module `key` is a feedforward module: full regex match, or (list) a plain suffix as PEFT checks it. */
+export function isFeedforwardModule(config: Pick<IA3Config, 'feedforwardModules'>, key: string): boolean {
+  const ff = config.feedforwardModules;
+  if (typeof ff === 'string') return pyFullmatch(ff, key) !== null;
+  return [...(ff ?? [])].some((m) => key.endsWith(m));
+}
+
+/** PEFT's IA3Model._prepare_adapter_config: the model type's default targets and feedforward modules where unset. */
+function prepareAdapterConfig(config: IA3Config, modelType: string): void {
+  if (config.targetModules === null) {
+    const targets = TRANSFORMERS_MODELS_TO_IA3_TARGET_MODULES_MAPPING[modelType];
+    if (targets === undefined) throw new ConfigError('target_modules', `is not set and there are no default (IA)³ targets for model type '${modelType}'`);
+    config.targetModules = new Set(targets);
+  }
+  if (config.feedforwardModules === null) {
+    const ff = TRANSFORMERS_MODELS_TO_IA3_FEEDFORWARD_MODULES_MAPPING[modelType];
+    if (ff === undefined) throw new ConfigError('feedforward_modules', `is not set and there are no default (IA)³ feedforward modules for model type '${modelType}'`);
+    config.feedforwardModules = new Set(ff);
+  }
+}
+
+/** Union of sets, or the alternation of regexes, as PEFT combines targets for a weighted adapter. */
+function combineTargets(values: (string | Set<string> | null)[], key: string): string | Set<string> {
+  if (values.every((v) => typeof v === 'string')) return values.map((v) => `(${v})`).join('|');
+  if (values.every((v) => v instanceof Set)) return new Set(values.flatMap((v) => [...v]));
+  throw new AdapterError(`all adapters to combine must have ${key} of the same kind (all regexes or all name lists)`);
+}
+
+export class IA3Model<M extends Module = Module> extends BaseTuner<IA3Config, M> {
+  /** Prefix of the (IA)³ parameter containers (PEFT_TYPE_TO_PREFIX_MAPPING). */
+  static readonly prefix = 'ia3_';
+
+  constructor(model: M, config: IA3Config, adapterName = 'default', options: TunerOptions = {}) {
+    super(model, config, adapterName, options);
+    this.injectAdapter(adapterName);
+  }
+
+  private get modelType(): string {
+    const model = this.model;
+    return this.options.modelType ?? (model instanceof PreTrainedModel ? model.config.modelType : 'custom');
+  }
+
+  protected override injectAdapter(adapterName: string): void {
+    prepareAdapterConfig(this.peftConfig.get(adapterName)!, this.modelType);
+    super.injectAdapter(adapterName);
+  }
+
+  protected isTunerLayer(m: Module): m is BaseTunerLayer {
+    return m instanceof IA3Layer;
+  }
+
+  protected checkNewAdapterConfig(): void {}
+
+  protected checkTarget(_config: IA3Config, target: Module, key: string): void {
+    const base = target instanceof IA3Layer ? target.getBaseLayer() : target;
+    if (!(base instanceof Linear || base instanceof Conv1D)) {
+      throw new TargetModulesError(`target module '${key}' is a ${base.typeName}; (IA)³ supports Linear and Conv1D layers`);
+    }
+  }
+
+  protected createAndReplace(config: IA3Config, adapterName: string, target: Module, key: string): void {
+    if (target instanceof IA3Layer) {
+      target.updateLayer(adapterName, config, this.options.generator);
+      return;
+    }
+    const base = target as Linear | Conv1D;
+    const conv1d = base instanceof Conv1D;
+    if (config.fanInFanOut !== conv1d) {
+      warn(`${key}: fan_in_fan_out is ${config.fanInFanOut} but the target is a ${base.typeName} layer; setting fan_in_fan_out to ${conv1d}.`);
+      config.fanInFanOut = conv1d;
+    }
+    const layer = new IA3Layer(base, adapterName, config, isFeedforwardModule(config, key), { key, generator: this.options.generator });
+    if (!this.activeAdapters.includes(adapterName)) layer.requiresGrad(false);
+    this.model.setSubmodule(key, layer);
+  }
+
+  /** Adds an adapter beside the existing ones. As in PEFT it is not activated: call setAdapter to use it. */
+  addAdapter(adapterName: string, config: IA3Config): void {
+    if (this.peftConfig.has(adapterName)) throw new AdapterError(`adapter '${adapterName}' already exists`);
+    if (!(config instanceof IA3Config)) throw new AdapterError(`adapter '${adapterName}': an IA3Model takes IA3Config adapters only`);
+    this.peftConfig.set(adapterName, config);
+    try {
+      this.injectAdapter(adapterName);
+    } catch (e) {
+      this.peftConfig.delete(adapterName);
+      throw e;
+    }
+  }
+
+  /**
+   * PEFT's add_weighted_adapter for (IA)³: a new (inactive, frozen) adapter whose vectors are Σ weight · vector of
+   * `adapters`, targeting the union of their targets and feedforward modules. Does nothing if the name exists.
+   */
+  addWeightedAdapter(adapters: readonly string[], weights: readonly number[], adapterName: string): void {
+    if (this.peftConfig.has(adapterName)) return;
+    if (adapters.length === 0 || adapters.length !== weights.length) throw new AdapterError(`give one weight per adapter (got ${adapters.length} adapters and ${weights.length} weights)`);
+    const configs = adapters.map((a) => {
+      const c = this.peftConfig.get(a);
+      if (c === undefined) throw new AdapterError(`adapter '${a}' does not exist`);
+      return c;
+    });
+    const shared = [...this.model.namedModules()].filter(([, m]) => m instanceof ModulesToSaveWrapper && adapters.filter((a) => m.availableAdapters().includes(a)).length > 1);
+    if (shared.length > 0) throw new AdapterError(`cannot combine adapters that both train '${shared[0]![0]}' through modules_to_save`);
+    const config = Object.assign(Object.create(IA3Config.prototype) as IA3Config, configs[0]!, {
+      targetModules: combineTargets(configs.map((c) => c.targetModules), 'target_modules'),
+      feedforwardModules: combineTargets(configs.map((c) => c.feedforwardModules), 'feedforward_modules'),
+    });
+    this.addAdapter(adapterName, config);
+    for (const [, m] of this.model.namedModules()) {
+      if (!(m instanceof IA3Layer) || !m.hasAdapter(adapterName)) continue;
+      const target = m.ia3L.get(adapterName)!;
+      target.requiresGrad = false;
+      const out = target.data();
+      out.fill(0);
+      adapters.forEach((a, i) => {
+        const src = m.ia3L.get(a)?.data();
+        if (src !== undefined) for (let j = 0; j < out.length; j++) out[j] = out[j]! + src[j]! * weights[i]!;
+      });
+    }
+  }
+}

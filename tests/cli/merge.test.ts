@@ -1,0 +1,60 @@
+// `peftjs merge`: a trained adapter folded into the base weights gives a model folder that loads on its
+// own and computes what the base model with the adapter computes.
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { fromArray, noGrad } from '../../src/engine/index.js';
+import { SafetensorsFile } from '../../src/io/safetensors-reader.js';
+import { AutoModelForCausalLM } from '../../src/models/index.js';
+import { PeftModel } from '../../src/peft/peft-model.js';
+import { assertClose } from '../helpers/assert-close.js';
+import { runCli } from '../helpers/run-cli.js';
+import { makeTinyLlamaFolder } from '../helpers/tiny-llama.js';
+
+function weights(dir: string): Map<string, Float32Array> {
+  const st = SafetensorsFile.open(join(dir, 'model.safetensors'));
+  try {
+    return new Map(st.keys().map((k) => [k, new Float32Array(st.readRaw(k).bytes.slice().buffer)]));
+  } finally {
+    st.close();
+  }
+}
+
+test('merge: the merged folder loads alone, matches base + adapter, and differs from the base only in the adapted layers', async () => {
+  const model = makeTinyLlamaFolder();
+  const work = mkdtempSync(join(tmpdir(), 'peftjs-merge-'));
+  writeFileSync(join(work, 'corpus.txt'), Array.from({ length: 8 }, (_, i) => `Line ${i}: the quick brown fox jumps over the lazy dog.`).join('\n\n'));
+  const adapter = join(work, 'adapter');
+  const trained = runCli(['train', '--model', model, '--data', join(work, 'corpus.txt'), '--output', adapter, '--block-size', '16', '--max-steps', '3', '--learning-rate', '5e-2', '--no-progress']);
+  assert.equal(trained.status, 0, trained.stderr);
+  const merged = join(work, 'merged');
+  const r = runCli(['merge', '--model', model, '--adapter', adapter, '--output', merged]);
+  assert.equal(r.status, 0, r.stderr);
+  for (const f of ['config.json', 'model.safetensors', 'tokenizer.json', 'tokenizer_config.json', 'chat_template.jinja']) assert.ok(existsSync(join(merged, f)), f);
+  assert.deepEqual(JSON.parse(readFileSync(join(merged, 'config.json'), 'utf8')), JSON.parse(readFileSync(join(model, 'config.json'), 'utf8')));
+
+  const before = weights(model);
+  const after = weights(merged);
+  assert.deepEqual([...after.keys()].sort(), [...before.keys()].sort());
+  const changed = [...after].filter(([k, v]) => v.some((x, i) => x !== before.get(k)![i])).map(([k]) => k).sort();
+  assert.deepEqual(changed, ['model.layers.0.self_attn.q_proj.weight', 'model.layers.0.self_attn.v_proj.weight', 'model.layers.1.self_attn.q_proj.weight', 'model.layers.1.self_attn.v_proj.weight']);
+
+  const ids = fromArray(new Int32Array([0, 17, 42, 99, 7, 300]), [1, 6], 'int32');
+  const withAdapter = await PeftModel.fromPretrained(await AutoModelForCausalLM.fromPretrained(model), adapter);
+  const mergedModel = await AutoModelForCausalLM.fromPretrained(merged);
+  mergedModel.eval();
+  const expected = noGrad(() => withAdapter.forward({ inputIds: ids }).logits!.data());
+  const actual = noGrad(() => mergedModel.forward({ inputIds: ids }).logits!.data());
+  assertClose(actual, expected, { atol: 1e-4, rtol: 1e-4 });
+});
+
+test('merge: typed errors for a missing adapter and an unknown option', () => {
+  const missing = runCli(['merge', '--model', 'm', '--adapter', mkdtempSync(join(tmpdir(), 'peftjs-none-')), '--output', 'o']);
+  assert.equal(missing.status, 1);
+  assert.match(missing.stderr, /has no adapter_config\.json/);
+  const unknown = runCli(['merge', '--model', 'm', '--adapter', 'a', '--ouput', 'o']);
+  assert.equal(unknown.status, 2);
+  assert.match(unknown.stderr, /unknown option --ouput \(did you mean --output\?\)/);
+});

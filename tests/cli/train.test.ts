@@ -1,0 +1,81 @@
+// `peftjs train` end to end on a tiny Llama whose vocabulary fits the byte-level BPE fixture tokenizer:
+// packed text and chat records, the PEFT adapter files, metrics, checkpoints and resuming.
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { SafetensorsFile } from '../../src/io/safetensors-reader.js';
+import { runCli } from '../helpers/run-cli.js';
+import { makeTinyLlamaFolder } from '../helpers/tiny-llama.js';
+
+const TEXT = Array.from({ length: 12 }, (_, i) => `The cat number ${i} sat on the mat and looked at the dog.\nIt was a sunny day.`).join('\n\n');
+
+function metrics(dir: string): Record<string, number>[] {
+  return readFileSync(join(dir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, number>);
+}
+
+function adapterTensors(dir: string): Map<string, Float32Array> {
+  const st = SafetensorsFile.open(join(dir, 'adapter_model.safetensors'));
+  try {
+    return new Map(st.keys().map((k) => [k, new Float32Array(st.readRaw(k).bytes.slice().buffer)]));
+  } finally {
+    st.close();
+  }
+}
+
+test('train on packed text: PEFT adapter files with only LoRA weights, finite losses, checkpoints, resume', () => {
+  const model = makeTinyLlamaFolder();
+  const work = mkdtempSync(join(tmpdir(), 'peftjs-train-'));
+  writeFileSync(join(work, 'corpus.txt'), TEXT);
+  const out = join(work, 'out');
+  const common = ['--model', model, '--data', join(work, 'corpus.txt'), '--output', out, '--block-size', '16', '--batch-size', '2', '--learning-rate', '1e-2', '--target-modules', 'q_proj,v_proj', '--logging-steps', '1', '--save-steps', '2'];
+  const r = runCli(['train', ...common, '--max-steps', '4', '--r', '4', '--lora-alpha', '8']);
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout, /trainable params: 896 \|/);
+  const config = JSON.parse(readFileSync(join(out, 'adapter_config.json'), 'utf8')) as Record<string, unknown>;
+  assert.equal(config['peft_type'], 'LORA');
+  assert.equal(config['task_type'], 'CAUSAL_LM');
+  assert.equal(config['r'], 4);
+  assert.equal(config['lora_alpha'], 8);
+  assert.deepEqual([...(config['target_modules'] as string[])].sort(), ['q_proj', 'v_proj']);
+  const tensors = adapterTensors(out);
+  assert.equal(tensors.size, 8);
+  for (const [k, v] of tensors) {
+    assert.match(k, /^base_model\.model\.model\.layers\.[01]\.self_attn\.[qv]_proj\.lora_[AB]\.weight$/);
+    if (k.includes('lora_B')) assert.ok(v.some((x) => x !== 0), `${k} was trained away from its zero initialisation`);
+  }
+  const losses = metrics(out).filter((m) => 'loss' in m);
+  assert.equal(losses.length, 4);
+  for (const m of losses) assert.ok(Number.isFinite(m['loss']), `loss ${m['loss']}`);
+  assert.ok(existsSync(join(out, 'loss.svg')));
+  assert.deepEqual(readdirSync(out).filter((f) => f.startsWith('checkpoint-')).sort(), ['checkpoint-2', 'checkpoint-4']);
+
+  const resumed = runCli(['train', ...common, '--max-steps', '6', '--r', '4', '--lora-alpha', '8', '--resume', '--no-progress']);
+  assert.equal(resumed.status, 0, resumed.stderr);
+  assert.equal(resumed.stdout, '');
+  assert.deepEqual(metrics(out).filter((m) => 'loss' in m).map((m) => m['step']), [1, 2, 3, 4, 5, 6]);
+});
+
+test('train on {prompt, completion} records through the chat template with a held-out split; option errors', () => {
+  const model = makeTinyLlamaFolder();
+  const work = mkdtempSync(join(tmpdir(), 'peftjs-chat-'));
+  const records = Array.from({ length: 6 }, (_, i) => JSON.stringify({ prompt: `What is ${i} plus one?`, completion: `It is ${i + 1}.` }));
+  writeFileSync(join(work, 'chat.jsonl'), `${records.join('\n')}\n`);
+  const out = join(work, 'out');
+  const r = runCli(['train', '--model', model, '--data', join(work, 'chat.jsonl'), '--output', out, '--max-steps', '2', '--batch-size', '2', '--validation-size', '2', '--no-progress']);
+  assert.equal(r.status, 0, r.stderr);
+  assert.ok(existsSync(join(out, 'adapter_model.safetensors')));
+  for (const m of metrics(out).filter((x) => 'loss' in x)) assert.ok(Number.isFinite(m['loss']));
+  const evals = metrics(out).filter((x) => 'eval_loss' in x);
+  assert.equal(evals.length, 1);
+  assert.ok(Number.isFinite(evals[0]!['eval_loss']));
+
+  const task = runCli(['train', '--model', model, '--data', join(work, 'chat.jsonl'), '--output', out, '--task', 'seq-cls']);
+  assert.equal(task.status, 2);
+  assert.match(task.stderr, /--task: only causal-lm is supported, got "seq-cls"/);
+  const data = runCli(['train', '--model', model, '--data', join(work, 'chat.csv'), '--output', out]);
+  assert.match(data.stderr, /--data: expected a \.jsonl or \.txt file/);
+  const missing = runCli(['train', '--model', model, '--output', out]);
+  assert.match(missing.stderr, /missing required option --data/);
+});
