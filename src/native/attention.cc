@@ -32,8 +32,33 @@ constexpr int64_t kFwdBlockK = 512;
 constexpr int64_t kBwdBlockQ = 64;
 constexpr int64_t kBwdBlockK = 256;
 
+// One row of A (a decoding step's query) is a matrix-vector product: plain vector loops, which cost
+// far less than an sgemm call at head-dim sizes.
+void gemv_row(char tb, int64_t n, int64_t k, float alpha, const float* a, const float* b, int64_t ldb, float beta, float* c) {
+  if (tb == 'T') {  // c[j] = beta·c[j] + alpha·(a · B[j, :])
+    for (int64_t j = 0; j < n; j++) {
+      const float* row = b + j * ldb;
+      float dot = 0.f;
+#pragma omp simd reduction(+ : dot)
+      for (int64_t i = 0; i < k; i++) dot += a[i] * row[i];
+      c[j] = beta == 0.f ? alpha * dot : beta * c[j] + alpha * dot;
+    }
+    return;
+  }
+  if (beta == 0.f) std::fill(c, c + n, 0.f);  // c = beta·c + alpha·Σ a[i]·B[i, :]
+  else if (beta != 1.f)
+    for (int64_t j = 0; j < n; j++) c[j] *= beta;
+  for (int64_t i = 0; i < k; i++) {
+    const float w = alpha * a[i];
+    const float* row = b + i * ldb;
+#pragma omp simd
+    for (int64_t j = 0; j < n; j++) c[j] += w * row[j];
+  }
+}
+
 void gemm(char ta, char tb, int64_t m, int64_t n, int64_t k, float alpha, const float* a, int64_t lda,
           const float* b, int64_t ldb, float beta, float* c, int64_t ldc) {
+  if (m == 1 && ta == 'N') return gemv_row(tb, n, k, alpha, a, b, ldb, beta, c);
   dnnl_sgemm(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
 }
 
@@ -52,7 +77,8 @@ struct Dropout {
 };
 
 struct Attention {
-  int64_t B, Hq, Hkv, T, S, D, Dv;
+  // S keys are attended; k and v hold `capacity` ≥ S positions per head (a preallocated cache).
+  int64_t B, Hq, Hkv, T, S, D, Dv, capacity;
   float scale;
   bool causal;
   const float *q, *k, *v;
@@ -61,8 +87,8 @@ struct Attention {
 
   int64_t group() const { return Hq / Hkv; }
   const float* q_rows(int64_t b, int64_t h, int64_t i0) const { return q + ((b * Hq + h) * T + i0) * D; }
-  const float* k_rows(int64_t b, int64_t kvh, int64_t j0) const { return k + ((b * Hkv + kvh) * S + j0) * D; }
-  const float* v_rows(int64_t b, int64_t kvh, int64_t j0) const { return v + ((b * Hkv + kvh) * S + j0) * Dv; }
+  const float* k_rows(int64_t b, int64_t kvh, int64_t j0) const { return k + ((b * Hkv + kvh) * capacity + j0) * D; }
+  const float* v_rows(int64_t b, int64_t kvh, int64_t j0) const { return v + ((b * Hkv + kvh) * capacity + j0) * Dv; }
 
   // Query i sees keys j ≤ i + (S − T) when causal (bottom-right alignment). Exclusive end of the
   // keys that any query row below i_end may see.
@@ -112,14 +138,14 @@ Additive read_additive(const peftjs::Args& a, size_t data_arg, size_t strides_ar
   return t;
 }
 
-// Arguments shared by both kernels: q, k, v, dims [B, Hq, Hkv, T, S, D, Dv], scale, causal,
+// Arguments shared by both kernels: q, k, v, dims [B, Hq, Hkv, T, S, D, Dv, capacity], scale, causal,
 // mask|null, maskStrides, bias|null, biasStrides, dropoutP, seedHi, seedLo, counter.
 constexpr size_t kSharedArgs = 14;
 
 Attention read_attention(const peftjs::Args& a) {
   const auto d = a.ints(3);
   const Dropout dropout{static_cast<float>(a.f64(10)), peftjs::join_seed(a.i64(11), a.i64(12)), static_cast<uint64_t>(a.i64(13))};
-  Attention at{d[0], d[1], d[2], d[3], d[4], d[5], d[6], static_cast<float>(a.f64(4)), a.flag(5),
+  Attention at{d[0], d[1], d[2], d[3], d[4], d[5], d[6], d[7], static_cast<float>(a.f64(4)), a.flag(5),
                a.f32(0), a.f32(1), a.f32(2), {read_additive(a, 6, 7), read_additive(a, 8, 9)}, dropout};
   return at;
 }

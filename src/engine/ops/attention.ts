@@ -12,7 +12,7 @@
 // - dropout on the attention weights draws its mask from a counter-based Generator (reproducible
 //   for a seed, not torch's random stream); the backward is not itself differentiable.
 import { native } from '../../native/binding.js';
-import { record } from '../autograd.js';
+import { isGradEnabled, record } from '../autograd.js';
 import { EngineError, ShapeError } from '../errors.js';
 import { defaultGenerator, Generator } from '../random.js';
 import { formatShape, type Shape } from '../shape.js';
@@ -35,6 +35,11 @@ export interface AttentionOptions {
   dropoutP?: number;
   /** Source of the dropout mask; defaults to the default generator. */
   generator?: Generator;
+  /**
+   * Attend over the first keyLength positions of k and v only: they are [B, Hkv, capacity, D]
+   * buffers of a preallocated KV cache. Inference only (nothing may require grad). Default: all.
+   */
+  keyLength?: number;
 }
 
 type Buf = ArrayBuffer;
@@ -56,7 +61,7 @@ interface AttentionKernels {
 
 const kernels = native as unknown as AttentionKernels;
 
-const KNOWN_OPTIONS = new Set(['causal', 'scale', 'attnMask', 'bias', 'dropoutP', 'generator']);
+const KNOWN_OPTIONS = new Set(['causal', 'scale', 'attnMask', 'bias', 'dropoutP', 'generator', 'keyLength']);
 
 interface Dims {
   B: number;
@@ -66,9 +71,11 @@ interface Dims {
   S: number;
   D: number;
   Dv: number;
+  /** Positions k and v hold per head (S unless keyLength is given). */
+  capacity: number;
 }
 
-function checkDims(q: Tensor, k: Tensor, v: Tensor): Dims {
+function checkDims(q: Tensor, k: Tensor, v: Tensor, keyLength: number | undefined): Dims {
   for (const [arg, t] of [['q', q], ['k', k], ['v', v]] as const) {
     checkFloat(OP, arg, t);
     if (t.ndim !== 4) throw new ShapeError(OP, arg, `must have 4 dims [batch, heads, seq, headDim], got shape ${formatShape(t.shape)}`);
@@ -86,7 +93,14 @@ function checkDims(q: Tensor, k: Tensor, v: Tensor): Dims {
   if (Hq < 1 || Hkv < 1) throw mismatch(Hq < 1 ? 'q' : 'k', 'must have at least one head');
   if (Hq % Hkv !== 0) throw mismatch('q', `head count ${Hq} must be a multiple of the kv head count ${Hkv} (grouped-query attention)`);
   if (D < 1) throw mismatch('q', 'must have a head dim of at least 1');
-  return { B, Hq, Hkv, T, S, D, Dv };
+  if (keyLength === undefined) return { B, Hq, Hkv, T, S, D, Dv, capacity: S };
+  if (!Number.isInteger(keyLength) || keyLength < 0 || keyLength > S) {
+    throw new EngineError(OP, 'options.keyLength', `must be an integer in [0, ${S}] (the positions k and v hold), got ${keyLength}`);
+  }
+  if (isGradEnabled() && [q, k, v].some((t) => t.requiresGrad)) {
+    throw new EngineError(OP, 'options.keyLength', 'is for inference: q, k and v must not require grad (run under noGrad)');
+  }
+  return { B, Hq, Hkv, T, S: keyLength, D, Dv, capacity: S };
 }
 
 /** Element strides of an additive term broadcast over [B, Hq, T, S] (0 on broadcast dims). */
@@ -128,8 +142,8 @@ function checkOptions(options: AttentionOptions): void {
  */
 export function scaledDotProductAttention(q: Tensor, k: Tensor, v: Tensor, options: AttentionOptions = {}): Tensor {
   checkOptions(options);
-  const dims = checkDims(q, k, v);
-  const { B, Hq, Hkv, T, S, D, Dv } = dims;
+  const dims = checkDims(q, k, v, options.keyLength);
+  const { B, Hq, Hkv, T, S, D, Dv, capacity } = dims;
   const target = [B, Hq, T, S];
   const terms = [options.attnMask, options.bias].filter((t): t is Tensor => t !== undefined);
   const maskStrides = options.attnMask === undefined ? new Int32Array(4) : termStrides('options.attnMask', options.attnMask, target);
@@ -143,7 +157,7 @@ export function scaledDotProductAttention(q: Tensor, k: Tensor, v: Tensor, optio
     return record(OP, zeros([B, Hq, T, Dv]), inputs, (_g, needs) => inputs.map((t, i) => (needs[i] ? zeros(t.shape) : null)));
   }
 
-  const dimArray = Int32Array.from([B, Hq, Hkv, T, S, D, Dv]);
+  const dimArray = Int32Array.from([B, Hq, Hkv, T, S, D, Dv, capacity]);
   const dropoutP = options.dropoutP ?? 0;
   const generator = options.generator ?? defaultGenerator;
   const [seedHi, seedLo] = dropoutP > 0 ? generator.seedWords() : [0, 0];

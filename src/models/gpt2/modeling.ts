@@ -19,7 +19,7 @@ import { causalLmLoss } from '../losses.js';
 import type { LayerKV, ModelInputs, ModelOutput } from '../outputs.js';
 import { PreTrainedModel } from '../pretrained.js';
 import { activation, type Activation } from '../shared/activations.js';
-import { appendKV, attentionDropout, mergeHeads } from '../shared/attention.js';
+import { appendKV, attentionDropout, cachedLength, mergeHeads } from '../shared/attention.js';
 import { questionAnsweringOutput, sequenceClassifierOutput, tokenClassifierOutput } from '../shared/heads.js';
 import { embedInputs } from '../shared/inputs.js';
 import { call, shareParameter } from '../shared/layers.js';
@@ -55,6 +55,7 @@ class GPT2Attention extends Module {
       causal: true,
       scale: this.scale,
       attnMask: mask,
+      keyLength: cache.length,
       ...attentionDropout(this.child<Dropout>('attn_dropout')),
     });
     return { output: call(this, 'resid_dropout', call(this, 'c_proj', mergeHeads(out))), cache };
@@ -141,7 +142,7 @@ export class GPT2Model extends GPT2PreTrainedModel {
     if (past !== undefined && past.length !== blocks.length) {
       throw new ShapeError('GPT2Model.forward', 'pastKeyValues', `must hold one entry per layer (${blocks.length}), got ${past.length}`);
     }
-    const pastLength = past?.[0]?.key.shape[2] ?? 0;
+    const pastLength = cachedLength(past?.[0]);
     const positions = inputs.positionIds ?? reshape(arange(pastLength, pastLength + t, { dtype: 'int32' }), [1, t]);
     let hidden = add(embeds, call(this, 'wpe', positions));
     if (inputs.tokenTypeIds !== undefined) hidden = add(hidden, call(this, 'wte', inputs.tokenTypeIds));

@@ -19,12 +19,12 @@ import { causalLmLoss } from '../losses.js';
 import type { LayerKV, ModelInputs, ModelOutput } from '../outputs.js';
 import { PreTrainedModel } from '../pretrained.js';
 import { activation, type Activation } from '../shared/activations.js';
-import { appendKV, mergeHeads, splitHeads, thenDispose } from '../shared/attention.js';
+import { appendKV, cachedLength, mergeHeads, splitHeads, thenDispose } from '../shared/attention.js';
 import { questionAnsweringOutput, sequenceClassifierOutput, tokenClassifierOutput } from '../shared/heads.js';
 import { embedInputs } from '../shared/inputs.js';
 import { shareParameter } from '../shared/layers.js';
 import { causalMask, type AttentionMaskSpec } from '../shared/masks.js';
-import { lastNonPadToken } from '../shared/pooling.js';
+import { lastNonPadToken, lastPositions } from '../shared/pooling.js';
 import { LlamaConfig } from './config.js';
 
 interface Rotary {
@@ -55,7 +55,7 @@ class LlamaAttention extends Module {
     const q = project('q_proj', heads, true);
     const cache = appendKV(past, project('k_proj', kvHeads, true), project('v_proj', kvHeads, false));
     const dropoutP = this.training ? this.config.attentionDropout : 0;
-    const attended = thenDispose(scaledDotProductAttention(q, cache.key, cache.value, { ...mask, dropoutP }), q);
+    const attended = thenDispose(scaledDotProductAttention(q, cache.key, cache.value, { ...mask, dropoutP, keyLength: cache.length }), q);
     const merged = thenDispose(mergeHeads(attended), attended);
     return { out: thenDispose(this.child<Linear>('o_proj').forward(merged), merged), cache };
   }
@@ -138,7 +138,7 @@ export class LlamaModel extends LlamaPreTrainedModel {
     }
     let hidden = embedInputs(this, 'embed_tokens', inputs);
     const [batch, queryLength] = hidden.shape as [number, number];
-    const pastLength = past?.[0]?.key.shape[2] ?? 0;
+    const pastLength = cachedLength(past?.[0]);
     // Positions continue after the cache; padding does not shift them (transformers' cache positions).
     const positions = positionIds ?? arange(pastLength, pastLength + queryLength, { dtype: 'int32' });
     const rotary = rotaryCosSin(positions, this.config.rope);
@@ -157,7 +157,7 @@ export class LlamaModel extends LlamaPreTrainedModel {
       if (hidden !== inputsEmbeds) hidden.dispose();
       hidden = step.hidden;
       if (inputs.useCache) caches.push(step.cache);
-      else thenDispose(null, step.cache.key, step.cache.value);
+      else if (step.cache.key !== past?.[i]?.key) thenDispose(null, step.cache.key, step.cache.value);
     });
     const lastHiddenState = this.child<RMSNorm>('norm').forward(hidden);
     if (hidden !== inputsEmbeds) hidden.dispose();
@@ -199,7 +199,7 @@ export class LlamaForCausalLM extends LlamaTaskModel {
 
   forward(inputs: ModelInputs): ModelOutput {
     const out = this.backbone(inputs);
-    const logits = this.getOutputEmbeddings().forward(out.lastHiddenState!);
+    const logits = this.getOutputEmbeddings().forward(lastPositions(out.lastHiddenState!, inputs.logitsToKeep, `${this.typeName}.forward`));
     const loss = inputs.labels && causalLmLoss(logits, inputs.labels);
     return { loss, logits, pastKeyValues: out.pastKeyValues };
   }
