@@ -9,7 +9,7 @@ import { GenerationConfigError, GenerationError } from './errors.js';
 import { promptBatch, type GenerateInputs } from './inputs.js';
 import { checkPrompt, type CheckedPrompt, type PromptBatch } from './prompt.js';
 import { causalLmSession, seq2seqSession, type DecodingSession } from './sessions.js';
-import { generationTarget, modelDefaults, targetForward, type Forward, type GenerativeModel } from './target.js';
+import { generationTarget, modelDefaults, targetForward, type Forward, type GenerationTarget, type GenerativeModel } from './target.js';
 import type { PreTrainedModel } from '../models/pretrained.js';
 import type { RenderOptions } from '../tokenizers/chat-template.js';
 import type { Tokenizer } from '../tokenizers/tokenizer.js';
@@ -46,14 +46,16 @@ function checkPositions(model: PreTrainedModel, prompt: CheckedPrompt, config: G
   }
 }
 
-function session(model: PreTrainedModel, forward: Forward, prompt: CheckedPrompt, config: GenerationConfig): { session: DecodingSession; loopPrompt?: PromptBatch } {
-  if (!model.config.isEncoderDecoder) return { session: causalLmSession(forward) };
+function session(target: GenerationTarget, forward: Forward, prompt: CheckedPrompt, config: GenerationConfig): { session: DecodingSession; loopPrompt?: PromptBatch } {
+  if (target.promptStep !== null) return { session: { step: target.promptStep(), dispose: () => {} } };
+  if (!target.model.config.isEncoderDecoder) return { session: causalLmSession(forward, lengthLimits(config, prompt.length).maxLength) };
   const start = config.decoderStartTokenId;
   if (start === null) {
     throw new GenerationConfigError('decoderStartTokenId', "generation options: an encoder-decoder model needs 'decoderStartTokenId' (decoder_start_token_id in its config) or a BOS id");
   }
   const rows = Array.from({ length: prompt.batchSize }, () => [start]);
-  return { session: seq2seqSession(forward, prompt.ids, prompt.mask, prompt.batchSize), loopPrompt: { inputIds: rows, attentionMask: rows.map(() => [1]) } };
+  const capacity = lengthLimits(config, 1).maxLength;
+  return { session: seq2seqSession(forward, prompt.ids, prompt.mask, prompt.batchSize, capacity), loopPrompt: { inputIds: rows, attentionMask: rows.map(() => [1]) } };
 }
 
 /**
@@ -72,7 +74,7 @@ export async function* generateStream(model: GenerativeModel, inputs: GenerateIn
   const checked = checkPrompt(prompt, config);
   const forward = targetForward(target, adapterNames, checked.batchSize);
   if (!seq2seq) checkPositions(lm, checked, config);
-  const { session: running, loopPrompt } = session(lm, forward, checked, config);
+  const { session: running, loopPrompt } = session(target, forward, checked, config);
   try {
     return yield* decodeStream(running.step, loopPrompt ?? prompt, { ...decoding, generationConfig });
   } finally {

@@ -4,13 +4,16 @@
 //   for the last position only (logitsToKeep 1);
 // - encoder-decoder: the encoder once, at the first step, with the decoder start token; its output,
 //   its mask and the decoder's cache (self and cross keys/values) are reused at every later step.
-// A session owns the cache between steps and frees it on dispose.
+// After the first step the cache is copied into buffers preallocated for the whole generation, which
+// later steps write in place (no per-step concatenation). A session owns the cache between steps and
+// frees it on dispose.
 import { noGrad } from '../engine/autograd.js';
 import { fromArray } from '../engine/ops/creation.js';
 import { reshape, slice } from '../engine/ops/view.js';
 import { keep, scope } from '../engine/scope.js';
 import type { Tensor } from '../engine/tensor.js';
 import type { LayerKV, ModelInputs } from '../models/outputs.js';
+import { preallocateKV } from '../models/shared/attention.js';
 import { GenerationError } from './errors.js';
 import type { StepFn, StepInput } from './step.js';
 import type { Forward } from './target.js';
@@ -38,7 +41,11 @@ function cacheTensors(cache: readonly LayerKV[] | undefined): Set<Tensor> {
 class CachedForward {
   private past: LayerKV[] | undefined;
 
-  constructor(private readonly forward: Forward) {}
+  /** `capacity`: the positions the cache must hold by the last step. */
+  constructor(
+    private readonly forward: Forward,
+    private readonly capacity: number,
+  ) {}
 
   /** `build` makes the step's inputs (inside the step's scope, so they are freed with it). */
   run(input: StepInput, build: () => ModelInputs): { logits: Tensor; encoded?: Tensor } {
@@ -52,7 +59,8 @@ class CachedForward {
         }
         const [, t, v] = out.logits.shape as [number, number, number];
         const encoded = inputs.encoderHiddenStates === undefined ? out.encoderLastHiddenState : undefined;
-        return { logits: reshape(t === 1 ? out.logits : slice(out.logits, 1, t - 1), [b, v]), encoded, cache: out.pastKeyValues };
+        const cache = this.past === undefined ? preallocateKV(out.pastKeyValues, this.capacity) : out.pastKeyValues;
+        return { logits: reshape(t === 1 ? out.logits : slice(out.logits, 1, t - 1), [b, v]), encoded, cache };
       }),
     );
     const carried = cacheTensors(cache);
@@ -69,8 +77,9 @@ class CachedForward {
 
 const ids = (input: StepInput): Tensor => fromArray(input.inputIds, [input.batchSize, input.inputLength]);
 
-export function causalLmSession(forward: Forward): DecodingSession {
-  const cached = new CachedForward(forward);
+/** `capacity`: the longest sequence the generation can reach (prompt included). */
+export function causalLmSession(forward: Forward, capacity: number): DecodingSession {
+  const cached = new CachedForward(forward, capacity);
   return {
     step: (input) =>
       cached.run(input, () => ({
@@ -83,9 +92,12 @@ export function causalLmSession(forward: Forward): DecodingSession {
   };
 }
 
-/** `encoderIds` / `encoderMask`: [batch, length] row-major (the prompt); the decoding loop's rows are the decoder's. */
-export function seq2seqSession(forward: Forward, encoderIds: Int32Array, encoderMask: Int32Array, batchSize: number): DecodingSession {
-  const cached = new CachedForward(forward);
+/**
+ * `encoderIds` / `encoderMask`: [batch, length] row-major (the prompt); the decoding loop's rows are
+ * the decoder's, of at most `capacity` tokens.
+ */
+export function seq2seqSession(forward: Forward, encoderIds: Int32Array, encoderMask: Int32Array, batchSize: number, capacity: number): DecodingSession {
+  const cached = new CachedForward(forward, capacity);
   const shape = [batchSize, encoderIds.length / batchSize];
   const attentionMask = keep(fromArray(encoderMask, shape));
   let encoderHiddenStates: Tensor | undefined;

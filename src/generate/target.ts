@@ -1,35 +1,40 @@
-// What generate runs: a PreTrainedModel, or one wrapped with adapters (a LoraModel / BaseTuner, or a
-// PeftModel whose `baseModel` is one). The tuner, when there is one, runs the forward so that its
-// adapters apply; per-row adapters (adapterNames) go through its mixed-batch forward.
+// What generate runs: a PreTrainedModel, or one with adapters — a LoraModel / BaseTuner, or a
+// PeftModel: with injected adapters its tuner runs the forward (per-row adapters, adapterNames, go
+// through the mixed-batch forward); with prompt learning its own generation step function runs.
 import type { ModelInputs, ModelOutput } from '../models/outputs.js';
 import { PreTrainedModel } from '../models/pretrained.js';
+import { PeftModel } from '../peft/peft-model.js';
 import { BASE_ADAPTER_NAME } from '../peft/tuners/lora/layer.js';
 import { BaseTuner, type TunerConfig } from '../peft/tuners/base-tuner.js';
 import { LoraModel } from '../peft/tuners/lora/model.js';
 import { modelGenerationDefaults, type GenerationOptions } from './config.js';
 import { GenerationConfigError, GenerationError } from './errors.js';
+import type { StepFn } from './step.js';
 
 /** A model generate accepts. */
-export type GenerativeModel = PreTrainedModel | BaseTuner<TunerConfig> | { baseModel: BaseTuner<TunerConfig> };
+export type GenerativeModel = PreTrainedModel | BaseTuner<TunerConfig> | PeftModel;
 
 export interface GenerationTarget {
   /** The transformers model (config, generation defaults). */
   model: PreTrainedModel;
-  /** The adapters around it, if any. */
+  /** The injected adapters around it, if any. */
   tuner: BaseTuner<TunerConfig> | null;
+  /** Prompt learning: the PeftModel's step function (it injects the prompt at the prefill). */
+  promptStep: (() => StepFn) | null;
 }
 
 export type Forward = (inputs: ModelInputs) => ModelOutput;
 
 /** Finds the transformers model inside `model` and the adapters around it. */
 export function generationTarget(model: GenerativeModel): GenerationTarget {
-  const base = (model as { baseModel?: unknown }).baseModel;
-  const tuner = model instanceof BaseTuner ? model : base instanceof BaseTuner ? base : null;
-  const inner: unknown = tuner === null ? model : tuner.model;
+  const base = model instanceof PeftModel ? model.baseModel : model;
+  const tuner = base instanceof BaseTuner ? base : null;
+  const inner: unknown = tuner?.model ?? base;
   if (!(inner instanceof PreTrainedModel)) {
     throw new GenerationError(`generate: expected a PreTrainedModel (or a LoraModel / PeftModel around one), got ${(inner as { constructor?: { name?: string } } | null)?.constructor?.name ?? typeof inner}`);
   }
-  return { model: inner, tuner };
+  const promptStep = model instanceof PeftModel && tuner === null ? () => model.generationStep() : null;
+  return { model: inner, tuner, promptStep };
 }
 
 function checkAdapterNames(tuner: BaseTuner<TunerConfig> | null, names: readonly string[], batchSize: number): asserts tuner is LoraModel {

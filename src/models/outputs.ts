@@ -1,10 +1,14 @@
 // What model forwards take and return, with transformers' argument names in camelCase.
 import type { Tensor } from '../engine/tensor.js';
 
-/** Cached keys and values of one attention layer, [B, heads, S, headDim] each. */
+/**
+ * Cached keys and values of one attention layer, [B, heads, S, headDim] each; with `length`, they are
+ * preallocated [B, heads, capacity, headDim] buffers whose first `length` positions are filled.
+ */
 export interface LayerKV {
   key: Tensor;
   value: Tensor;
+  length?: number;
 }
 
 export interface ModelInputs {

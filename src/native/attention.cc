@@ -36,8 +36,33 @@ constexpr int64_t kFwdBlockK = 512;
 constexpr int64_t kBwdBlockQ = 64;
 constexpr int64_t kBwdBlockK = 256;
 
+// One row of A (a decoding step's query) is a matrix-vector product: plain vector loops, which cost
+// far less than an sgemm call at head-dim sizes.
+void gemv_row(char tb, int64_t n, int64_t k, float alpha, const float* a, const float* b, int64_t ldb, float beta, float* c) {
+  if (tb == 'T') {  // c[j] = beta·c[j] + alpha·(a · B[j, :])
+    for (int64_t j = 0; j < n; j++) {
+      const float* row = b + j * ldb;
+      float dot = 0.f;
+#pragma omp simd reduction(+ : dot)
+      for (int64_t i = 0; i < k; i++) dot += a[i] * row[i];
+      c[j] = beta == 0.f ? alpha * dot : beta * c[j] + alpha * dot;
+    }
+    return;
+  }
+  if (beta == 0.f) std::fill(c, c + n, 0.f);  // c = beta·c + alpha·Σ a[i]·B[i, :]
+  else if (beta != 1.f)
+    for (int64_t j = 0; j < n; j++) c[j] *= beta;
+  for (int64_t i = 0; i < k; i++) {
+    const float w = alpha * a[i];
+    const float* row = b + i * ldb;
+#pragma omp simd
+    for (int64_t j = 0; j < n; j++) c[j] += w * row[j];
+  }
+}
+
 void gemm(char ta, char tb, int64_t m, int64_t n, int64_t k, float alpha, const float* a, int64_t lda,
           const float* b, int64_t ldb, float beta, float* c, int64_t ldc) {
+  if (m == 1 && ta == 'N') return gemv_row(tb, n, k, alpha, a, b, ldb, beta, c);
   dnnl_sgemm(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
 }
 
@@ -62,6 +87,8 @@ struct Layout {
 };
 
 struct Attention {
+  // S keys are attended; k and v may hold more positions per head (a preallocated cache: their
+  // layouts' head strides say how many).
   int64_t B, Hq, Hkv, T, S, D, Dv;
   float scale;
   bool causal;

@@ -2,10 +2,10 @@
 // x[M, K]·Wᵀ with W [N, K] (nn.Linear's layout), or x·W with W [K, N] (`w_in_out`: Conv1D). The
 // weight is widened to f32 inside the kernel and every product is an f32 FMA, so the result is that
 // of an f32 GEMM on the rounded weight (up to summation order) while reading half the bytes.
-// - Few rows (decoding: M up to kSmallRows) are bound by reading W. W [N, K]: tiles of 4 weight rows
-//   × up to 4 rows of x, dot products accumulated in 16-lane registers and reduced at the end.
-//   W [K, N]: tiles of up to 128 output columns, each row of W broadcast-multiplied with x's entry.
-//   Threads take tiles from a shared counter.
+// - Few rows (decoding: M up to kSmallRows) are bound by reading W, which is streamed sequentially.
+//   W [N, K]: one dot product per weight row and row of x (up to 8 rows of x share each weight
+//   row). W [K, N]: 8 weight rows at a time, each output chunk updated in place. Threads take
+//   contiguous blocks of weight rows or output columns from a shared counter.
 // - More rows (prefills) are compute bound: each task widens a block of W into a per-thread f32
 //   buffer that stays in cache and runs dnnl_sgemm on it. Builds without AVX-512 take this path for
 //   every M.
@@ -13,6 +13,7 @@
 #include <dnnl.h>
 #include <algorithm>
 #include <cstdint>
+#include <type_traits>
 #include <vector>
 #include "half.h"
 #include "napi_util.h"
@@ -75,91 +76,102 @@ inline __m512 load_half(const uint16_t* p, __mmask16 m) {
 
 inline void store(float* dst, float v, float beta) { *dst = beta == 0.f ? v : beta * *dst + v; }
 
-// W [N, K]: out[m, n] for MB rows of x from m0 and NB weight rows from n0.
-template <bool BF16, int MB, int NB>
-void dot_tile(const Problem& p, int64_t m0, int64_t n0) {
-  __m512 acc[MB][NB];
-  for (int i = 0; i < MB; i++)
-    for (int j = 0; j < NB; j++) acc[i][j] = _mm512_setzero_ps();
+// W [N, K], one row of x: out[m0, n] for weight rows [n0, n1), each a dot product over four
+// accumulators, W read as one sequential stream with a prefetch 1 KB ahead.
+template <bool BF16>
+void dot_rows_1(const Problem& p, int64_t m0, int64_t n0, int64_t n1) {
   const float* x = p.x + m0 * p.K;
-  const uint16_t* w = p.w + n0 * p.K;
-  for (int64_t k = 0; k < p.K; k += 16) {
-    const __mmask16 m = peftjs::tail_mask(p.K - k);
-    __m512 wv[NB];
-    for (int j = 0; j < NB; j++) wv[j] = load_half<BF16>(w + j * p.K + k, m);
-    for (int i = 0; i < MB; i++) {
-      const __m512 xv = _mm512_maskz_loadu_ps(m, x + i * p.K + k);
-      for (int j = 0; j < NB; j++) acc[i][j] = _mm512_fmadd_ps(xv, wv[j], acc[i][j]);
+  for (int64_t n = n0; n < n1; n++) {
+    const uint16_t* w = p.w + n * p.K;
+    __m512 acc[4] = {_mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps()};
+    int64_t k = 0;
+    for (; k + 64 <= p.K; k += 64) {
+      _mm_prefetch(reinterpret_cast<const char*>(w + k + 512), _MM_HINT_T0);
+      _mm_prefetch(reinterpret_cast<const char*>(w + k + 544), _MM_HINT_T0);
+      for (int j = 0; j < 4; j++) acc[j] = _mm512_fmadd_ps(_mm512_loadu_ps(x + k + 16 * j), load_half<BF16>(w + k + 16 * j, 0xFFFF), acc[j]);
     }
-  }
-  for (int i = 0; i < MB; i++)
-    for (int j = 0; j < NB; j++) store(p.out + (m0 + i) * p.N + n0 + j, _mm512_reduce_add_ps(acc[i][j]), p.beta);
-}
-
-template <bool BF16, int NB>
-void dot_rows(const Problem& p, int64_t n0) {
-  int64_t m = 0;
-  for (; m + 4 <= p.M; m += 4) dot_tile<BF16, 4, NB>(p, m, n0);
-  switch (p.M - m) {
-    case 3: dot_tile<BF16, 3, NB>(p, m, n0); break;
-    case 2: dot_tile<BF16, 2, NB>(p, m, n0); break;
-    case 1: dot_tile<BF16, 1, NB>(p, m, n0); break;
-    default: break;
+    for (; k < p.K; k += 16) {
+      const __mmask16 m = peftjs::tail_mask(p.K - k);
+      acc[0] = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, x + k), load_half<BF16>(w + k, m), acc[0]);
+    }
+    store(p.out + m0 * p.N + n, _mm512_reduce_add_ps(_mm512_add_ps(_mm512_add_ps(acc[0], acc[1]), _mm512_add_ps(acc[2], acc[3]))), p.beta);
   }
 }
 
-// W [K, N]: out[m, n0 : n0 + 16·NV] for MB rows of x from m0 (columns beyond N masked off).
-template <bool BF16, int MB, int NV>
-void axpy_tile(const Problem& p, int64_t m0, int64_t n0) {
-  __mmask16 mask[NV];
-  for (int v = 0; v < NV; v++) mask[v] = peftjs::tail_mask(std::max<int64_t>(p.N - n0 - 16 * v, 0));
-  __m512 acc[MB][NV];
-  for (int i = 0; i < MB; i++)
-    for (int v = 0; v < NV; v++) acc[i][v] = _mm512_setzero_ps();
-  const uint16_t* w = p.w + n0;
-  for (int64_t k = 0; k < p.K; k++) {
-    const uint16_t* row = w + k * p.N;
-    _mm_prefetch(reinterpret_cast<const char*>(row + 8 * p.N), _MM_HINT_T0);
-    _mm_prefetch(reinterpret_cast<const char*>(row + 8 * p.N + 16 * NV - 1), _MM_HINT_T0);
-    __m512 wv[NV];
-    for (int v = 0; v < NV; v++) wv[v] = load_half<BF16>(row + 16 * v, mask[v]);
+// W [N, K], MB rows of x from m0: each weight row is read once for all of them.
+template <bool BF16, int MB>
+void dot_rows(const Problem& p, int64_t m0, int64_t n0, int64_t n1) {
+  const float* x = p.x + m0 * p.K;
+  for (int64_t n = n0; n < n1; n++) {
+    const uint16_t* w = p.w + n * p.K;
+    __m512 acc[MB];
+    for (int i = 0; i < MB; i++) acc[i] = _mm512_setzero_ps();
+    for (int64_t k = 0; k < p.K; k += 16) {
+      const __mmask16 m = peftjs::tail_mask(p.K - k);
+      _mm_prefetch(reinterpret_cast<const char*>(w + k + 512), _MM_HINT_T0);
+      const __m512 wv = load_half<BF16>(w + k, m);
+      for (int i = 0; i < MB; i++) acc[i] = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, x + i * p.K + k), wv, acc[i]);
+    }
+    for (int i = 0; i < MB; i++) store(p.out + (m0 + i) * p.N + n, _mm512_reduce_add_ps(acc[i]), p.beta);
+  }
+}
+
+// W [K, N], MB rows of x from m0, output columns [n0, n1): W is streamed row by row, KB rows at a
+// time (KB sequential streams), each output chunk updated in place.
+template <bool BF16, int MB, int KB>
+void stream_rows(const Problem& p, int64_t m0, int64_t n0, int64_t n1, int64_t k0) {
+  for (int64_t n = n0; n < n1; n += 16) {
+    const __mmask16 m = peftjs::tail_mask(n1 - n);
+    __m512 wv[KB];
+    for (int r = 0; r < KB; r++) wv[r] = load_half<BF16>(p.w + (k0 + r) * p.N + n, m);
     for (int i = 0; i < MB; i++) {
-      const __m512 xb = _mm512_set1_ps(p.x[(m0 + i) * p.K + k]);
-      for (int v = 0; v < NV; v++) acc[i][v] = _mm512_fmadd_ps(xb, wv[v], acc[i][v]);
+      float* y = p.out + (m0 + i) * p.N + n;
+      const float* x = p.x + (m0 + i) * p.K + k0;
+      __m512 acc = _mm512_maskz_loadu_ps(m, y);
+      for (int r = 0; r < KB; r++) acc = _mm512_fmadd_ps(_mm512_set1_ps(x[r]), wv[r], acc);
+      _mm512_mask_storeu_ps(y, m, acc);
     }
   }
+}
+
+template <bool BF16, int MB>
+void stream_columns(const Problem& p, int64_t m0, int64_t n0, int64_t n1) {
   for (int i = 0; i < MB; i++) {
-    float* out = p.out + (m0 + i) * p.N + n0;
-    for (int v = 0; v < NV; v++) {
-      __m512 r = acc[i][v];
-      if (p.beta != 0.f) r = _mm512_fmadd_ps(_mm512_set1_ps(p.beta), _mm512_maskz_loadu_ps(mask[v], out + 16 * v), r);
-      _mm512_mask_storeu_ps(out + 16 * v, mask[v], r);
-    }
+    float* y = p.out + (m0 + i) * p.N;
+    for (int64_t n = n0; n < n1; n++) y[n] = p.beta == 0.f ? 0.f : p.beta * y[n];
   }
+  int64_t k = 0;
+  for (; k + 8 <= p.K; k += 8) stream_rows<BF16, MB, 8>(p, m0, n0, n1, k);
+  for (; k < p.K; k++) stream_rows<BF16, MB, 1>(p, m0, n0, n1, k);
 }
 
-template <bool BF16, int NV>
-void axpy_rows(const Problem& p, int64_t n0) {
+// Rows of x in blocks of 8, 4, 2 and 1.
+template <bool BF16>
+void rows_of(const Problem& p, int64_t n0, int64_t n1) {
   int64_t m = 0;
-  for (; m + 2 <= p.M; m += 2) axpy_tile<BF16, 2, NV>(p, m, n0);
-  if (m < p.M) axpy_tile<BF16, 1, NV>(p, m, n0);
+  const auto run = [&](auto mb) {
+    constexpr int MB = decltype(mb)::value;
+    for (; m + MB <= p.M; m += MB) {
+      if (p.in_out) stream_columns<BF16, MB>(p, m, n0, n1);
+      else if constexpr (MB == 1) dot_rows_1<BF16>(p, m, n0, n1);
+      else dot_rows<BF16, MB>(p, m, n0, n1);
+    }
+  };
+  run(std::integral_constant<int, 8>{});
+  run(std::integral_constant<int, 4>{});
+  run(std::integral_constant<int, 2>{});
+  run(std::integral_constant<int, 1>{});
 }
 
 template <bool BF16>
 void small(const Problem& p) {
-  // Tasks of whole tiles: 32 weight rows (W [N, K]) or 128 output columns (W [K, N]).
-  const int64_t per_task = p.in_out ? 128 : 32;
+  // About four tasks per thread, each a contiguous block of weight rows (W [N, K]) or of output
+  // columns (W [K, N]), taken from a shared counter.
+  const int64_t threads = peftjs::worker_count(p.N);
+  const int64_t per_task = std::max<int64_t>(16, (p.N + 4 * threads - 1) / (4 * threads) + 15) / 16 * 16;
   const int64_t tasks = (p.N + per_task - 1) / per_task;
   peftjs::run_tasks(peftjs::worker_count(tasks), tasks, per_task * p.K * p.M, [&](int64_t, int64_t t) {
-    const int64_t n0 = t * per_task;
-    const int64_t n1 = std::min(p.N, n0 + per_task);
-    if (p.in_out) {
-      axpy_rows<BF16, 8>(p, n0);
-      return;
-    }
-    int64_t n = n0;
-    for (; n + 4 <= n1; n += 4) dot_rows<BF16, 4>(p, n);
-    for (; n < n1; n++) dot_rows<BF16, 1>(p, n);
+    rows_of<BF16>(p, t * per_task, std::min(p.N, (t + 1) * per_task));
   });
 }
 #endif

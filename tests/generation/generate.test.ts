@@ -3,9 +3,10 @@
 // cache; streaming; seeded sampling; memory; and errors naming the option or input at fault.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { fromArray, Generator, manualSeed, Storage } from '../../src/engine/index.js';
+import { fromArray, Generator, manualSeed, Storage, type Tensor } from '../../src/engine/index.js';
 import { generate, generateStream, GenerationConfigError, GenerationError, type GenerateOptions } from '../../src/generate/index.js';
 import { AutoModelForCausalLM, type ModelInputs, type PreTrainedModel } from '../../src/models/index.js';
+import { cachedLength } from '../../src/models/shared/attention.js';
 import { LoraConfig } from '../../src/peft/tuners/lora/config.js';
 import { LoraModel } from '../../src/peft/tuners/lora/model.js';
 import { loadTokenizer, type ChatMessage, type Tokenizer } from '../../src/tokenizers/index.js';
@@ -52,8 +53,9 @@ test('ragged id rows are left-padded with a mask; int32 tensors are prompts too'
   assert.deepEqual(await sequences({ inputIds: fromArray(new Int32Array([45, 46, 47, pad, pad, 48]), [2, 3]), attentionMask: padded.attentionMask }), await sequences(padded));
 });
 
-test('the prompt runs once, then one token per row and step over the cache', async () => {
+test('the prompt runs once, then one token per row and step over the cache, preallocated after the prompt', async () => {
   const seen: { ids: number[]; mask: number[]; positions: number[]; past: number }[] = [];
+  const buffers = new Set<Tensor>();
   const spied = tinyGpt2();
   const forward = spied.forward.bind(spied);
   spied.forward = (inputs: ModelInputs) => {
@@ -61,8 +63,9 @@ test('the prompt runs once, then one token per row and step over the cache', asy
       ids: [...inputs.inputIds!.shape],
       mask: [...inputs.attentionMask!.shape],
       positions: Array.from(inputs.positionIds!.data()),
-      past: inputs.pastKeyValues?.[0]?.key.shape[2] ?? 0,
+      past: cachedLength(inputs.pastKeyValues?.[0]),
     });
+    if (inputs.pastKeyValues !== undefined) buffers.add(inputs.pastKeyValues[0]!.key);
     return forward(inputs);
   };
   const out = await generate(spied, [[45, 46, 47], [48]], { maxNewTokens: 4 });
@@ -73,6 +76,8 @@ test('the prompt runs once, then one token per row and step over the cache', asy
     { ids: [2, 1], mask: [2, 5], positions: [4, 2], past: 4 },
     { ids: [2, 1], mask: [2, 6], positions: [5, 3], past: 5 },
   ]);
+  assert.equal(buffers.size, 1, 'one cache buffer, written in place');
+  assert.deepEqual([...buffers][0]!.shape, [2, 4, 7, 8], 'room for the prompt and the new tokens');
 });
 
 test('streaming yields each token and the text as it becomes final', async () => {

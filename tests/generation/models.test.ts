@@ -1,49 +1,51 @@
 // generate() on the tiny model fixtures against transformers' generate (tools/fixtures/generation_models.py):
 // greedy search batched with left padding and alone, the model's generation_config.json, and LoRA adapters
-// made by PEFT — active, disabled, merged, and one adapter per prompt in a mixed batch.
+// made by PEFT — active, disabled, merged, and one adapter per prompt in a mixed batch; PeftModels with
+// LoRA adapters loaded from PEFT's files and with prompt learning (tools/fixtures/peft_prompt_ia3.py).
 import assert from 'node:assert/strict';
 import { copyFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { generate } from '../../src/generate/index.js';
 import { AutoModelForCausalLM } from '../../src/models/index.js';
+import { PeftModel } from '../../src/peft/peft-model.js';
 import {
+  fixtureAutoClass,
   fixtureSequences,
   generationModelCases,
   generationModelFixture,
   loadFixtureLoraModel,
   loadFixtureModel,
-  unsupportedReason,
 } from '../helpers/generation-models.js';
 import { fixturePath } from '../helpers/paths.js';
+import { loadExpected, promptIa3Cases } from '../helpers/prompt-ia3.js';
 import { makeTempDir } from '../helpers/temp.js';
 
 for (const name of generationModelCases()) {
   const f = generationModelFixture(name);
   const prompt = { inputIds: f.input_ids, attentionMask: f.attention_mask };
   const greedy = { maxNewTokens: f.new_tokens, padTokenId: f.pad_token_id };
-  const skip = unsupportedReason(name) ?? false;
 
-  test(`${name}: greedy, batched with left padding and alone`, { skip }, async () => {
+  test(`${name}: greedy, batched with left padding and alone`, async () => {
     const model = await loadFixtureModel(name);
     assert.deepEqual((await generate(model, prompt, greedy)).sequences, fixtureSequences(f, 'greedy'));
     assert.deepEqual((await generate(model, f.single_input_ids[0]!, greedy)).sequences, fixtureSequences(f, 'greedy, one prompt'));
   });
 
-  test(`${name}: defaults from the model folder's generation_config.json`, { skip }, async () => {
+  test(`${name}: defaults from the model folder's generation_config.json`, async () => {
     const { dir, remove } = makeTempDir();
     try {
       const src = fixturePath('models', name);
       for (const file of readdirSync(src)) copyFileSync(join(src, file), join(dir, file));
       copyFileSync(fixturePath('generation', 'models', name, 'generation_config.json'), join(dir, 'generation_config.json'));
-      const model = await AutoModelForCausalLM.fromPretrained(dir);
+      const model = await fixtureAutoClass(name).fromPretrained(dir);
       assert.deepEqual((await generate(model, prompt)).sequences, fixtureSequences(f, 'generation config'));
     } finally {
       remove();
     }
   });
 
-  test(`${name}: LoRA adapters active, disabled, merged, and one per prompt`, { skip }, async () => {
+  test(`${name}: LoRA adapters active, disabled, merged, and one per prompt`, async () => {
     const lora = await loadFixtureLoraModel(name);
     const run = async (options = {}) => (await generate(lora, prompt, { ...greedy, ...options })).sequences;
     assert.deepEqual(await run(), fixtureSequences(f, 'adapter first'), 'active adapter');
@@ -52,5 +54,31 @@ for (const name of generationModelCases()) {
     assert.deepEqual(await run({ adapterNames: mixed.adapter_names }), mixed.sequences, 'mixed batch');
     lora.mergeAdapter();
     assert.deepEqual(await run(), fixtureSequences(f, 'adapter first merged'), 'merged');
+  });
+}
+
+test('a PeftModel generates through its adapters: loaded from PEFT files, mixed batches included', async () => {
+  const name = 'llama-lm';
+  const f = generationModelFixture(name);
+  const dir = (adapter: string) => fixturePath('generation', 'models', name, 'adapters', adapter);
+  const peft = await PeftModel.fromPretrained(await loadFixtureModel(name), dir('first'), { adapterName: 'first' });
+  await peft.loadAdapter(dir('second'), 'second');
+  const prompt = { inputIds: f.input_ids, attentionMask: f.attention_mask };
+  const greedy = { maxNewTokens: f.new_tokens, padTokenId: f.pad_token_id };
+  assert.deepEqual((await generate(peft, prompt, greedy)).sequences, fixtureSequences(f, 'adapter first'));
+  const mixed = f.cases['mixed batch'] as { adapter_names: string[]; sequences: number[][] };
+  assert.deepEqual((await generate(peft, prompt, { ...greedy, adapterNames: mixed.adapter_names })).sequences, mixed.sequences);
+});
+
+for (const c of promptIa3Cases().filter((x) => x.taskType === 'CAUSAL_LM' && loadExpected(x).has('generate.sequences'))) {
+  test(`${c.name}: prompt learning through a PeftModel generates PEFT's tokens`, async () => {
+    const expected = loadExpected(c);
+    const rows = (key: string): number[][] => {
+      const t = expected.get(key)!;
+      return Array.from({ length: t.shape[0]! }, (_, i) => [...t.data().subarray(i * t.shape[1]!, (i + 1) * t.shape[1]!)]);
+    };
+    const peft = await PeftModel.fromPretrained(await AutoModelForCausalLM.fromPretrained(c.baseDir), c.dir);
+    const out = await generate(peft, { inputIds: rows('generate.input_ids'), attentionMask: rows('generate.attention_mask') }, { maxNewTokens: 4, padTokenId: 0, eosTokenId: null });
+    assert.deepEqual(out.sequences, rows('generate.sequences'));
   });
 }

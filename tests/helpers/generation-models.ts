@@ -4,7 +4,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadSafetensors } from '../../src/io/index.js';
-import { AutoModelForCausalLM, supportedModelTypes, type PreTrainedModel } from '../../src/models/index.js';
+import { AutoModelForCausalLM, AutoModelForSeq2SeqLM, type AutoModelClass, type PreTrainedModel } from '../../src/models/index.js';
 import { LoraConfig } from '../../src/peft/tuners/lora/config.js';
 import { LoraModel } from '../../src/peft/tuners/lora/model.js';
 import { fixturePath } from './paths.js';
@@ -31,15 +31,14 @@ export function fixtureSequences(f: GenerationModelFixture, name: string): numbe
   return Array.isArray(c) ? c : c.sequences;
 }
 
-/** Why a case cannot run here (its model family is not implemented), or null. */
-export function unsupportedReason(name: string): string | null {
-  const config = JSON.parse(readFileSync(fixturePath('models', name, 'config.json'), 'utf8')) as { model_type: string; is_encoder_decoder?: boolean };
-  if (config.is_encoder_decoder === true) return `${config.model_type}: encoder-decoder models are not loaded here yet`;
-  return supportedModelTypes('causalLm').includes(config.model_type) ? null : `model type ${config.model_type} is not implemented`;
+/** AutoModelForSeq2SeqLM for encoder-decoder cases, else AutoModelForCausalLM. */
+export function fixtureAutoClass(name: string): AutoModelClass {
+  const config = JSON.parse(readFileSync(fixturePath('models', name, 'config.json'), 'utf8')) as { is_encoder_decoder?: boolean };
+  return config.is_encoder_decoder === true ? AutoModelForSeq2SeqLM : AutoModelForCausalLM;
 }
 
 export function loadFixtureModel(name: string): Promise<PreTrainedModel> {
-  return AutoModelForCausalLM.fromPretrained(fixturePath('models', name));
+  return fixtureAutoClass(name).fromPretrained(fixturePath('models', name));
 }
 
 /** Copies PEFT's saved adapter weights (base_model.model.<path>.lora_X.weight) into adapter `adapter` of `lora`. */

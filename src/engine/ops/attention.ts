@@ -15,7 +15,7 @@
 // a packed q/k/v projection output ([B, T, (Hq + 2·Hkv)·D], packedQkvAttention); the output then
 // comes out as [B, T, H, D] / [B, T, H·D], so no permute copies are needed on either side.
 import { native } from '../../native/binding.js';
-import { record } from '../autograd.js';
+import { isGradEnabled, record } from '../autograd.js';
 import { EngineError, ShapeError } from '../errors.js';
 import { defaultGenerator, Generator } from '../random.js';
 import { formatShape, type Shape, sizeOf } from '../shape.js';
@@ -40,9 +40,14 @@ export interface AttentionOptions {
   generator?: Generator;
   /** 'bhtd' (default): q/k/v/output are [batch, heads, seq, headDim]; 'bthd': [batch, seq, heads, headDim]. */
   layout?: 'bhtd' | 'bthd';
+  /**
+   * Attend over the first keyLength positions of k and v only: they are [B, Hkv, capacity, D]
+   * buffers of a preallocated KV cache. Inference only (nothing may require grad). Default: all.
+   */
+  keyLength?: number;
 }
 
-export interface PackedAttentionOptions extends Omit<AttentionOptions, 'layout'> {
+export interface PackedAttentionOptions extends Omit<AttentionOptions, 'layout' | 'keyLength'> {
   /** Query heads Hq. */
   heads: number;
   /** Key/value heads Hkv (default Hq). */
@@ -68,7 +73,7 @@ interface AttentionKernels {
 
 const kernels = native as unknown as AttentionKernels;
 
-const KNOWN_OPTIONS = new Set(['causal', 'scale', 'attnMask', 'bias', 'dropoutP', 'generator', 'layout']);
+const KNOWN_OPTIONS = new Set(['causal', 'scale', 'attnMask', 'bias', 'dropoutP', 'generator', 'layout', 'keyLength']);
 
 interface Dims {
   B: number;
@@ -78,6 +83,8 @@ interface Dims {
   S: number;
   D: number;
   Dv: number;
+  /** Positions k and v hold per head (S unless keyLength is given). */
+  capacity: number;
 }
 
 /** Element offset and batch, head and row strides of one operand (its head dim is contiguous). */
@@ -88,7 +95,7 @@ function layoutOf(tokenMajor: boolean, heads: number, seq: number, dim: number):
   return tokenMajor ? [0, seq * heads * dim, dim, heads * dim] : [0, heads * seq * dim, seq * dim, dim];
 }
 
-function checkDims(q: Tensor, k: Tensor, v: Tensor, tokenMajor: boolean): Dims {
+function checkDims(q: Tensor, k: Tensor, v: Tensor, tokenMajor: boolean, keyLength: number | undefined): Dims {
   for (const [arg, t] of [['q', q], ['k', k], ['v', v]] as const) {
     checkFloat(OP, arg, t);
     if (t.ndim !== 4) throw new ShapeError(OP, arg, `must have 4 dims [batch, ${tokenMajor ? 'seq, heads' : 'heads, seq'}, headDim], got shape ${formatShape(t.shape)}`);
@@ -105,7 +112,14 @@ function checkDims(q: Tensor, k: Tensor, v: Tensor, tokenMajor: boolean): Dims {
   if (Hv !== Hkv) throw mismatch('v', `must have the head count of k, ${Hkv}, got ${Hv}`);
   if (Sv !== S) throw mismatch('v', `must have the sequence length of k, ${S}, got ${Sv}`);
   checkHeads(Hq, Hkv, D, (arg, what) => mismatch(arg, what));
-  return { B, Hq, Hkv, T, S, D, Dv };
+  if (keyLength === undefined) return { B, Hq, Hkv, T, S, D, Dv, capacity: S };
+  if (!Number.isInteger(keyLength) || keyLength < 0 || keyLength > S) {
+    throw new EngineError(OP, 'options.keyLength', `must be an integer in [0, ${S}] (the positions k and v hold), got ${keyLength}`);
+  }
+  if (isGradEnabled() && [q, k, v].some((t) => t.requiresGrad)) {
+    throw new EngineError(OP, 'options.keyLength', 'is for inference: q, k and v must not require grad (run under noGrad)');
+  }
+  return { B, Hq, Hkv, T, S: keyLength, D, Dv, capacity: S };
 }
 
 function checkHeads(Hq: number, Hkv: number, D: number, fail: (arg: string, what: string) => Error): void {
@@ -157,9 +171,9 @@ export function scaledDotProductAttention(q: Tensor, k: Tensor, v: Tensor, optio
   const layout = options.layout ?? 'bhtd';
   if (layout !== 'bhtd' && layout !== 'bthd') throw new EngineError(OP, 'options.layout', `must be 'bhtd' or 'bthd', got ${String(layout)}`);
   const tokenMajor = layout === 'bthd';
-  const dims = checkDims(q, k, v, tokenMajor);
-  const { B, Hq, Hkv, T, S, D, Dv } = dims;
-  const layouts = [layoutOf(tokenMajor, Hq, T, D), layoutOf(tokenMajor, Hkv, S, D), layoutOf(tokenMajor, Hkv, S, Dv), layoutOf(tokenMajor, Hq, T, Dv)];
+  const dims = checkDims(q, k, v, tokenMajor, options.keyLength);
+  const { B, Hq, Hkv, T, D, Dv, capacity } = dims;
+  const layouts = [layoutOf(tokenMajor, Hq, T, D), layoutOf(tokenMajor, Hkv, capacity, D), layoutOf(tokenMajor, Hkv, capacity, Dv), layoutOf(tokenMajor, Hq, T, Dv)];
   const outShape = tokenMajor ? [B, T, Hq, Dv] : [B, Hq, T, Dv];
   return attend([q, k, v], dims, layouts, outShape, options);
 }
@@ -184,7 +198,7 @@ export function packedQkvAttention(qkv: Tensor, options: PackedAttentionOptions)
   const row = (Hq + 2 * Hkv) * D;
   const at = (offset: number): Layout => [offset, T * row, D, row];
   const layouts = [at(0), at(Hq * D), at((Hq + Hkv) * D), layoutOf(true, Hq, T, D)];
-  return attend([qkv], { B, Hq, Hkv, T, S: T, D, Dv: D }, layouts, [B, T, Hq * D], rest);
+  return attend([qkv], { B, Hq, Hkv, T, S: T, D, Dv: D, capacity: T }, layouts, [B, T, Hq * D], rest);
 }
 
 /**

@@ -1,11 +1,12 @@
 // Shape ops. reshape shares memory; permute, slice and expand copy into a new contiguous tensor
-// through one strided-copy kernel. Each has its backward beside it.
+// through one strided-copy kernel. Each has its backward beside it. assignSlice writes in place.
 import { native } from '../../native/binding.js';
-import { record } from '../autograd.js';
+import { isGradEnabled, record } from '../autograd.js';
 import { DTYPE_BYTES } from '../dtype.js';
-import { ShapeError } from '../errors.js';
+import { EngineError, ShapeError } from '../errors.js';
 import { formatShape, normAxis, type Shape, sameShape, sizeOf, stridesOf } from '../shape.js';
 import { Tensor } from '../tensor.js';
+import { checkFloat } from './check.js';
 import { zeros } from './creation.js';
 
 function alive(op: string, t: Tensor, arg = 'x'): Tensor {
@@ -106,6 +107,25 @@ export function slice(x: Tensor, axis: number, start: number, end?: number, step
     native.stridedAssign(g.buffer, gx.buffer, offset, Int32Array.from(shape), Int32Array.from(strides), false);
     return [gx];
   });
+}
+
+/**
+ * Writes src into dst in place, from position `start` along `axis` (the other dims must match):
+ * filling a preallocated buffer such as a KV cache. No gradient flows through it.
+ */
+export function assignSlice(dst: Tensor, src: Tensor, axis: number, start: number): void {
+  checkFloat('assignSlice', 'dst', dst);
+  checkFloat('assignSlice', 'src', src);
+  const a = normAxis('assignSlice', axis, dst.ndim);
+  if (src.ndim !== dst.ndim || src.shape.some((d, i) => i !== a && d !== dst.shape[i])) {
+    throw new ShapeError('assignSlice', 'src', `${formatShape(src.shape)} does not fit dst ${formatShape(dst.shape)} along axis ${a}`);
+  }
+  if (!Number.isInteger(start) || start < 0 || start + src.shape[a]! > dst.shape[a]!) {
+    throw new ShapeError('assignSlice', 'start', `${start} + ${src.shape[a]} positions do not fit the ${dst.shape[a]} of dst on axis ${a}`);
+  }
+  if (isGradEnabled() && (src.requiresGrad || dst.requiresGrad)) throw new EngineError('assignSlice', 'src', 'is an in-place write without gradient: run it under noGrad');
+  const strides = stridesOf(dst.shape);
+  native.stridedAssign(src.buffer, dst.buffer, start * strides[a]!, Int32Array.from(src.shape), Int32Array.from(strides), false);
 }
 
 /** Broadcasts size-1 axes (and new leading axes) to `shape`; -1 keeps an axis. */

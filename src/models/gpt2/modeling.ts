@@ -19,7 +19,7 @@ import type { ConfigClass } from '../load.js';
 import type { LayerKV, ModelInputs, ModelOutput } from '../outputs.js';
 import { PreTrainedModel } from '../pretrained.js';
 import { activation, type Activation } from '../shared/activations.js';
-import { appendKV, attentionDropout, mergeHeads } from '../shared/attention.js';
+import { appendKV, attentionDropout, cachedLength, mergeHeads } from '../shared/attention.js';
 import { causalLmOutput, questionAnsweringOutput, sequenceClassifierOutput, tokenClassifierOutput } from '../shared/heads.js';
 import { embedInputs } from '../shared/inputs.js';
 import { call, shareParameter } from '../shared/layers.js';
@@ -58,7 +58,8 @@ class GPT2Attention extends Module {
     const qkv = permute(reshape(qkvOut, [b, t, 3, this.heads, e / this.heads]), [2, 0, 3, 1, 4]);
     const [q, k, v] = split(qkv, 1, 0).map((part) => reshape(part, headShape)) as [Tensor, Tensor, Tensor];
     const cache = appendKV(past, k, v);
-    return { output: project(mergeHeads(scaledDotProductAttention(q, cache.key, cache.value, options))), cache };
+    const attended = scaledDotProductAttention(q, cache.key, cache.value, { ...options, keyLength: cache.length });
+    return { output: project(mergeHeads(attended)), cache };
   }
 }
 
@@ -145,7 +146,7 @@ export class GPT2Model extends GPT2PreTrainedModel {
     if (past !== undefined && past.length !== blocks.length) {
       throw new ShapeError('GPT2Model.forward', 'pastKeyValues', `must hold one entry per layer (${blocks.length}), got ${past.length}`);
     }
-    const pastLength = past?.[0]?.key.shape[2] ?? 0;
+    const pastLength = cachedLength(past?.[0]);
     const positions = inputs.positionIds ?? reshape(arange(pastLength, pastLength + t, { dtype: 'int32' }), [1, t]);
     let hidden = add(embeds, call(this, 'wpe', positions));
     if (inputs.tokenTypeIds !== undefined) hidden = add(hidden, call(this, 'wte', inputs.tokenTypeIds));

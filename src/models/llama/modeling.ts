@@ -19,7 +19,7 @@ import type { ConfigClass } from '../load.js';
 import type { LayerKV, ModelInputs, ModelOutput } from '../outputs.js';
 import { PreTrainedModel } from '../pretrained.js';
 import { activation, type Activation } from '../shared/activations.js';
-import { appendKV, mergeHeads, splitHeads, thenDispose } from '../shared/attention.js';
+import { appendKV, cachedLength, mergeHeads, splitHeads, thenDispose } from '../shared/attention.js';
 import { causalLmOutput, questionAnsweringOutput, sequenceClassifierOutput, tokenClassifierOutput } from '../shared/heads.js';
 import { embedInputs } from '../shared/inputs.js';
 import { shareParameter } from '../shared/layers.js';
@@ -70,7 +70,7 @@ class LlamaAttention extends Module {
       return { out: thenDispose(this.child<Linear>('o_proj').forward(merged), merged) };
     }
     const cache = appendKV(past, k, v);
-    const attended = thenDispose(scaledDotProductAttention(q, cache.key, cache.value, { ...mask, dropoutP }), q);
+    const attended = thenDispose(scaledDotProductAttention(q, cache.key, cache.value, { ...mask, dropoutP, keyLength: cache.length }), q);
     const merged = thenDispose(mergeHeads(attended), attended);
     return { out: thenDispose(this.child<Linear>('o_proj').forward(merged), merged), cache };
   }
@@ -156,7 +156,7 @@ export class LlamaModel extends LlamaPreTrainedModel {
     }
     let hidden = embedInputs(this, 'embed_tokens', inputs);
     const [batch, queryLength] = hidden.shape as [number, number];
-    const pastLength = past?.[0]?.key.shape[2] ?? 0;
+    const pastLength = cachedLength(past?.[0]);
     // Positions continue after the cache; padding does not shift them (transformers' cache positions).
     const positions = positionIds ?? arange(pastLength, pastLength + queryLength, { dtype: 'int32' });
     const rotary = rotaryCosSin(positions, this.config.rope);
@@ -175,7 +175,7 @@ export class LlamaModel extends LlamaPreTrainedModel {
       if (hidden !== inputsEmbeds) hidden.dispose();
       hidden = step.hidden;
       if (inputs.useCache) caches.push(step.cache!);
-      else if (step.cache !== undefined) thenDispose(null, step.cache.key, step.cache.value);
+      else if (step.cache !== undefined && step.cache.key !== past?.[i]?.key) thenDispose(null, step.cache.key, step.cache.value);
     });
     const lastHiddenState = this.child<RMSNorm>('norm').forward(hidden);
     if (hidden !== inputsEmbeds) hidden.dispose();

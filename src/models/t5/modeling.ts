@@ -17,7 +17,7 @@ import type { ConfigClass } from '../load.js';
 import type { LayerKV, ModelInputs, ModelOutput } from '../outputs.js';
 import { PreTrainedModel } from '../pretrained.js';
 import { activation, type Activation } from '../shared/activations.js';
-import { appendKV, mergeHeads, splitHeads } from '../shared/attention.js';
+import { appendKV, cachedLength, mergeHeads, splitHeads } from '../shared/attention.js';
 import { ClassificationHead, questionAnsweringOutput, sequenceClassifierOutput, tokenClassifierOutput } from '../shared/heads.js';
 import { embedInputs } from '../shared/inputs.js';
 import { shareParameter } from '../shared/layers.js';
@@ -85,13 +85,14 @@ class T5Attention extends Module {
       ? appendKV(o.past, project('k', x), project('v', x))
       : o.past ?? { key: project('k', o.source), value: project('v', o.source) };
     const [, , queryLength] = q.shape as [number, number, number];
-    const keyLength = cache.key.shape[2]!;
+    const keyLength = cachedLength(cache);
     const positionBias = o.positionBias ?? (this.hasRelativeBias ? this.computeBias(queryLength, keyLength, keyLength - queryLength) : undefined);
     const attended = scaledDotProductAttention(q, cache.key, cache.value, {
       ...o.mask,
       bias: positionBias,
       scale: 1,
       dropoutP: this.training ? this.config.dropoutRate : 0,
+      keyLength: cache.length,
     });
     return { out: this.child<Linear>('o').forward(mergeHeads(attended)), cache, positionBias };
   }
@@ -267,7 +268,7 @@ abstract class T5Stacks extends T5PreTrainedModel {
     if (past !== undefined && past.length !== this.config.numDecoderLayers) {
       throw new ShapeError(op, 'pastKeyValues', `must hold one T5 decoder cache (self keys/values, cross ones once computed) per decoder layer (${this.config.numDecoderLayers})`);
     }
-    const pastLength = past?.[0]?.key.shape[2] ?? 0;
+    const pastLength = cachedLength(past?.[0]);
     const { hidden, caches } = this.child<T5Stack>('decoder').forward(embeds, {
       mask: causalMask(op, { attentionMask: inputs.decoderAttentionMask, batch, queryLength, pastLength }),
       encoderHidden,

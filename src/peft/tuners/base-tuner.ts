@@ -106,6 +106,24 @@ export abstract class BaseTuner<C extends TunerConfig, M extends Module = Module
     return (this.model as unknown as { forward: Forward<M> }).forward(...args) as ReturnType<Forward<M>>;
   }
 
+  /** The config class this tuner's adapters use (LoraConfig, IA3Config, …). */
+  protected abstract readonly configClass: abstract new (...args: never[]) => C;
+
+  /** Adds an adapter beside the existing ones. As in PEFT it is not activated: call setAdapter to use it. */
+  addAdapter(adapterName: string, config: C): void {
+    if (this.peftConfig.has(adapterName)) throw new AdapterError(`adapter '${adapterName}' already exists`);
+    if (!(config instanceof this.configClass)) {
+      throw new AdapterError(`adapter '${adapterName}': a ${this.typeName} takes ${this.configClass.name} adapters only`);
+    }
+    this.peftConfig.set(adapterName, config);
+    try {
+      this.injectAdapter(adapterName);
+    } catch (e) {
+      this.peftConfig.delete(adapterName);
+      throw e;
+    }
+  }
+
   /** The method's adapter layers (e.g. LoraLayer). */
   protected abstract isTunerLayer(m: Module): m is BaseTunerLayer;
 

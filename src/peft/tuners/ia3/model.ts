@@ -42,6 +42,7 @@ function combineTargets(values: (string | Set<string> | null)[], key: string): s
 }
 
 export class IA3Model<M extends Module = Module> extends BaseTuner<IA3Config, M> {
+  protected readonly configClass = IA3Config;
   /** Prefix of the (IA)³ parameter containers (PEFT_TYPE_TO_PREFIX_MAPPING). */
   static readonly prefix = 'ia3_';
 
@@ -87,19 +88,6 @@ export class IA3Model<M extends Module = Module> extends BaseTuner<IA3Config, M>
     const layer = new IA3Layer(base, adapterName, config, isFeedforwardModule(config, key), { key, generator: this.options.generator });
     if (!this.activeAdapters.includes(adapterName)) layer.requiresGrad(false);
     this.model.setSubmodule(key, layer);
-  }
-
-  /** Adds an adapter beside the existing ones. As in PEFT it is not activated: call setAdapter to use it. */
-  addAdapter(adapterName: string, config: IA3Config): void {
-    if (this.peftConfig.has(adapterName)) throw new AdapterError(`adapter '${adapterName}' already exists`);
-    if (!(config instanceof IA3Config)) throw new AdapterError(`adapter '${adapterName}': an IA3Model takes IA3Config adapters only`);
-    this.peftConfig.set(adapterName, config);
-    try {
-      this.injectAdapter(adapterName);
-    } catch (e) {
-      this.peftConfig.delete(adapterName);
-      throw e;
-    }
   }
 
   /**

@@ -48,6 +48,7 @@ function checkSupported(config: LoraConfig): void {
 }
 
 export class LoraModel<M extends Module = Module> extends BaseTuner<LoraConfig, M> {
+  protected readonly configClass = LoraConfig;
   /** Prefix of every LoRA parameter container (PEFT_TYPE_TO_PREFIX_MAPPING). */
   static readonly prefix = 'lora_';
 
@@ -86,19 +87,6 @@ export class LoraModel<M extends Module = Module> extends BaseTuner<LoraConfig, 
     const layer = dispatchDefault(target, adapterName, config, options)!;
     if (!this.activeAdapters.includes(adapterName)) layer.requiresGrad(false);
     this.model.setSubmodule(key, layer);
-  }
-
-  /** Adds an adapter beside the existing ones. As in PEFT it is not activated: call setAdapter to use it. */
-  addAdapter(adapterName: string, config: LoraConfig): void {
-    if (this.peftConfig.has(adapterName)) throw new AdapterError(`adapter '${adapterName}' already exists`);
-    if (!(config instanceof LoraConfig)) throw new AdapterError(`adapter '${adapterName}': a LoraModel takes LoraConfig adapters only`);
-    this.peftConfig.set(adapterName, config);
-    try {
-      this.injectAdapter(adapterName);
-    } catch (e) {
-      this.peftConfig.delete(adapterName);
-      throw e;
-    }
   }
 
   /**
