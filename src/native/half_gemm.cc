@@ -4,7 +4,7 @@
 // of an f32 GEMM on the rounded weight (up to summation order) while reading half the bytes.
 // - Few rows (decoding: M up to kSmallRows) are bound by reading W, which is streamed sequentially.
 //   W [N, K]: one dot product per weight row and row of x (up to 8 rows of x share each weight
-//   row). W [K, N]: 8 weight rows at a time, each output chunk updated in place. Threads take
+//   row). W [K, N]: 16 weight rows at a time, each output chunk updated in place. Threads take
 //   contiguous blocks of weight rows or output columns from a shared counter.
 // - More rows (prefills) are compute bound: each task widens a block of W into a per-thread f32
 //   buffer that stays in cache and runs dnnl_sgemm on it. Builds without AVX-512 take this path for
@@ -116,20 +116,23 @@ void dot_rows(const Problem& p, int64_t m0, int64_t n0, int64_t n1) {
   }
 }
 
-// W [K, N], MB rows of x from m0, output columns [n0, n1): W is streamed row by row, KB rows at a
-// time (KB sequential streams), each output chunk updated in place.
+// W [K, N], MB rows of x from m0, output columns [n0, n1): W is streamed KB rows at a time (KB
+// sequential streams, the next KB rows prefetched one cache line per row and 32 columns), each
+// output chunk updated in place through two accumulation chains.
 template <bool BF16, int MB, int KB>
 void stream_rows(const Problem& p, int64_t m0, int64_t n0, int64_t n1, int64_t k0) {
   for (int64_t n = n0; n < n1; n += 16) {
+    if (KB > 1 && (n - n0) % 32 == 0 && k0 + 2 * KB <= p.K)
+      for (int r = 0; r < KB; r++) _mm_prefetch(reinterpret_cast<const char*>(p.w + (k0 + KB + r) * p.N + n), _MM_HINT_T0);
     const __mmask16 m = peftjs::tail_mask(n1 - n);
     __m512 wv[KB];
     for (int r = 0; r < KB; r++) wv[r] = load_half<BF16>(p.w + (k0 + r) * p.N + n, m);
     for (int i = 0; i < MB; i++) {
       float* y = p.out + (m0 + i) * p.N + n;
       const float* x = p.x + (m0 + i) * p.K + k0;
-      __m512 acc = _mm512_maskz_loadu_ps(m, y);
-      for (int r = 0; r < KB; r++) acc = _mm512_fmadd_ps(_mm512_set1_ps(x[r]), wv[r], acc);
-      _mm512_mask_storeu_ps(y, m, acc);
+      __m512 acc[2] = {_mm512_maskz_loadu_ps(m, y), _mm512_setzero_ps()};
+      for (int r = 0; r < KB; r++) acc[r & 1] = _mm512_fmadd_ps(_mm512_set1_ps(x[r]), wv[r], acc[r & 1]);
+      _mm512_mask_storeu_ps(y, m, _mm512_add_ps(acc[0], acc[1]));
     }
   }
 }
@@ -141,7 +144,7 @@ void stream_columns(const Problem& p, int64_t m0, int64_t n0, int64_t n1) {
     for (int64_t n = n0; n < n1; n++) y[n] = p.beta == 0.f ? 0.f : p.beta * y[n];
   }
   int64_t k = 0;
-  for (; k + 8 <= p.K; k += 8) stream_rows<BF16, MB, 8>(p, m0, n0, n1, k);
+  for (; k + 16 <= p.K; k += 16) stream_rows<BF16, MB, 16>(p, m0, n0, n1, k);
   for (; k < p.K; k++) stream_rows<BF16, MB, 1>(p, m0, n0, n1, k);
 }
 
