@@ -54,7 +54,7 @@ PEFTJS_FN(crossEntropyBackward) {
       const float c = static_cast<float>(grad[n * stride] * scale);
       const float max = stats[2 * n], log_sum = stats[2 * n + 1];
 #pragma omp simd
-      for (int64_t v = 0; v < V; v++) out[v] = peftjs::vm::exp_flush((row[v] - max) - log_sum) * c;
+      for (int64_t v = 0; v < V; v++) out[v] = peftjs::vm::flush_subnormal(peftjs::vm::exp_flush((row[v] - max) - log_sum) * c);
       out[targets[n]] -= c;
     }
   });

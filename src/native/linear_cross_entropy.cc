@@ -41,7 +41,7 @@ PEFTJS_FN(linearCrossEntropy) {
         loss[r0 + r] = (lse.max - row[t]) + lse.log_sum;
         if (!grads) continue;
 #pragma omp simd
-        for (int64_t v = 0; v < V; v++) row[v] = peftjs::vm::exp_flush((row[v] - lse.max) - lse.log_sum) * scale;
+        for (int64_t v = 0; v < V; v++) row[v] = peftjs::vm::flush_subnormal(peftjs::vm::exp_flush((row[v] - lse.max) - lse.log_sum) * scale);
         row[t] -= scale;
       }
     });
