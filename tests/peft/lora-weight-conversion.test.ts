@@ -3,10 +3,12 @@
 // singular vectors' signs are matched to PEFT's, and the adapter saved with pathInitialModelForWeightConversion —
 // tensors, adapter_config.json, the rewritten initial config, and the outputs on the original base model.
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { noGrad } from '../../src/engine/autograd.js';
+import { randn } from '../../src/engine/ops/creation.js';
+import { Generator } from '../../src/engine/random.js';
 import { matmul } from '../../src/engine/ops/matmul.js';
 import type { Tensor } from '../../src/engine/tensor.js';
 import { readJsonObject } from '../../src/io/json-file.js';
@@ -16,6 +18,8 @@ import '../../src/models/index.js';
 import type { PreTrainedModel } from '../../src/models/pretrained.js';
 import { getPeftModel } from '../../src/peft/mapping-func.js';
 import { PeftModel } from '../../src/peft/peft-model.js';
+import { AdapterError, AdapterWeightsError, ConfigError, UnsupportedError } from '../../src/peft/errors.js';
+import { IA3Config } from '../../src/peft/tuners/ia3/config.js';
 import { LoraConfig } from '../../src/peft/tuners/lora/config.js';
 import { assertClose } from '../helpers/assert-close.js';
 import { assertSameConfigText, captureWarnings } from '../helpers/peft.js';
@@ -156,3 +160,101 @@ for (const name of CASES) {
     }
   });
 }
+
+/** A PeftModel on tiny Llama with `options` (a fresh base model each time). */
+async function llamaPeft(options: ConstructorParameters<typeof LoraConfig>[0]): Promise<PeftModel> {
+  const config = captureWarnings(() => new LoraConfig({ taskType: 'CAUSAL_LM', ...options })).result;
+  const model = await baseModel('llama-lm');
+  return captureWarnings(() => getPeftModel(model, config)).result;
+}
+
+/** Adds seeded noise to every saved tensor of the adapter, as training would move them. */
+function perturb(peft: PeftModel, seed: number): void {
+  const generator = new Generator(seed);
+  for (const t of peft.getAdapterStateDict().values()) {
+    const noise = randn(t.shape, { std: 0.05, generator });
+    const data = t.data() as Float32Array;
+    noise.toArray().forEach((d, i) => (data[i]! += d));
+    noise.dispose();
+  }
+}
+
+test('pissa_niter_<n> (randomized SVD, not bit-equal to torch): the output is kept at init and the converted adapter reproduces training', async () => {
+  const io = loadSafetensors(fixturePath('models', 'llama-lm', 'io.safetensors'));
+  const c = { expected: io } as Case;
+  const peft = await llamaPeft({ r: 4, loraAlpha: 8, targetModules: ['q_proj', 'down_proj'], initLoraWeights: 'pissa_niter_2' });
+  // transformers' logits of the unchanged base model: residual + s·B0·A0 = W.
+  close(logits(peft, c), io.get('logits')!, 'logits at init');
+  const original = new Map((await baseModel('llama-lm')).namedParameters());
+  const params = new Map(peft.namedParameters());
+  const state = peft.getAdapterStateDict();
+  for (const [aKey, bKey] of factorPairs(state)) {
+    const layer = aKey.slice('base_model.model.'.length, -'.lora_A.weight'.length);
+    const residual = params.get(`base_model.model.${layer}.base_layer.weight`)!.toArray();
+    const rebuilt = noGrad(() => matmul(state.get(bKey)!, state.get(aKey)!)).toArray().map((v, i) => residual[i]! + 2 * v);
+    assertClose(rebuilt, original.get(`${layer}.weight`)!.toArray(), TOL, `residual + s·B·A of ${layer}`);
+  }
+  const tmp = makeTempDir();
+  try {
+    peft.savePretrained(join(tmp.dir, 'initial'));
+    perturb(peft, 3);
+    peft.eval();
+    const trained = logits(peft, c);
+    peft.savePretrained(join(tmp.dir, 'out'), { pathInitialModelForWeightConversion: join(tmp.dir, 'initial') });
+    const converted = await PeftModel.fromPretrained(await baseModel('llama-lm'), join(tmp.dir, 'out'));
+    close(logits(converted, c), trained, 'converted adapter on the original base');
+  } finally {
+    tmp.remove();
+  }
+});
+
+test('pathInitialModelForWeightConversion: bad combinations are refused before anything is written', async () => {
+  const tmp = makeTempDir();
+  try {
+    const initialDir = join(tmp.dir, 'initial');
+    const outDir = join(tmp.dir, 'out');
+    const convert = (peft: PeftModel): void => peft.savePretrained(outDir, { pathInitialModelForWeightConversion: initialDir });
+
+    const pissa = await llamaPeft({ r: 4, targetModules: ['q_proj', 'v_proj'], initLoraWeights: 'pissa' });
+    assert.throws(() => convert(pissa), (e: unknown) => e instanceof AdapterError && /initial.*has no adapter_model\.safetensors or adapter_model\.bin.*right after/.test(e.message));
+    assert.equal(existsSync(outDir), false);
+
+    // An initial adapter of other targets or another rank.
+    (await llamaPeft({ r: 4, targetModules: ['q_proj'], initLoraWeights: 'pissa' })).savePretrained(initialDir);
+    const initialConfig = readFileSync(join(initialDir, 'adapter_config.json'), 'utf8');
+    assert.throws(() => convert(pissa), (e: unknown) => e instanceof AdapterWeightsError && e.key === 'base_model.model.model.layers.0.self_attn.v_proj.lora_A.weight');
+    const rank2 = await llamaPeft({ r: 2, targetModules: ['q_proj'], initLoraWeights: 'pissa' });
+    assert.throws(() => convert(rank2), (e: unknown) => e instanceof AdapterWeightsError && /size mismatch.*q_proj\.lora_A\.default\.weight.*\[4, 32\] vs model \[2, 32\]/.test(e.message));
+
+    const rslora = await llamaPeft({ r: 4, targetModules: ['q_proj'], initLoraWeights: 'pissa', useRslora: true, rankPattern: { q_proj: 2 } });
+    assert.throws(() => convert(rslora), (e: unknown) => e instanceof ConfigError && e.key === 'use_rslora' && /rank_pattern or alpha_pattern/.test(e.message));
+    const base = await baseModel('llama-lm');
+    const ia3 = captureWarnings(() => getPeftModel(base, new IA3Config({ taskType: 'CAUSAL_LM' }))).result;
+    assert.throws(() => convert(ia3), (e: unknown) => e instanceof UnsupportedError && /only supported for LoRA, not IA3/.test(e.message));
+    const bias = await llamaPeft({ r: 4, targetModules: ['q_proj'], loraBias: true });
+    assert.throws(() => convert(bias), (e: unknown) => e instanceof UnsupportedError && /lora_bias cannot be converted/.test(e.message));
+
+    assert.equal(existsSync(outDir), false, 'nothing saved');
+    assert.equal(readFileSync(join(initialDir, 'adapter_config.json'), 'utf8'), initialConfig, 'the initial config is untouched');
+  } finally {
+    tmp.remove();
+  }
+});
+
+test('pathInitialModelForWeightConversion: warns for inits that need no conversion, and names the entries it leaves out as PEFT does', async () => {
+  const tmp = makeTempDir();
+  try {
+    const initialDir = join(tmp.dir, 'initial');
+    const plain = await llamaPeft({ r: 4, targetModules: ['q_proj'], initLoraWeights: false, modulesToSave: ['lm_head'] });
+    plain.savePretrained(initialDir);
+    const { warnings } = captureWarnings(() => plain.savePretrained(join(tmp.dir, 'out'), { pathInitialModelForWeightConversion: initialDir }));
+    assert.equal(warnings.length, 2);
+    assert.match(warnings[0]!, /init_lora_weights=false: path_initial_model_for_weight_conversion only works for converting a PiSSA\/CorDA\/OLoRA\/LoRA-GA adapter/);
+    assert.match(warnings[1]!, /holds only lora_A and lora_B.*left out: 'base_model\.model\.lm_head\.weight'/);
+    const saved = loadSafetensors(join(tmp.dir, 'out', 'adapter_model.safetensors'));
+    assert.ok([...saved.keys()].every((k) => /\.lora_[AB]\.weight$/.test(k)));
+    assert.deepEqual([...saved.get('base_model.model.model.layers.0.self_attn.q_proj.lora_A.weight')!.shape], [8, 32]);
+  } finally {
+    tmp.remove();
+  }
+});
