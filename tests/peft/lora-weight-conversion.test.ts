@@ -57,8 +57,9 @@ async function baseModel(base: string): Promise<PreTrainedModel> {
   return model;
 }
 
-function logits(model: PeftModel, c: Case): Tensor {
-  const inputs = { inputIds: c.expected.get('input_ids')!, attentionMask: c.expected.get('attention_mask')! };
+/** The logits on the input_ids / attention_mask recorded in `io`. */
+function logits(model: PeftModel, io: ReadonlyMap<string, Tensor>): Tensor {
+  const inputs = { inputIds: io.get('input_ids')!, attentionMask: io.get('attention_mask')! };
   return noGrad(() => model.forward(inputs).logits!);
 }
 
@@ -94,8 +95,8 @@ function matchSigns(A: Tensor, B: Tensor, theirA: Tensor): number {
 }
 
 /** A PiSSA / OLoRA PeftModel of the case on its base model. */
-async function peftModelOf(c: Case, overrides: Record<string, unknown> = {}): Promise<PeftModel> {
-  const config = captureWarnings(() => LoraConfig.fromJSON({ task_type: 'CAUSAL_LM', ...c.config, ...overrides })).result;
+async function peftModelOf(c: Case): Promise<PeftModel> {
+  const config = captureWarnings(() => LoraConfig.fromJSON({ task_type: 'CAUSAL_LM', ...c.config })).result;
   const model = await baseModel(c.base);
   return captureWarnings(() => getPeftModel(model, config)).result;
 }
@@ -136,7 +137,7 @@ for (const name of CASES) {
         delta.toArray().forEach((d, i) => (t[i]! += d));
       }
       peft.eval();
-      close(logits(peft, c), c.expected.get('trained.logits')!, 'trained logits');
+      close(logits(peft, c.expected), c.expected.get('trained.logits')!, 'trained logits');
 
       const outDir = join(tmp.dir, 'converted');
       const { warnings } = captureWarnings(() => peft.savePretrained(outDir, { pathInitialModelForWeightConversion: initialDir }));
@@ -153,8 +154,8 @@ for (const name of CASES) {
 
       // The converted adapter on the original base model gives the trained model's outputs.
       const converted = await PeftModel.fromPretrained(await baseModel(c.base), outDir);
-      close(logits(converted, c), c.expected.get('trained.logits')!, 'converted adapter on the original base');
-      close(logits(converted, c), c.expected.get('converted.logits')!, "PEFT's converted adapter on the original base");
+      close(logits(converted, c.expected), c.expected.get('trained.logits')!, 'converted adapter on the original base');
+      close(logits(converted, c.expected), c.expected.get('converted.logits')!, "PEFT's converted adapter on the original base");
     } finally {
       tmp.remove();
     }
@@ -181,10 +182,9 @@ function perturb(peft: PeftModel, seed: number): void {
 
 test('pissa_niter_<n> (randomized SVD, not bit-equal to torch): the output is kept at init and the converted adapter reproduces training', async () => {
   const io = loadSafetensors(fixturePath('models', 'llama-lm', 'io.safetensors'));
-  const c = { expected: io } as Case;
   const peft = await llamaPeft({ r: 4, loraAlpha: 8, targetModules: ['q_proj', 'down_proj'], initLoraWeights: 'pissa_niter_2' });
   // transformers' logits of the unchanged base model: residual + s·B0·A0 = W.
-  close(logits(peft, c), io.get('logits')!, 'logits at init');
+  close(logits(peft, io), io.get('logits')!, 'logits at init');
   const original = new Map((await baseModel('llama-lm')).namedParameters());
   const params = new Map(peft.namedParameters());
   const state = peft.getAdapterStateDict();
@@ -199,10 +199,10 @@ test('pissa_niter_<n> (randomized SVD, not bit-equal to torch): the output is ke
     peft.savePretrained(join(tmp.dir, 'initial'));
     perturb(peft, 3);
     peft.eval();
-    const trained = logits(peft, c);
+    const trained = logits(peft, io);
     peft.savePretrained(join(tmp.dir, 'out'), { pathInitialModelForWeightConversion: join(tmp.dir, 'initial') });
     const converted = await PeftModel.fromPretrained(await baseModel('llama-lm'), join(tmp.dir, 'out'));
-    close(logits(converted, c), trained, 'converted adapter on the original base');
+    close(logits(converted, io), trained, 'converted adapter on the original base');
   } finally {
     tmp.remove();
   }
