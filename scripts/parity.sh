@@ -3,8 +3,8 @@
 # made by tools/fixtures/peft_adapters.py); this checks peft.js → PEFT live: for every fixture case peft.js
 # builds and perturbs an adapter with the same config, saves it with its outputs
 # (tools/parity/make-ts-adapters.ts), and the installed PEFT loads it without warnings and reproduces the
-# outputs within 1e-4 (tools/parity/check_ts_adapters.py); then full-size models are checked against
-# transformers' logits (tools/parity/large-models.sh). Last line: SUMMARY parity_cases=<n> parity_failures=<k>.
+# outputs within 1e-4 (tools/parity/check_ts_adapters.py), PiSSA / OLoRA adapters converted on save included;
+# then full-size models are checked against transformers' logits (tools/parity/large-models.sh). Last line: SUMMARY parity_cases=<n> parity_failures=<k>.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 PY=${PEFTJS_PYTHON:-.venv-py/bin/python}

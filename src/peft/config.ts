@@ -54,6 +54,11 @@ export interface FromJSONOptions {
 export interface SaveOptions {
   /** Written as `auto_mapping` when the config has no task type (PEFT records the base model class then). */
   autoMapping?: { baseModelClass: string; parentLibrary: string };
+  /**
+   * The inference_mode written: true (the default) as PeftModel.save_pretrained writes it; pass the config's own
+   * value to write what PEFT's PeftConfig.save_pretrained writes.
+   */
+  inferenceMode?: boolean;
 }
 
 const autoMappingType = subConfig<AutoMapping>('an auto mapping', [
@@ -148,6 +153,12 @@ export abstract class PeftConfig {
     return dumpFields(this as unknown as Record<string, unknown>, this.configFields);
   }
 
+  /** A deep copy (PEFT's `copy.deepcopy(config)`), of the same class, without running the config checks again. */
+  copy(): this {
+    const out = Object.create(Object.getPrototypeOf(this) as object) as this;
+    return Object.assign(out, structuredClone({ ...this }));
+  }
+
   /** The config as PEFT's `to_dict()`: every saved key, snake_case, sets as lists. */
   toDict(): { [key: string]: JsonValue } {
     return plainJson(this.dump()) as { [key: string]: JsonValue };
@@ -157,10 +168,10 @@ export abstract class PeftConfig {
     return this.toDict();
   }
 
-  /** The exact text PEFT writes to adapter_config.json when saving an adapter (inference_mode true). */
+  /** The exact text PEFT writes to adapter_config.json when saving an adapter (inference_mode true unless `options` say otherwise). */
   toJsonString(options: SaveOptions = {}): string {
     const dict = this.dump();
-    dict['inference_mode'] = true;
+    dict['inference_mode'] = options.inferenceMode ?? true;
     if (this.taskType === null && options.autoMapping !== undefined) {
       dict['auto_mapping'] = { base_model_class: options.autoMapping.baseModelClass, parent_library: options.autoMapping.parentLibrary };
     }

@@ -23,7 +23,14 @@ import { LoraConfig } from './tuners/lora/config.js';
 import { LoraModel } from './tuners/lora/model.js';
 import { TaskType } from './utils/peft-types.js';
 import { formatFixed, formatThousands } from './utils/python-format.js';
-import { getPeftModelStateDict, loadPeftWeights, SAFETENSORS_WEIGHTS_NAME, setPeftModelStateDict } from './utils/save-and-load.js';
+import { checkConvertible, convertedAdapterConfig, initialAdapterConfig, readInitialAdapter, subtractMutatedInit } from './tuners/lora/weight-conversion.js';
+import {
+  adapterCheckpointBySavedKey,
+  getPeftModelStateDict,
+  loadPeftWeights,
+  SAFETENSORS_WEIGHTS_NAME,
+  setPeftModelStateDict,
+} from './utils/save-and-load.js';
 import { AuxiliaryTrainingWrapper, setTrainable } from './utils/wrappers.js';
 
 export interface PeftForwardInputs extends ModelInputs {
@@ -40,6 +47,13 @@ export interface SavePretrainedOptions {
   selectedAdapters?: string[];
   /** Save the full embedding weights too; 'auto' as PEFT (when an embedding is targeted or was resized). */
   saveEmbeddingLayers?: boolean | 'auto';
+  /**
+   * PiSSA / OLoRA: the folder the adapter was saved to right after its creation. Each adapter is then saved as a
+   * plain LoRA of twice the rank that applies to the original base weights (PEFT's
+   * path_initial_model_for_weight_conversion); the folder's adapter_config.json is rewritten with
+   * init_lora_weights true, as PEFT does.
+   */
+  pathInitialModelForWeightConversion?: string;
 }
 
 /** Where the adapter comes from (`subfolder`, `revision`, `cacheDir`, `token`, … for Hub ids) and how it is loaded. */
@@ -305,16 +319,51 @@ export class PeftModel extends Module {
     const selected = options.selectedAdapters ?? [...this.peftConfig.keys()];
     const unknown = selected.filter((a) => !this.peftConfig.has(a));
     if (unknown.length > 0) throw new AdapterError(`cannot save unknown adapter(s) ${unknown.join(', ')} (adapters: ${[...this.peftConfig.keys()].join(', ')})`);
+    const initialPath = options.pathInitialModelForWeightConversion;
+    if (initialPath !== undefined) for (const adapterName of selected) checkConvertible(this.peftConfig.get(adapterName)!, adapterName);
+    const initial = initialPath === undefined ? null : readInitialAdapter(initialPath);
     const base = this.getBaseModel();
-    for (const adapterName of selected) {
-      const state = this.getAdapterStateDict(adapterName, options);
-      const outDir = adapterName === 'default' ? dir : join(dir, adapterName);
-      mkdirSync(outDir, { recursive: true });
-      saveSafetensors(join(outDir, SAFETENSORS_WEIGHTS_NAME), Object.fromEntries(state), { format: 'pt' });
-      const config = this.peftConfig.get(adapterName)!;
-      config.baseModelNameOrPath ??= nameOrPathOf(base);
-      config.save(outDir, config.taskType === null ? { autoMapping: autoMappingOf(base) } : {});
+    try {
+      for (const adapterName of selected) {
+        const state = this.getAdapterStateDict(adapterName, options);
+        const outDir = adapterName === 'default' ? dir : join(dir, adapterName);
+        let config = this.peftConfig.get(adapterName)!;
+        if (initial === null) {
+          mkdirSync(outDir, { recursive: true });
+          saveSafetensors(join(outDir, SAFETENSORS_WEIGHTS_NAME), Object.fromEntries(state), { format: 'pt' });
+        } else {
+          config = this.saveConverted(adapterName, state, outDir, initialPath!, initial);
+        }
+        config.baseModelNameOrPath ??= nameOrPathOf(base);
+        config.save(outDir, config.taskType === null ? { autoMapping: autoMappingOf(base) } : {});
+      }
+    } finally {
+      for (const t of initial?.weights.values() ?? []) t.dispose();
     }
+  }
+
+  /**
+   * Writes adapter `adapterName` converted against the initial adapter (PEFT's subtract_mutated_init) and the
+   * initial folder's config; returns the config to save with it (a copy: the live config is left as it is).
+   */
+  private saveConverted(
+    adapterName: string,
+    state: ReadonlyMap<string, Tensor>,
+    outDir: string,
+    initialPath: string,
+    initial: { weights: ReadonlyMap<string, Tensor>; file: string },
+  ): LoraConfig {
+    const initialConfig = initialAdapterConfig(this.peftConfig.get(adapterName) as LoraConfig);
+    const initialState = adapterCheckpointBySavedKey(this, this.getBaseModel(), this.peftConfig, initial.weights, adapterName, initial.file);
+    const converted = subtractMutatedInit(state, initialState, initial.file);
+    try {
+      initialConfig.save(initialPath, { inferenceMode: initialConfig.inferenceMode });
+      mkdirSync(outDir, { recursive: true });
+      saveSafetensors(join(outDir, SAFETENSORS_WEIGHTS_NAME), Object.fromEntries(converted), { format: 'pt' });
+    } finally {
+      for (const t of converted.values()) t.dispose();
+    }
+    return convertedAdapterConfig(initialConfig);
   }
 
   /**

@@ -48,3 +48,15 @@ export function assertSameAdapterConfig(config: PeftConfig, theirs: string, labe
     Object.assign(config, saved);
   }
 }
+
+/** The set-valued lists of a saved adapter_config.json text with their entries sorted. */
+function sortSetLists(text: string): string {
+  const lists = new RegExp(`("(?:${SET_KEYS.join('|')})": \\[)([^\\]]*)(\\n *\\])`, 'g');
+  return text.replace(lists, (_, head: string, body: string, tail: string) => `${head}${body.split(',').sort().join(',')}${tail}`);
+}
+
+/** Two saved adapter_config.json texts: equal as JSON with sets compared unordered, and byte-identical up to set order. */
+export function assertSameConfigText(ours: string, theirs: string, label: string): void {
+  assert.deepEqual(normalise(JSON.parse(ours) as Record<string, unknown>), normalise(JSON.parse(theirs) as Record<string, unknown>), `${label}: saved JSON`);
+  assert.equal(sortSetLists(ours), sortSetLists(theirs), `${label}: saved bytes`);
+}

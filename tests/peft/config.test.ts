@@ -108,3 +108,15 @@ test('what we save loads back to the same config', () => {
   config.save(dir);
   assert.equal(LoraConfig.fromPretrained(dir).toJsonString(), config.toJsonString());
 });
+
+test('copy() is a deep copy of the same class; save() writes inference_mode true unless told otherwise', () => {
+  const config = new LoraConfig({ targetModules: ['q_proj', 'v_proj'], rankPattern: { v_proj: 2 }, initLoraWeights: 'olora' });
+  const copy = config.copy();
+  assert.ok(copy instanceof LoraConfig);
+  assert.deepEqual(copy.toDict(), config.toDict());
+  (copy.targetModules as Set<string>).add('o_proj');
+  copy.rankPattern['v_proj'] = 4;
+  assert.deepEqual([[...(config.targetModules as Set<string>)], config.rankPattern], [['q_proj', 'v_proj'], { v_proj: 2 }]);
+  assert.equal(JSON.parse(config.toJsonString())['inference_mode'], true);
+  assert.equal(JSON.parse(config.toJsonString({ inferenceMode: config.inferenceMode }))['inference_mode'], false);
+});

@@ -2,21 +2,31 @@
 // same config on the same base model, gives every saved tensor seeded random values, and writes <out>/<case>/:
 // the adapter as savePretrained saves it and ts-outputs.safetensors (the inputs and our outputs with the adapter
 // active, disabled, merged, …). tools/parity/check_ts_adapters.py then loads them with the real PEFT.
+// PiSSA / OLoRA cases (the configs of tests/fixtures/peft/pissa, and PiSSA with the randomized SVD) are trained
+// the same way and saved with pathInitialModelForWeightConversion: PEFT must reproduce, with the converted adapter
+// on the original base model, the outputs of our trained PiSSA / OLoRA model (active), the base model (disabled)
+// and the merged model.
 // Prints one line per case and, last, `RESULT cases=<n> failures=<k>`; cases whose base model family is not
 // implemented are listed as skipped and not counted.
 //
 // usage: node dist/tools/parity/make-ts-adapters.js <out_dir>
+import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { noGrad } from '../../src/engine/autograd.js';
 import { randn } from '../../src/engine/ops/creation.js';
 import { Generator } from '../../src/engine/random.js';
 import type { Tensor } from '../../src/engine/tensor.js';
 import { readJsonObject } from '../../src/io/json-file.js';
+import { loadSafetensors } from '../../src/io/safetensors-sharded.js';
 import { saveSafetensors } from '../../src/io/safetensors-writer.js';
 import { getPeftModel } from '../../src/peft/mapping-func.js';
-import type { PeftModel } from '../../src/peft/peft-model.js';
+import { AutoModelForCausalLM } from '../../src/models/auto.js';
+import type { PreTrainedModel } from '../../src/models/pretrained.js';
+import { PeftModel } from '../../src/peft/peft-model.js';
 import { LoraConfig } from '../../src/peft/tuners/lora/config.js';
 import { setWarningHandler } from '../../src/peft/utils/warnings.js';
 import { adapterCases, collectOutputs, loadBaseModel, loadExpected, unsupportedReason, type AdapterCase } from '../../tests/helpers/peft-cases.js';
+import { fixturePath, repoRoot } from '../../tests/helpers/paths.js';
 
 /** Seeded values for every tensor an adapter saves (base embedding weights excepted), as the fixture script does. */
 function perturb(peft: PeftModel, adapterName: string, seed: number): void {
@@ -56,6 +66,42 @@ async function makeCase(c: AdapterCase, seed: number, outDir: string): Promise<v
   peft.dispose();
 }
 
+async function causalLm(base: string): Promise<PreTrainedModel> {
+  const path = `tests/fixtures/models/${base}`;
+  const model = await AutoModelForCausalLM.fromPretrained(join(repoRoot, path));
+  model.nameOrPath = path;
+  return model;
+}
+
+/** The PiSSA / OLoRA cases: name, base model folder and LoraConfig JSON. */
+function pissaCases(): { name: string; base: string; config: Record<string, unknown> }[] {
+  const root = fixturePath('peft', 'pissa');
+  const cases = readdirSync(root).sort().map((name) => {
+    const json = readJsonObject(join(root, name, 'case.json'));
+    return { name: `pissa-${name}`, base: json['base'] as string, config: { task_type: 'CAUSAL_LM', ...(json['config'] as Record<string, unknown>) } };
+  });
+  const llama = cases.find((c) => c.name === 'pissa-llama-pissa')!;
+  return [...cases, { ...llama, name: 'pissa-llama-pissa-niter', config: { ...llama.config, init_lora_weights: 'pissa_niter_4' } }];
+}
+
+async function makePissaCase(c: ReturnType<typeof pissaCases>[number], seed: number, outDir: string): Promise<void> {
+  const io = loadSafetensors(fixturePath('models', c.base, 'io.safetensors'));
+  const inputs = { inputIds: io.get('input_ids')!, attentionMask: io.get('attention_mask')! };
+  const peft = getPeftModel(await causalLm(c.base), LoraConfig.fromJSON(c.config));
+  const initialDir = `${outDir}-initial`;
+  peft.savePretrained(initialDir);
+  perturb(peft, 'default', seed);
+  peft.eval();
+  const trained = noGrad(() => peft.forward(inputs).logits!);
+  peft.savePretrained(outDir, { pathInitialModelForWeightConversion: initialDir });
+  const converted = await PeftModel.fromPretrained(await causalLm(c.base), outDir);
+  const outputs = collectOutputs(converted, inputs, []);
+  outputs.set('active.logits', trained);
+  saveSafetensors(join(outDir, 'ts-outputs.safetensors'), { ...Object.fromEntries(outputs), input_ids: io.get('input_ids')!, attention_mask: io.get('attention_mask')! }, { format: 'pt' });
+  peft.dispose();
+  converted.dispose();
+}
+
 async function main(out: string | undefined): Promise<number> {
   if (out === undefined) {
     console.error('usage: node dist/tools/parity/make-ts-adapters.js <out_dir>');
@@ -64,21 +110,22 @@ async function main(out: string | undefined): Promise<number> {
   setWarningHandler(() => {}); // the expected ones: bias modes on disable, embedding layers saved, unmerge no-ops
   let cases = 0;
   let failures = 0;
-  for (const [i, c] of adapterCases().entries()) {
-    const skip = unsupportedReason(c);
-    if (skip !== null) {
-      console.log(`skip ts adapter ${c.name}: ${skip}`);
-      continue;
-    }
+  const run = async (name: string, make: () => Promise<void>): Promise<void> => {
     cases++;
     try {
-      await makeCase(c, 1000 + i, join(out, c.name));
-      console.log(`ok   ts adapter ${c.name}`);
+      await make();
+      console.log(`ok   ts adapter ${name}`);
     } catch (e) {
       failures++;
-      console.log(`FAIL ts adapter ${c.name}: ${e instanceof Error ? e.message : String(e)}`);
+      console.log(`FAIL ts adapter ${name}: ${e instanceof Error ? e.message : String(e)}`);
     }
+  };
+  for (const [i, c] of adapterCases().entries()) {
+    const skip = unsupportedReason(c);
+    if (skip !== null) console.log(`skip ts adapter ${c.name}: ${skip}`);
+    else await run(c.name, () => makeCase(c, 1000 + i, join(out, c.name)));
   }
+  for (const [i, c] of pissaCases().entries()) await run(c.name, () => makePissaCase(c, 2000 + i, join(out, c.name)));
   console.log(`RESULT cases=${cases} failures=${failures}`);
   return failures === 0 ? 0 : 1;
 }

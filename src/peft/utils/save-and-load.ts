@@ -377,19 +377,18 @@ function listKeys(keys: readonly string[], limit = 5): string {
 }
 
 /**
- * PEFT's set_peft_model_state_dict on a live model: copies checkpoint tensors into adapter `adapterName`.
- * Keys of modules the model lacks and shape mismatches raise (naming `file`); keys of existing modules
- * without such an entry are skipped, as PEFT's non-strict load does; adapter keys the checkpoint lacks
- * are warned about and returned.
+ * The key translation of PEFT's set_peft_model_state_dict for a live model, checked: checkpoint keys of modules
+ * the model lacks and shape mismatches raise (naming `file`); keys of existing modules without such an entry
+ * are skipped, as PEFT's non-strict load does. Nothing is loaded.
  */
-export function setPeftModelStateDict(
+function checkedAdapterCheckpoint(
   root: Module,
   base: Module,
   configs: ReadonlyMap<string, PeftConfig>,
   weights: ReadonlyMap<string, Tensor>,
   adapterName: string,
-  file?: string,
-): { missingKeys: string[] } {
+  file: string | undefined,
+): RemappedStateDict<Tensor> {
   const config = stateDictConfigOf(configs, adapterName);
   const own = root.stateDict();
   const r = remapAdapterStateDictForLoad(peftStateLayout(root, base), own.keys(), weights, adapterName);
@@ -410,7 +409,41 @@ export function setPeftModelStateDict(
       `size mismatch for ${detail.length} key(s) of adapter '${adapterName}': ${detail.slice(0, 5).join('; ')}${detail.length > 5 ? '; …' : ''}`,
     );
   }
+  return r;
+}
+
+/**
+ * PEFT's set_peft_model_state_dict on a live model: copies checkpoint tensors into adapter `adapterName`.
+ * Keys of modules the model lacks and shape mismatches raise (naming `file`); keys of existing modules
+ * without such an entry are skipped, as PEFT's non-strict load does; adapter keys the checkpoint lacks
+ * are warned about and returned.
+ */
+export function setPeftModelStateDict(
+  root: Module,
+  base: Module,
+  configs: ReadonlyMap<string, PeftConfig>,
+  weights: ReadonlyMap<string, Tensor>,
+  adapterName: string,
+  file?: string,
+): { missingKeys: string[] } {
+  const r = checkedAdapterCheckpoint(root, base, configs, weights, adapterName, file);
   root.loadStateDict(r.load, { strict: false });
   if (r.missing.length > 0) warn(`Found missing adapter keys while loading the checkpoint: ${JSON.stringify(r.missing)}`);
   return { missingKeys: r.missing };
+}
+
+/**
+ * A checkpoint read as adapter `adapterName` would load it (checked as setPeftModelStateDict checks it, nothing
+ * loaded), keyed as getPeftModelStateDict keys that adapter's own tensors.
+ */
+export function adapterCheckpointBySavedKey(
+  root: Module,
+  base: Module,
+  configs: ReadonlyMap<string, PeftConfig>,
+  weights: ReadonlyMap<string, Tensor>,
+  adapterName: string,
+  file?: string,
+): Map<string, Tensor> {
+  const r = checkedAdapterCheckpoint(root, base, configs, weights, adapterName, file);
+  return new Map([...r.load].map(([k, t]) => [removeAdapterNameFromKey(k, adapterName), t]));
 }
