@@ -2,17 +2,18 @@
 // and options — base model, one adapter, the chosen one of two, merged, batched, chats, files — and
 // bad input is refused with the option or file at fault named.
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { Generator, randn, scope } from '../../src/engine/index.js';
 import { generate, type GenerateInputs, type GenerateOptions, type GenerativeModel } from '../../src/generate/index.js';
-import { AutoModelForCausalLM } from '../../src/models/index.js';
+import { AutoModelForCausalLM, AutoModelForSeq2SeqLM } from '../../src/models/index.js';
 import { getPeftModel } from '../../src/peft/mapping-func.js';
 import { PeftModel } from '../../src/peft/peft-model.js';
 import { LoraConfig } from '../../src/peft/tuners/lora/config.js';
 import { loadTokenizer } from '../../src/tokenizers/index.js';
+import { fixturePath } from '../helpers/paths.js';
 import { runMain } from '../helpers/run-main.js';
 import { makeTinyLlamaFolder } from '../helpers/tiny-llama.js';
 
@@ -43,8 +44,8 @@ interface JsonLine {
   finishReason: string;
 }
 
-async function cliLines(args: readonly string[]): Promise<JsonLine[]> {
-  const r = await runMain(['generate', '--model', modelDir, '--max-new-tokens', String(NEW_TOKENS), '--json', ...args]);
+async function cliLines(args: readonly string[], model = modelDir): Promise<JsonLine[]> {
+  const r = await runMain(['generate', '--model', model, '--max-new-tokens', String(NEW_TOKENS), '--json', ...args]);
   assert.equal(r.status, 0, r.stderr);
   return r.stdout.trimEnd().split('\n').map((l) => JSON.parse(l) as JsonLine);
 }
@@ -114,6 +115,15 @@ test('generate prints the completions, each after its prompt when there are seve
   }
   const streamedBatch = await runMain(['generate', '--model', modelDir, '--max-new-tokens', String(NEW_TOKENS), ...promptArgs, '--stream', '--batch-size', '2']);
   assert.equal(streamedBatch.stdout, several.stdout);
+});
+
+test('generate on a seq2seq folder (config.json model_type t5) loads AutoModelForSeq2SeqLM', async () => {
+  const t5Dir = mkdtempSync(join(tmpdir(), 'peftjs-t5-'));
+  const raw = JSON.parse(readFileSync(fixturePath('models', 't5-seq2seq', 'config.json'), 'utf8')) as Record<string, unknown>;
+  AutoModelForSeq2SeqLM.fromConfig({ ...raw, vocab_size: 420 }).savePretrained(t5Dir);
+  for (const f of ['tokenizer.json', 'tokenizer_config.json']) copyFileSync(join(modelDir, f), join(t5Dir, f));
+  const expected = await libraryLines(await AutoModelForSeq2SeqLM.fromPretrained(t5Dir), PROMPTS);
+  assert.deepEqual(withoutPrompt(await cliLines(promptArgs, t5Dir)), expected);
 });
 
 test('generate --do-sample --seed: reproducible, as generate() with a Generator of that seed', async () => {
