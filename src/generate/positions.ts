@@ -55,9 +55,10 @@ export function fitPositions(model: PreTrainedModel, prompt: CheckedPrompt, conf
   }
   const newTokens = lengthLimits(config, prompt.length).maxLength - prompt.length;
   if (LEARNED_POSITIONS.has(model.config.modelType) && used + newTokens - 1 > limit.count) {
+    const [option, most] = config.maxNewTokens !== null ? ['maxNewTokens', limit.count - used + 1] : ['maxLength', prompt.length + limit.count - used + 1];
     throw new GenerationConfigError(
-      'maxNewTokens',
-      `generation options: ${longest} prompt tokens${virtual} + ${newTokens} new tokens need ${used + newTokens - 1} positions; the model has ${limit.count} (${limit.key}): lower 'maxNewTokens' to at most ${limit.count - used + 1}`,
+      option,
+      `generation options: ${longest} prompt tokens${virtual} + ${newTokens} new tokens need ${used + newTokens - 1} positions; the model has ${limit.count} (${limit.key}): lower '${option}' to at most ${most}`,
     );
   }
   return {};

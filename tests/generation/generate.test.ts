@@ -142,6 +142,8 @@ test("prompts and generations must fit the model's positions (GPT-2: n_positions
   await rejects(() => generate(model, [[45], new Array<number>(POSITIONS + 1).fill(45)]), GenerationError, /prompt 1 has 65 tokens, more than the model's 64 positions \(n_positions\)/);
   await rejects(() => generate(model, [new Array<number>(60).fill(45)], { maxNewTokens: 10 }), GenerationConfigError, /60 prompt tokens \+ 10 new tokens need 69 positions; the model has 64 \(n_positions\): lower 'maxNewTokens' to at most 5/, 'maxNewTokens');
   assert.equal((await generate(model, [new Array<number>(60).fill(45)], { maxNewTokens: 5 })).tokens[0]!.length, 5);
+  await rejects(() => generate(model, [new Array<number>(60).fill(45)], { maxLength: 70 }), GenerationConfigError, /lower 'maxLength' to at most 65/, 'maxLength');
+  assert.equal((await generate(model, [new Array<number>(60).fill(45)], { maxLength: 65 })).tokens[0]!.length, 5);
   // Without maxNewTokens or maxLength transformers generates 20 tokens, at most up to the last position.
   const capped = await generate(model, [new Array<number>(60).fill(45)]);
   assert.deepEqual([capped.tokens[0]!.length, capped.finishReasons[0]], [4, 'length']);
