@@ -1,12 +1,13 @@
 // Command-line option parsing for the peftjs verbs: `--key value`, `--key=value`, `--flag`,
 // `--no-flag`, and `--config file.yaml|json` whose keys (kebab-case or snake_case) are overridden by
-// the options given on the command line.
+// the options given on the command line. List options accumulate when repeated: 'list' values are
+// comma-separated, 'strings' values are taken whole (free text such as prompts).
 import { readFileSync } from 'node:fs';
 import { extname } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { editDistance } from '../peft/utils/nearest-names.js';
 
-export type OptionType = 'string' | 'number' | 'boolean' | 'list';
+export type OptionType = 'string' | 'number' | 'boolean' | 'list' | 'strings';
 export type OptionValue = string | number | boolean | string[];
 
 export interface OptionSpec {
@@ -72,6 +73,10 @@ function convert(spec: OptionSpec, raw: unknown, origin: string): OptionValue {
       if (Array.isArray(raw) && raw.every((x) => typeof x === 'string')) return raw as string[];
       if (typeof raw === 'string') return raw.split(',').map((s) => s.trim()).filter((s) => s !== '');
       throw new CliError(`${where} expects a comma-separated list, got ${JSON.stringify(raw)}`);
+    case 'strings':
+      if (Array.isArray(raw) && raw.every((x) => typeof x === 'string')) return raw as string[];
+      if (typeof raw === 'string') return [raw];
+      throw new CliError(`${where} expects a string or a list of strings, got ${JSON.stringify(raw)}`);
     case 'string':
       if (typeof raw === 'string') return raw;
       if (typeof raw === 'number') return String(raw);
@@ -138,7 +143,9 @@ export function parseArgs(verb: VerbSpec, argv: readonly string[]): ParsedArgs {
       if (negated && inline !== undefined) throw new CliError(`--${name} takes no value`);
       cli.set(spec.name, negated ? false : inline === undefined ? true : convert(spec, inline, ''));
     } else {
-      cli.set(spec.name, convert(spec, takeValue(), ''));
+      const value = convert(spec, takeValue(), '');
+      const earlier = cli.get(spec.name);
+      cli.set(spec.name, Array.isArray(earlier) && Array.isArray(value) ? [...earlier, ...value] : value);
     }
   }
   const values = new Map<string, OptionValue>();
@@ -193,6 +200,7 @@ export class Options {
   boolean(name: string): boolean | undefined {
     return this.values.get(name) as boolean | undefined;
   }
+  /** A 'list' or 'strings' option. */
   list(name: string): string[] | undefined {
     return this.values.get(name) as string[] | undefined;
   }

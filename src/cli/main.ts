@@ -4,6 +4,7 @@ import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { CliError, Options, parseArgs, verbHelp, type ParsedArgs, type VerbSpec } from './args.js';
 import { editDistance } from '../peft/utils/nearest-names.js';
+import { generateVerb, runGenerate } from './generate.js';
 import { inspectVerb, runInspect } from './inspect.js';
 import { mergeVerb, runMerge } from './merge.js';
 import { runTrain, trainVerb } from './train.js';
@@ -18,6 +19,7 @@ const VERBS: readonly Verb[] = [
   { spec: inspectVerb, run: runInspect },
   { spec: trainVerb, run: runTrain },
   { spec: mergeVerb, run: runMerge },
+  { spec: generateVerb, run: runGenerate },
 ];
 
 function toolHelp(): string {

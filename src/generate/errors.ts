@@ -1,8 +1,12 @@
-// Errors raised by generation: invalid generation settings (naming the option as its source spells
-// it) and invalid inputs or model outputs met while decoding.
+// Errors raised by generation: invalid inputs or model outputs met while decoding, and invalid
+// generation settings (a GenerationError too, naming the option as its source spells it).
 import { PeftjsError } from '../engine/errors.js';
 
-export class GenerationConfigError extends PeftjsError {
+export class GenerationError extends PeftjsError {
+  override name = 'GenerationError';
+}
+
+export class GenerationConfigError extends GenerationError {
   override name = 'GenerationConfigError';
   /** The option at fault, as its source names it (`topP` in call options, `top_p` in a JSON file). */
   readonly option: string;
@@ -11,8 +15,4 @@ export class GenerationConfigError extends PeftjsError {
     super(message);
     this.option = option;
   }
-}
-
-export class GenerationError extends PeftjsError {
-  override name = 'GenerationError';
 }

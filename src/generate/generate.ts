@@ -5,12 +5,12 @@
 // is, or one adapter per prompt (adapterNames) in a single batched forward per step.
 import { lengthLimits, resolveGenerationConfig, type GenerationConfig } from './config.js';
 import { decodeStream, type DecodingChunk, type DecodingOptions, type DecodingResult } from './decode.js';
-import { GenerationConfigError, GenerationError } from './errors.js';
+import { GenerationConfigError } from './errors.js';
 import { promptBatch, type GenerateInputs } from './inputs.js';
+import { fitPositions } from './positions.js';
 import { checkPrompt, type CheckedPrompt, type PromptBatch } from './prompt.js';
 import { causalLmSession, seq2seqSession, type DecodingSession } from './sessions.js';
 import { generationTarget, modelDefaults, targetForward, type Forward, type GenerationTarget, type GenerativeModel } from './target.js';
-import type { PreTrainedModel } from '../models/pretrained.js';
 import type { RenderOptions } from '../tokenizers/chat-template.js';
 import type { Tokenizer } from '../tokenizers/tokenizer.js';
 
@@ -23,27 +23,6 @@ export interface GenerateOptions extends Omit<DecodingOptions, 'tokenizer'> {
   chat?: RenderOptions;
   /** Text prompts: add the tokenizer's special tokens; default true. */
   addSpecialTokens?: boolean;
-}
-
-/** Model types whose positions are learned embeddings: generating past them is an error, not a degradation. */
-const LEARNED_POSITIONS = new Set(['gpt2']);
-
-/** Refuses prompts the model has no positions for (and, with learned positions, generations that would run past them). */
-function checkPositions(model: PreTrainedModel, prompt: CheckedPrompt, config: GenerationConfig): void {
-  const limit = (model.config as { maxPositionEmbeddings?: unknown }).maxPositionEmbeddings;
-  if (typeof limit !== 'number') return;
-  let longest = 0;
-  for (let b = 0; b < prompt.batchSize; b++) longest = Math.max(longest, prompt.mask.subarray(b * prompt.length, (b + 1) * prompt.length).reduce((n, v) => n + v, 0));
-  if (longest > limit) {
-    throw new GenerationError(`generate: a prompt has ${longest} tokens, more than the model's ${limit} positions (max_position_embeddings)`);
-  }
-  const newTokens = lengthLimits(config, prompt.length).maxLength - prompt.length;
-  if (LEARNED_POSITIONS.has(model.config.modelType) && longest + newTokens - 1 > limit) {
-    throw new GenerationConfigError(
-      'maxNewTokens',
-      `generation options: ${longest} prompt tokens + ${newTokens} new tokens need ${longest + newTokens - 1} positions; the model has ${limit} (max_position_embeddings): lower 'maxNewTokens'`,
-    );
-  }
 }
 
 function session(target: GenerationTarget, forward: Forward, prompt: CheckedPrompt, config: GenerationConfig): { session: DecodingSession; loopPrompt?: PromptBatch } {
@@ -73,10 +52,10 @@ export async function* generateStream(model: GenerativeModel, inputs: GenerateIn
   const prompt = promptBatch(inputs, { tokenizer, chat, addSpecialTokens, padTokenId: config.padTokenId, side: seq2seq ? (tokenizer?.paddingSide ?? 'right') : 'left' });
   const checked = checkPrompt(prompt, config);
   const forward = targetForward(target, adapterNames, checked.batchSize);
-  if (!seq2seq) checkPositions(lm, checked, config);
-  const { session: running, loopPrompt } = session(target, forward, checked, config);
+  const lengths = seq2seq ? {} : fitPositions(lm, checked, config, target.virtualTokens);
+  const { session: running, loopPrompt } = session(target, forward, checked, { ...config, ...lengths });
   try {
-    return yield* decodeStream(running.step, loopPrompt ?? prompt, { ...decoding, generationConfig });
+    return yield* decodeStream(running.step, loopPrompt ?? prompt, { ...decoding, ...lengths, generationConfig });
   } finally {
     running.dispose();
   }

@@ -57,6 +57,7 @@ function encodeRows(list: readonly unknown[], enc: PromptEncoding): { rows: Rows
     const tokenizer = needTokenizer(enc, 'text');
     const rows = list.map((text, i) => {
       if (typeof text !== 'string') throw new GenerationError(`generate: inputs[${i}] must be a string like the first prompt, got ${typeof text}`);
+      if (text === '') throw new GenerationError(`generate: prompt ${i} is an empty string; give some text (or token ids, e.g. [bosTokenId], to generate without one)`);
       return tokenizer.encode(text, { addSpecialTokens: enc.addSpecialTokens ?? true });
     });
     return { rows, encoded: true };

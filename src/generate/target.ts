@@ -3,6 +3,7 @@
 // through the mixed-batch forward); with prompt learning its own generation step function runs.
 import type { ModelInputs, ModelOutput } from '../models/outputs.js';
 import { PreTrainedModel } from '../models/pretrained.js';
+import type { PromptLearningConfig } from '../peft/config.js';
 import { PeftModel } from '../peft/peft-model.js';
 import { BASE_ADAPTER_NAME } from '../peft/tuners/lora/layer.js';
 import { BaseTuner, type TunerConfig } from '../peft/tuners/base-tuner.js';
@@ -21,6 +22,8 @@ export interface GenerationTarget {
   tuner: BaseTuner<TunerConfig> | null;
   /** Prompt learning: the PeftModel's step function (it injects the prompt at the prefill). */
   promptStep: (() => StepFn) | null;
+  /** Prompt learning: positions the active adapter's virtual tokens take before the prompt. */
+  virtualTokens: number;
 }
 
 export type Forward = (inputs: ModelInputs) => ModelOutput;
@@ -33,8 +36,10 @@ export function generationTarget(model: GenerativeModel): GenerationTarget {
   if (!(inner instanceof PreTrainedModel)) {
     throw new GenerationError(`generate: expected a PreTrainedModel (or a LoraModel / PeftModel around one), got ${(inner as { constructor?: { name?: string } } | null)?.constructor?.name ?? typeof inner}`);
   }
-  const promptStep = model instanceof PeftModel && tuner === null ? () => model.generationStep() : null;
-  return { model: inner, tuner, promptStep };
+  const promptLearning = model instanceof PeftModel && tuner === null;
+  const promptStep = promptLearning ? () => model.generationStep() : null;
+  const virtualTokens = promptLearning ? ((model.activePeftConfig as PromptLearningConfig).numVirtualTokens ?? 0) : 0;
+  return { model: inner, tuner, promptStep, virtualTokens };
 }
 
 function checkAdapterNames(tuner: BaseTuner<TunerConfig> | null, names: readonly string[], batchSize: number): asserts tuner is LoraModel {

@@ -17,6 +17,7 @@ const verb: VerbSpec = {
     { name: 'target-modules', type: 'list', description: 'targets' },
     { name: 'output', type: 'string', description: 'out', required: true },
     { name: 'bf16', type: 'boolean', description: 'half' },
+    { name: 'prompt', type: 'strings', description: 'free text' },
   ],
 };
 
@@ -25,6 +26,13 @@ test('--key value, --key=value, lists, flags and --no-flag', () => {
   assert.deepEqual(p.positionals, ['x']);
   assert.deepEqual(Object.fromEntries(p.values), { 'learning-rate': 1e-3, 'target-modules': ['q_proj', 'v_proj'], output: 'o', bf16: true });
   assert.equal(parseArgs(verb, ['x', '--output', 'o', '--no-bf16']).values.get('bf16'), false);
+});
+
+test('repeated list options accumulate; strings options keep commas', () => {
+  const p = parseArgs(verb, ['x', '--output', 'o', '--target-modules', 'q_proj,k_proj', '--target-modules=v_proj', '--prompt', 'Hello, world', '--prompt=Bye']);
+  assert.deepEqual(p.values.get('target-modules'), ['q_proj', 'k_proj', 'v_proj']);
+  assert.deepEqual(p.values.get('prompt'), ['Hello, world', 'Bye']);
+  assert.deepEqual(parseArgs(verb, ['x', '--output', 'o', '--output', 'p']).values.get('output'), 'p');
 });
 
 test('--config YAML or JSON, snake_case keys, command-line options override it', () => {

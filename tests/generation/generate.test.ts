@@ -7,8 +7,10 @@ import { fromArray, Generator, manualSeed, Storage, type Tensor } from '../../sr
 import { generate, generateStream, GenerationConfigError, GenerationError, type GenerateOptions } from '../../src/generate/index.js';
 import { AutoModelForCausalLM, type ModelInputs, type PreTrainedModel } from '../../src/models/index.js';
 import { cachedLength } from '../../src/models/shared/attention.js';
+import { getPeftModel } from '../../src/peft/mapping-func.js';
 import { LoraConfig } from '../../src/peft/tuners/lora/config.js';
 import { LoraModel } from '../../src/peft/tuners/lora/model.js';
+import { PromptTuningConfig } from '../../src/peft/tuners/prompt-tuning/config.js';
 import { loadTokenizer, type ChatMessage, type Tokenizer } from '../../src/tokenizers/index.js';
 import { fixturePath } from '../helpers/paths.js';
 
@@ -130,11 +132,27 @@ async function rejects(fn: () => Promise<unknown>, type: typeof GenerationError 
 test('bad prompts are refused before the model runs', async () => {
   await rejects(() => generate(model, []), GenerationError, /non-empty list of prompts/);
   await rejects(() => generate(model, [[45], []]), GenerationError, /prompt 1 is empty/);
+  await rejects(() => generate(model, ['Hi', ''], { tokenizer }), GenerationError, /prompt 1 is an empty string/);
+  await rejects(() => generate(model, { inputIds: [[45, 46], [47, 48]], attentionMask: [[1, 1], [0, 0]] }), GenerationError, /prompt 1 has no tokens with attention mask 1/);
   await rejects(() => generate(model, 'hello'), GenerationConfigError, /need a 'tokenizer'/, 'tokenizer');
-  await rejects(() => generate(model, [new Array<number>(POSITIONS + 1).fill(45)]), GenerationError, /65 tokens, more than the model's 64 positions/);
-  await rejects(() => generate(model, [new Array<number>(60).fill(45)], { maxNewTokens: 10 }), GenerationConfigError, /need 69 positions; the model has 64/, 'maxNewTokens');
-  assert.equal((await generate(model, [new Array<number>(60).fill(45)], { maxNewTokens: 5 })).tokens[0]!.length, 5);
   await rejects(() => generate(model, fromArray([1, 2]), greedy), GenerationError, /must be int32/);
+});
+
+test("prompts and generations must fit the model's positions (GPT-2: n_positions)", async () => {
+  await rejects(() => generate(model, [[45], new Array<number>(POSITIONS + 1).fill(45)]), GenerationError, /prompt 1 has 65 tokens, more than the model's 64 positions \(n_positions\)/);
+  await rejects(() => generate(model, [new Array<number>(60).fill(45)], { maxNewTokens: 10 }), GenerationConfigError, /60 prompt tokens \+ 10 new tokens need 69 positions; the model has 64 \(n_positions\): lower 'maxNewTokens' to at most 5/, 'maxNewTokens');
+  assert.equal((await generate(model, [new Array<number>(60).fill(45)], { maxNewTokens: 5 })).tokens[0]!.length, 5);
+  await rejects(() => generate(model, [new Array<number>(60).fill(45)], { maxLength: 70 }), GenerationConfigError, /lower 'maxLength' to at most 65/, 'maxLength');
+  assert.equal((await generate(model, [new Array<number>(60).fill(45)], { maxLength: 65 })).tokens[0]!.length, 5);
+  // Without maxNewTokens or maxLength transformers generates 20 tokens, at most up to the last position.
+  const capped = await generate(model, [new Array<number>(60).fill(45)]);
+  assert.deepEqual([capped.tokens[0]!.length, capped.finishReasons[0]], [4, 'length']);
+  assert.equal((await generate(model, [[45, 46]])).tokens[0]!.length, 20);
+  await rejects(() => generate(model, [new Array<number>(POSITIONS).fill(45)]), GenerationError, /64 prompt tokens fill the model's 64 positions \(n_positions\); none are left/);
+  // Prompt learning: the virtual tokens take positions before the prompt.
+  const prompted = getPeftModel(tinyGpt2(), new PromptTuningConfig({ taskType: 'CAUSAL_LM', numVirtualTokens: 8 })).eval();
+  await rejects(() => generate(prompted, [new Array<number>(60).fill(45)], { maxNewTokens: 1 }), GenerationError, /prompt 0 has 60 tokens \+ 8 virtual tokens, more than the model's 64 positions/);
+  assert.equal((await generate(prompted, [new Array<number>(50).fill(45)])).tokens[0]!.length, 6);
 });
 
 test('adapterNames: one known adapter per prompt, on a model with adapters', async () => {
@@ -142,6 +160,7 @@ test('adapterNames: one known adapter per prompt, on a model with adapters', asy
   await rejects(() => generate(lora, [[45], [46]], { ...greedy, adapterNames: ['one', 'two'] }), GenerationConfigError, /unknown adapter\(s\) two \(known: one, __base__\)/, 'adapterNames');
   await rejects(() => generate(lora, [[45], [46]], { ...greedy, adapterNames: ['one'] }), GenerationConfigError, /one adapter name per prompt \(2\)/, 'adapterNames');
   await rejects(() => generate(model, [[45]], { ...greedy, adapterNames: ['one'] }), GenerationConfigError, /needs a model with LoRA adapters/, 'adapterNames');
+  await rejects(() => generate(lora, [[45]], { ...greedy, adapterNames: ['two'] }), GenerationError, /unknown adapter\(s\) two/);
   const out = await generate(lora, [[45], [46]], { ...greedy, adapterNames: ['one', '__base__'] });
   assert.equal(out.sequences.length, 2);
 });

@@ -7,7 +7,7 @@
 import type { ChatMessage, ChatTemplateOptions, Tokenizer } from '../../tokenizers/index.js';
 import { DataError } from './errors.js';
 import { IGNORE_INDEX, resolveMaxLength, type Example } from './example.js';
-import { describe, getString, hasField, type DataRecord } from './record.js';
+import { getMessages, getString, hasField, type DataRecord } from './record.js';
 
 export interface ChatExampleOptions {
   /** Keep at most this many tokens (default the tokenizer's model_max_length). */
@@ -19,15 +19,7 @@ export interface ChatExampleOptions {
 }
 
 function recordMessages(rec: DataRecord): ChatMessage[] {
-  if ('messages' in rec.data) {
-    const msgs = rec.data.messages;
-    if (!Array.isArray(msgs) || msgs.length === 0) throw new DataError(rec.file, rec.line, `field "messages" must be a non-empty array of {role, content}, got ${describe(msgs)}`);
-    msgs.forEach((m, i) => {
-      const ok = m !== null && typeof m === 'object' && typeof (m as ChatMessage).role === 'string' && typeof (m as ChatMessage).content === 'string';
-      if (!ok) throw new DataError(rec.file, rec.line, `field "messages": message ${i} must be {"role": string, "content": string}, got ${describe(m)}`);
-    });
-    return msgs as ChatMessage[];
-  }
+  if ('messages' in rec.data) return getMessages(rec);
   if ('prompt' in rec.data || 'completion' in rec.data) {
     return [
       { role: 'user', content: getString(rec, 'prompt') },

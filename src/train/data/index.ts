@@ -2,7 +2,7 @@
 // builders producing int32 token arrays, padding collators into engine tensors, seeded resumable
 // data order and a train/validation split.
 export { DataError } from './errors.js';
-export { fromObjects, collect, getString, getStringArray, getLabel, getLabelArray } from './record.js';
+export { fromObjects, collect, getMessages, getString, getStringArray, getLabel, getLabelArray } from './record.js';
 export type { DataRecord, LabelValue } from './record.js';
 export { readLines } from './lines.js';
 export type { Line } from './lines.js';

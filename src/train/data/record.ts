@@ -1,5 +1,6 @@
 // A record read from a data file, with where it came from, and typed access to its fields: every
 // missing or mistyped field is a DataError naming the file, the line and the field.
+import type { ChatMessage } from '../../tokenizers/chat-template.js';
 import { DataError } from './errors.js';
 
 export interface DataRecord {
@@ -42,6 +43,17 @@ export function getStringArray(rec: DataRecord, field: string): string[] {
   const v = rec.data[field];
   if (!Array.isArray(v) || !v.every((x) => typeof x === 'string')) throw fieldError(rec, field, 'an array of strings');
   return v as string[];
+}
+
+/** Field "messages": a non-empty array of {role, content} with string values. */
+export function getMessages(rec: DataRecord): ChatMessage[] {
+  const msgs = rec.data['messages'];
+  if (!Array.isArray(msgs) || msgs.length === 0) throw new DataError(rec.file, rec.line, `field "messages" must be a non-empty array of {role, content}, got ${describe(msgs)}`);
+  msgs.forEach((m, i) => {
+    const ok = m !== null && typeof m === 'object' && typeof (m as ChatMessage).role === 'string' && typeof (m as ChatMessage).content === 'string';
+    if (!ok) throw new DataError(rec.file, rec.line, `field "messages": message ${i} must be {"role": string, "content": string}, got ${describe(m)}`);
+  });
+  return msgs as ChatMessage[];
 }
 
 /** A label: a string (mapped through a label list) or a non-negative integer. */
