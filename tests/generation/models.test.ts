@@ -9,8 +9,12 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { Storage } from '../../src/engine/index.js';
 import { generate } from '../../src/generate/index.js';
-import { AutoModelForCausalLM, AutoModelForSeq2SeqLM, type ModelInputs, type ModelOutput, type PreTrainedModel } from '../../src/models/index.js';
+import { AutoModelForCausalLM, AutoModelForSeq2SeqLM, AutoModelForSequenceClassification, type ModelInputs, type ModelOutput, type PreTrainedModel } from '../../src/models/index.js';
+import { AdapterError } from '../../src/peft/errors.js';
+import { getPeftModel } from '../../src/peft/mapping-func.js';
 import { PeftModel } from '../../src/peft/peft-model.js';
+import { PrefixTuningConfig } from '../../src/peft/tuners/prefix-tuning/config.js';
+import { PromptTuningConfig } from '../../src/peft/tuners/prompt-tuning/config.js';
 import {
   fixtureAutoClass,
   fixtureSequences,
@@ -116,3 +120,12 @@ for (const c of promptIa3Cases().filter((x) => ['CAUSAL_LM', 'SEQ_2_SEQ_LM'].inc
     });
   });
 }
+
+test('generate() refuses prompt-learning adapters whose task does not generate on the model (typed errors)', async () => {
+  const t5 = await AutoModelForSeq2SeqLM.fromPretrained(fixturePath('models', 't5-seq2seq'));
+  const onT5 = getPeftModel(t5, new PromptTuningConfig({ taskType: 'CAUSAL_LM', numVirtualTokens: 2 }));
+  await assert.rejects(generate(onT5, [[5, 6, 1]], { maxNewTokens: 2 }), (e: unknown) => e instanceof AdapterError && /needs a SEQ_2_SEQ_LM adapter, this one is CAUSAL_LM/.test(e.message));
+  const bert = await AutoModelForSequenceClassification.fromPretrained(fixturePath('models', 'bert-seqcls'));
+  const onBert = getPeftModel(bert, new PrefixTuningConfig({ taskType: 'SEQ_CLS', numVirtualTokens: 2 }));
+  await assert.rejects(generate(onBert, [[2, 5, 3]], { maxNewTokens: 2 }), (e: unknown) => e instanceof AdapterError && /needs a CAUSAL_LM adapter, this one is SEQ_CLS/.test(e.message));
+});
