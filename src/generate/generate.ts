@@ -2,7 +2,8 @@
 // padding, the model's generation defaults (generation_config.json, else config.json) under the call
 // options, and a KV-cached session as the decoding loop's step function — the prompt runs once, then
 // one token per row and step. With LoRA adapters: the active ones, disabled or merged as the model
-// is, or one adapter per prompt (adapterNames) in a single batched forward per step.
+// is, or one adapter per prompt (adapterNames) in a single batched forward per step. With prompt
+// learning (a PeftModel): the virtual tokens or prefix go in at the first step only.
 import { lengthLimits, resolveGenerationConfig, type GenerationConfig } from './config.js';
 import { decodeStream, type DecodingChunk, type DecodingOptions, type DecodingResult } from './decode.js';
 import { GenerationConfigError } from './errors.js';
@@ -26,7 +27,7 @@ export interface GenerateOptions extends Omit<DecodingOptions, 'tokenizer'> {
 }
 
 function session(target: GenerationTarget, forward: Forward, prompt: CheckedPrompt, config: GenerationConfig): { session: DecodingSession; loopPrompt?: PromptBatch } {
-  if (target.promptStep !== null) return { session: { step: target.promptStep(), dispose: () => {} } };
+  if (target.promptSession !== null) return { session: target.promptSession() };
   if (!target.model.config.isEncoderDecoder) return { session: causalLmSession(forward, lengthLimits(config, prompt.length).maxLength) };
   const start = config.decoderStartTokenId;
   if (start === null) {
@@ -34,7 +35,8 @@ function session(target: GenerationTarget, forward: Forward, prompt: CheckedProm
   }
   const rows = Array.from({ length: prompt.batchSize }, () => [start]);
   const capacity = lengthLimits(config, 1).maxLength;
-  return { session: seq2seqSession(forward, prompt.ids, prompt.mask, prompt.batchSize, capacity), loopPrompt: { inputIds: rows, attentionMask: rows.map(() => [1]) } };
+  const decoding = seq2seqSession(forward, prompt.ids, prompt.mask, prompt.batchSize, capacity, target.encoderPrompt ?? undefined);
+  return { session: decoding, loopPrompt: { inputIds: rows, attentionMask: rows.map(() => [1]) } };
 }
 
 /**

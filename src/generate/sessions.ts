@@ -4,6 +4,8 @@
 //   for the last position only (logitsToKeep 1);
 // - encoder-decoder: the encoder once, at the first step, with the decoder start token; its output,
 //   its mask and the decoder's cache (self and cross keys/values) are reused at every later step.
+//   Prompt learning rewrites the encoder's inputs once, before the first step: virtual-token
+//   embeddings prepended (with the mask), or a key/value prefix the decoder's cache starts with.
 // After the first step the cache is copied into buffers preallocated for the whole generation, which
 // later steps write in place (no per-step concatenation). A session owns the cache between steps and
 // frees it on dispose.
@@ -13,7 +15,7 @@ import { reshape, slice } from '../engine/ops/view.js';
 import { keep, scope } from '../engine/scope.js';
 import type { Tensor } from '../engine/tensor.js';
 import type { LayerKV, ModelInputs } from '../models/outputs.js';
-import { preallocateKV } from '../models/shared/attention.js';
+import { cachedLength, preallocateKV } from '../models/shared/attention.js';
 import { GenerationError } from './errors.js';
 import type { StepFn, StepInput } from './step.js';
 import type { Forward } from './target.js';
@@ -39,12 +41,11 @@ function cacheTensors(cache: readonly LayerKV[] | undefined): Set<Tensor> {
  * replaces the old one, whose tensors the model did not carry over are freed.
  */
 class CachedForward {
-  private past: LayerKV[] | undefined;
-
-  /** `capacity`: the positions the cache must hold by the last step. */
+  /** `capacity`: the positions the cache must hold by the last step; `past`: a preallocated cache to start from. */
   constructor(
     private readonly forward: Forward,
     private readonly capacity: number,
+    private past?: LayerKV[],
   ) {}
 
   /** `build` makes the step's inputs (inside the step's scope, so they are freed with it). */
@@ -93,21 +94,38 @@ export function causalLmSession(forward: Forward, capacity: number): DecodingSes
 }
 
 /**
- * `encoderIds` / `encoderMask`: [batch, length] row-major (the prompt); the decoding loop's rows are
- * the decoder's, of at most `capacity` tokens.
+ * Prompt learning's rewrite of an encoder-decoder generation's inputs (the encoder's ids and mask):
+ * the encoder inputs to use instead (e.g. inputsEmbeds with virtual tokens, the mask extended) and
+ * pastKeyValues, the key/value prefix the decoder's cache starts with.
  */
-export function seq2seqSession(forward: Forward, encoderIds: Int32Array, encoderMask: Int32Array, batchSize: number, capacity: number): DecodingSession {
-  const cached = new CachedForward(forward, capacity);
+export type EncoderPrompt = (inputs: ModelInputs) => ModelInputs;
+
+/**
+ * `encoderIds` / `encoderMask`: [batch, length] row-major (the prompt); the decoding loop's rows are
+ * the decoder's, of at most `capacity` tokens. `prompt` rewrites the encoder inputs once, up front.
+ */
+export function seq2seqSession(forward: Forward, encoderIds: Int32Array, encoderMask: Int32Array, batchSize: number, capacity: number, prompt?: EncoderPrompt): DecodingSession {
   const shape = [batchSize, encoderIds.length / batchSize];
-  const attentionMask = keep(fromArray(encoderMask, shape));
+  const { encoder, prefix } = noGrad(() =>
+    scope(() => {
+      const given: ModelInputs = { inputIds: fromArray(encoderIds, shape), attentionMask: fromArray(encoderMask, shape) };
+      const { pastKeyValues, ...rewritten } = prompt?.(given) ?? given;
+      return { encoder: rewritten, prefix: pastKeyValues === undefined ? undefined : preallocateKV(pastKeyValues, capacity + cachedLength(pastKeyValues[0])) };
+    }),
+  );
+  const encoderTensors = Object.values(encoder).filter((v): v is Tensor => (v as { isTensor?: boolean } | undefined)?.isTensor === true);
+  for (const t of [...encoderTensors, ...cacheTensors(prefix)]) keep(t);
+  const attentionMask = encoder.attentionMask!;
+  const cached = new CachedForward(forward, capacity, prefix);
   let encoderHiddenStates: Tensor | undefined;
   const step: StepFn = (input) => {
     const decoder = () => ({ decoderInputIds: ids(input), attentionMask, logitsToKeep: 1 });
     const states = encoderHiddenStates;
     if (states !== undefined) return cached.run(input, () => ({ ...decoder(), encoderHiddenStates: states })).logits;
-    const { logits, encoded } = cached.run(input, () => ({ ...decoder(), inputIds: fromArray(encoderIds, shape) }));
+    const { logits, encoded } = cached.run(input, () => ({ ...encoder, ...decoder() }));
     if (encoded === undefined) throw new GenerationError('generate: the encoder-decoder model returned no encoder output (encoderLastHiddenState)');
     encoderHiddenStates = encoded;
+    for (const t of encoderTensors) if (t !== attentionMask) t.dispose();
     return logits;
   };
   return {
@@ -115,7 +133,7 @@ export function seq2seqSession(forward: Forward, encoderIds: Int32Array, encoder
     dispose: () => {
       cached.dispose();
       encoderHiddenStates?.dispose();
-      attentionMask.dispose();
+      for (const t of encoderTensors) t.dispose();
     },
   };
 }

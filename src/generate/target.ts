@@ -1,6 +1,7 @@
 // What generate runs: a PreTrainedModel, or one with adapters — a LoraModel / BaseTuner, or a
 // PeftModel: with injected adapters its tuner runs the forward (per-row adapters, adapterNames, go
-// through the mixed-batch forward); with prompt learning its own generation step function runs.
+// through the mixed-batch forward); with prompt learning on a causal LM its own generation session
+// runs, on an encoder-decoder model its rewrite of the encoder inputs.
 import type { ModelInputs, ModelOutput } from '../models/outputs.js';
 import { PreTrainedModel } from '../models/pretrained.js';
 import type { PromptLearningConfig } from '../peft/config.js';
@@ -10,7 +11,7 @@ import { BaseTuner, type TunerConfig } from '../peft/tuners/base-tuner.js';
 import { LoraModel } from '../peft/tuners/lora/model.js';
 import { modelGenerationDefaults, type GenerationOptions } from './config.js';
 import { GenerationConfigError, GenerationError } from './errors.js';
-import type { StepFn } from './step.js';
+import type { DecodingSession, EncoderPrompt } from './sessions.js';
 
 /** A model generate accepts. */
 export type GenerativeModel = PreTrainedModel | BaseTuner<TunerConfig> | PeftModel;
@@ -20,8 +21,10 @@ export interface GenerationTarget {
   model: PreTrainedModel;
   /** The injected adapters around it, if any. */
   tuner: BaseTuner<TunerConfig> | null;
-  /** Prompt learning: the PeftModel's step function (it injects the prompt at the prefill). */
-  promptStep: (() => StepFn) | null;
+  /** Prompt learning on a causal LM: the PeftModel's generation session (it injects the prompt at the prefill). */
+  promptSession: (() => DecodingSession) | null;
+  /** Prompt learning on an encoder-decoder model: the virtual tokens or prefix for the first step. */
+  encoderPrompt: EncoderPrompt | null;
   /** Prompt learning: positions the active adapter's virtual tokens take before the prompt. */
   virtualTokens: number;
 }
@@ -36,10 +39,15 @@ export function generationTarget(model: GenerativeModel): GenerationTarget {
   if (!(inner instanceof PreTrainedModel)) {
     throw new GenerationError(`generate: expected a PreTrainedModel (or a LoraModel / PeftModel around one), got ${(inner as { constructor?: { name?: string } } | null)?.constructor?.name ?? typeof inner}`);
   }
-  const promptLearning = model instanceof PeftModel && tuner === null;
-  const promptStep = promptLearning ? () => model.generationStep() : null;
-  const virtualTokens = promptLearning ? ((model.activePeftConfig as PromptLearningConfig).numVirtualTokens ?? 0) : 0;
-  return { model: inner, tuner, promptStep, virtualTokens };
+  const prompted = model instanceof PeftModel && tuner === null ? model : null;
+  const seq2seq = inner.config.isEncoderDecoder;
+  return {
+    model: inner,
+    tuner,
+    promptSession: prompted !== null && !seq2seq ? () => prompted.generationSession() : null,
+    encoderPrompt: prompted !== null && seq2seq ? (inputs) => prompted.seq2seqGenerationInputs(inputs) : null,
+    virtualTokens: prompted !== null ? ((prompted.activePeftConfig as PromptLearningConfig).numVirtualTokens ?? 0) : 0,
+  };
 }
 
 function checkAdapterNames(tuner: BaseTuner<TunerConfig> | null, names: readonly string[], batchSize: number): asserts tuner is LoraModel {

@@ -6,7 +6,7 @@
 import { mkdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Tensor } from '../engine/tensor.js';
-import type { StepFn } from '../generate/step.js';
+import type { DecodingSession } from '../generate/sessions.js';
 import { resolveAdapterFolder, type AdapterFolder } from '../io/adapter-folder.js';
 import type { SourceOptions } from '../io/file-source.js';
 import { saveSafetensors } from '../io/safetensors-writer.js';
@@ -198,12 +198,22 @@ export class PeftModel extends Module {
   }
 
   /**
-   * Prompt learning on a causal LM: a step function for src/generate's decode that injects the active adapter's
-   * prompt or prefix at the prefill only (PEFT's prepare_inputs_for_generation).
+   * Prompt learning on a causal LM: a session for src/generate's decode (`step`, then `dispose` to free its cache)
+   * that injects the active adapter's prompt or prefix at the prefill only (PEFT's prepare_inputs_for_generation).
    */
-  generationStep(): StepFn {
-    if (this.prompt === null) throw new UnsupportedError('generationStep is for prompt learning; models with injected adapters generate through their own forward');
-    return this.prompt.generationStep(this.activeAdapter);
+  generationSession(): DecodingSession {
+    if (this.prompt === null) throw new UnsupportedError('generationSession is for prompt learning; models with injected adapters generate through their own forward');
+    return this.prompt.generationSession(this.activeAdapter);
+  }
+
+  /**
+   * Prompt learning on an encoder-decoder model: what a generation's first step feeds the model for the encoder
+   * inputs `inputs` (PEFT's PeftModelForSeq2SeqLM.generate): the active adapter's virtual tokens prepended to the
+   * encoder input (mask extended), or for prefix tuning its key/value prefix as the decoder's pastKeyValues.
+   */
+  seq2seqGenerationInputs(inputs: ModelInputs): ModelInputs {
+    if (this.prompt === null) throw new UnsupportedError('seq2seqGenerationInputs is for prompt learning; models with injected adapters generate through their own forward');
+    return this.prompt.seq2seqGenerationInputs(this.activeAdapter, inputs);
   }
 
   /** Prompt learning: the active adapter's virtual-token embeddings [B, V·submodules, token_dim] (PEFT's get_prompt). */

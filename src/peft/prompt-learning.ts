@@ -3,8 +3,9 @@
 // `prompt_encoder`, and the task classes' input handling. Prompt tuning and p-tuning prepend virtual-token
 // embeddings to the input embeddings (attention mask prefixed with ones, causal-LM labels with -100, token types
 // with 0); prefix tuning hands every attention layer a key/value prefix through pastKeyValues (attention mask
-// prefixed, position ids shifted past it). Generation injects either only at the prefill. An adapter saves its
-// encoder's output as `prompt_embeddings`.
+// prefixed, position ids shifted past it). Generation injects either only at the prefill (encoder-decoder models:
+// into the encoder input, or the decoder's cache for a prefix). An adapter saves its encoder's output as
+// `prompt_embeddings`.
 import { fromArray, full } from '../engine/ops/creation.js';
 import { concat, split } from '../engine/ops/join.js';
 import { expand, permute, reshape, slice } from '../engine/ops/view.js';
@@ -12,7 +13,8 @@ import { noGrad } from '../engine/autograd.js';
 import { scope } from '../engine/scope.js';
 import type { Generator } from '../engine/random.js';
 import type { Tensor } from '../engine/tensor.js';
-import type { StepFn, StepInput } from '../generate/step.js';
+import type { DecodingSession } from '../generate/sessions.js';
+import type { StepInput } from '../generate/step.js';
 import type { LayerKV, ModelInputs, ModelOutput } from '../models/outputs.js';
 import type { PreTrainedModel } from '../models/pretrained.js';
 import { ModuleDict } from '../nn/containers.js';
@@ -235,14 +237,21 @@ export class PromptLearning {
   }
 
   /**
-   * A generation step function (src/generate's decode) for a causal LM: the prompts or the prefix go in at the prefill
-   * only, later steps reuse the model's cache.
+   * A generation session (a step function for src/generate's decode, and dispose) for a causal LM: the prompts or
+   * the prefix go in at the prefill only, later steps reuse the model's cache, which dispose frees.
    */
-  generationStep(adapterName: string): StepFn {
+  generationSession(adapterName: string): DecodingSession {
     if (this.taskType !== TaskType.CAUSAL_LM) throw new AdapterError(`generation needs a CAUSAL_LM adapter, this one is ${this.taskType}`);
     const { config } = this.adapter(adapterName);
     let cache: LayerKV[] | undefined;
-    return (input: StepInput): Tensor => {
+    const release = (): void => {
+      for (const kv of cache ?? []) {
+        kv.key.dispose();
+        kv.value.dispose();
+      }
+      cache = undefined;
+    };
+    const step = (input: StepInput): Tensor => {
       const next = scope(() =>
         noGrad(() => {
           const { batchSize: b, inputLength: n } = input;
@@ -260,13 +269,20 @@ export class PromptLearning {
           return { logits: reshape(slice(out.logits!, 1, t - 1, t), [b, out.logits!.shape[2]!]), cache: out.pastKeyValues };
         }),
       );
-      for (const kv of cache ?? []) {
-        kv.key.dispose();
-        kv.value.dispose();
-      }
+      release();
       cache = next.cache;
       return next.logits;
     };
+    return { step, dispose: release };
+  }
+
+  /**
+   * Encoder-decoder generation: the first step's inputs for the encoder inputs `inputs` — virtual tokens prepended
+   * to the encoder input, or the prefix as the decoder's pastKeyValues (later steps run on the model's cache).
+   */
+  seq2seqGenerationInputs(adapterName: string, inputs: ModelInputs): ModelInputs {
+    if (this.taskType !== TaskType.SEQ_2_SEQ_LM) throw new AdapterError(`encoder-decoder generation needs a SEQ_2_SEQ_LM adapter, this one is ${this.taskType}`);
+    return this.modelInputs(adapterName, inputs);
   }
 
   /** Copies a saved `prompt_embeddings` into adapter `adapterName`'s table. */

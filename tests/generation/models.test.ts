@@ -1,14 +1,20 @@
 // generate() on the tiny model fixtures against transformers' generate (tools/fixtures/generation_models.py):
 // greedy search batched with left padding and alone, the model's generation_config.json, and LoRA adapters
 // made by PEFT — active, disabled, merged, and one adapter per prompt in a mixed batch; PeftModels with
-// LoRA adapters loaded from PEFT's files and with prompt learning (tools/fixtures/peft_prompt_ia3.py).
+// LoRA adapters loaded from PEFT's files and with prompt learning on GPT-2, Llama and T5
+// (tools/fixtures/peft_prompt_ia3.py: PEFT's greedy tokens and per-step logits).
 import assert from 'node:assert/strict';
 import { copyFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { Storage } from '../../src/engine/index.js';
 import { generate } from '../../src/generate/index.js';
-import { AutoModelForCausalLM } from '../../src/models/index.js';
+import { AutoModelForCausalLM, AutoModelForSeq2SeqLM, AutoModelForSequenceClassification, type ModelInputs, type ModelOutput, type PreTrainedModel } from '../../src/models/index.js';
+import { AdapterError } from '../../src/peft/errors.js';
+import { getPeftModel } from '../../src/peft/mapping-func.js';
 import { PeftModel } from '../../src/peft/peft-model.js';
+import { PrefixTuningConfig } from '../../src/peft/tuners/prefix-tuning/config.js';
+import { PromptTuningConfig } from '../../src/peft/tuners/prompt-tuning/config.js';
 import {
   fixtureAutoClass,
   fixtureSequences,
@@ -17,6 +23,7 @@ import {
   loadFixtureLoraModel,
   loadFixtureModel,
 } from '../helpers/generation-models.js';
+import { assertClose } from '../helpers/assert-close.js';
 import { fixturePath } from '../helpers/paths.js';
 import { loadExpected, promptIa3Cases } from '../helpers/prompt-ia3.js';
 import { makeTempDir } from '../helpers/temp.js';
@@ -70,15 +77,55 @@ test('a PeftModel generates through its adapters: loaded from PEFT files, mixed 
   assert.deepEqual((await generate(peft, prompt, { ...greedy, adapterNames: mixed.adapter_names })).sequences, mixed.sequences);
 });
 
-for (const c of promptIa3Cases().filter((x) => x.taskType === 'CAUSAL_LM' && loadExpected(x).has('generate.sequences'))) {
-  test(`${c.name}: prompt learning through a PeftModel generates PEFT's tokens`, async () => {
+/** Calls `model.forward` through a spy that records the last position's logits [B, V] of every call. */
+function recordLastLogits(model: PreTrainedModel): Float32Array[] {
+  const seen: Float32Array[] = [];
+  const forward = model.forward.bind(model);
+  model.forward = (inputs: ModelInputs): ModelOutput => {
+    const out = forward(inputs);
+    const [b, t, v] = out.logits!.shape as [number, number, number];
+    const all = out.logits!.toArray();
+    seen.push(Float32Array.from({ length: b * v }, (_, i) => all[(Math.floor(i / v) * t + t - 1) * v + (i % v)]!));
+    return out;
+  };
+  return seen;
+}
+
+for (const c of promptIa3Cases().filter((x) => ['CAUSAL_LM', 'SEQ_2_SEQ_LM'].includes(x.taskType) && loadExpected(x).has('generate.sequences'))) {
+  test(`${c.name}: prompt learning through a PeftModel generates PEFT's tokens, with its logits at every step`, async () => {
     const expected = loadExpected(c);
     const rows = (key: string): number[][] => {
       const t = expected.get(key)!;
       return Array.from({ length: t.shape[0]! }, (_, i) => [...t.data().subarray(i * t.shape[1]!, (i + 1) * t.shape[1]!)]);
     };
-    const peft = await PeftModel.fromPretrained(await AutoModelForCausalLM.fromPretrained(c.baseDir), c.dir);
-    const out = await generate(peft, { inputIds: rows('generate.input_ids'), attentionMask: rows('generate.attention_mask') }, { maxNewTokens: 4, padTokenId: 0, eosTokenId: null });
+    const Auto = c.taskType === 'SEQ_2_SEQ_LM' ? AutoModelForSeq2SeqLM : AutoModelForCausalLM;
+    const base = await Auto.fromPretrained(c.baseDir);
+    const seen = recordLastLogits(base);
+    const steps = expected.get('generate.logits')!.shape[1]!;
+    const peft = await PeftModel.fromPretrained(base, c.dir);
+    const run = () => generate(peft, { inputIds: rows('generate.input_ids'), attentionMask: rows('generate.attention_mask') }, { maxNewTokens: 4, padTokenId: 0, eosTokenId: null });
+    const out = await run();
     assert.deepEqual(out.sequences, rows('generate.sequences'));
+    assert.equal(seen.length, steps, 'one forward per generated token');
+    const live = Storage.liveCount;
+    await run();
+    assert.equal(Storage.liveCount, live, 'the cache and the prompt are freed after generation');
+    seen.length = steps;
+    const logits = expected.get('generate.logits')!;
+    const [b, , vocab] = logits.shape as [number, number, number];
+    const want = logits.toArray();
+    seen.forEach((step, k) => {
+      const expectedStep = Float32Array.from({ length: b * vocab }, (_, i) => want[(Math.floor(i / vocab) * steps + k) * vocab + (i % vocab)]!);
+      assertClose(step, expectedStep, { atol: 1e-4, rtol: 0 }, `step ${k} logits`);
+    });
   });
 }
+
+test('generate() refuses prompt-learning adapters whose task does not generate on the model (typed errors)', async () => {
+  const t5 = await AutoModelForSeq2SeqLM.fromPretrained(fixturePath('models', 't5-seq2seq'));
+  const onT5 = getPeftModel(t5, new PromptTuningConfig({ taskType: 'CAUSAL_LM', numVirtualTokens: 2 }));
+  await assert.rejects(generate(onT5, [[5, 6, 1]], { maxNewTokens: 2 }), (e: unknown) => e instanceof AdapterError && /needs a SEQ_2_SEQ_LM adapter, this one is CAUSAL_LM/.test(e.message));
+  const bert = await AutoModelForSequenceClassification.fromPretrained(fixturePath('models', 'bert-seqcls'));
+  const onBert = getPeftModel(bert, new PrefixTuningConfig({ taskType: 'SEQ_CLS', numVirtualTokens: 2 }));
+  await assert.rejects(generate(onBert, [[2, 5, 3]], { maxNewTokens: 2 }), (e: unknown) => e instanceof AdapterError && /needs a CAUSAL_LM adapter, this one is SEQ_CLS/.test(e.message));
+});

@@ -81,15 +81,20 @@ const INPUTS: [string, keyof ModelInputs][] = [
   ['decoder_input_ids', 'decoderInputIds'],
 ];
 
-/** The inputs recorded in a case's expected.safetensors, and everything else in it by name. */
-export function loadExpected(c: AdapterCase): { inputs: ModelInputs; tensors: Map<string, Tensor> } {
-  const tensors = loadSafetensors(c.expectedPath);
+/** The model inputs among tensors named as in Python (input_ids, attention_mask, token_type_ids, decoder_input_ids). */
+export function modelInputsOf(tensors: ReadonlyMap<string, Tensor>): ModelInputs {
   const inputs: ModelInputs = {};
   for (const [file, key] of INPUTS) {
     const t = tensors.get(file);
     if (t !== undefined) (inputs as Record<string, Tensor>)[key] = t;
   }
-  return { inputs, tensors };
+  return inputs;
+}
+
+/** The inputs recorded in a case's expected.safetensors, and everything else in it by name. */
+export function loadExpected(c: AdapterCase): { inputs: ModelInputs; tensors: Map<string, Tensor> } {
+  const tensors = loadSafetensors(c.expectedPath);
+  return { inputs: modelInputsOf(tensors), tensors };
 }
 
 function outputsOf(out: ModelOutput, prefix: string): [string, Tensor][] {

@@ -4,7 +4,8 @@ checks that it loads without warnings and reproduces the outputs peft.js recorde
 <out_dir>/<case>/ holds what PeftModel.savePretrained wrote (adapter_config.json, adapter_model.safetensors, further
 adapters in subfolders) and ts-outputs.safetensors: the inputs (int32) and the TS outputs under the names of
 tests/fixtures/peft/adapters/*/expected.safetensors (active.<out>, <name>.active.<out>, mixed.<out>, disabled.<out>,
-merged.<out>). Prints one line per case and, last, `RESULT cases=<n> failures=<k>`. Exit status 1 on failures,
+merged.<out>); prompt-learning adapters (prompt tuning, p-tuning, prefix tuning) only have active.<out>, the outputs
+with the prompts in. Prints one line per case and, last, `RESULT cases=<n> failures=<k>`. Exit status 1 on failures,
 2 when the Python stack cannot be imported.
 
 usage: check_ts_adapters.py <out_dir>
@@ -90,6 +91,8 @@ def check_case(case_dir):
         model.set_adapter(name)
         compare(f"{name}.active", outputs(model, inputs), ts, problems)
     model.set_adapter("default")
+    if config.is_prompt_learning:
+        return problems
     if "mixed.logits" in ts and extra:
         batch = inputs["input_ids"].shape[0]
         names = [extra[0], "__base__"] * batch

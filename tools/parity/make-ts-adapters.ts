@@ -1,46 +1,53 @@
 // Live parity, peft.js side: for every adapter case of tests/fixtures/peft/adapters, builds an adapter with the
 // same config on the same base model, gives every saved tensor seeded random values, and writes <out>/<case>/:
 // the adapter as savePretrained saves it and ts-outputs.safetensors (the inputs and our outputs with the adapter
-// active, disabled, merged, …). tools/parity/check_ts_adapters.py then loads them with the real PEFT.
-// PiSSA / OLoRA cases (the configs of tests/fixtures/peft/pissa, and PiSSA with the randomized SVD) are trained
-// the same way and saved with pathInitialModelForWeightConversion: PEFT must reproduce, with the converted adapter
-// on the original base model, the outputs of our trained PiSSA / OLoRA model (active), the base model (disabled)
-// and the merged model.
+// active, disabled, merged, …). The prompt-learning and IA3 cases of method-cases.ts go the same way, with every
+// trainable tensor moved (prompt encoders, IA3 vectors, modules_to_save copies); prompt-learning cases record the
+// outputs with the prompts active. PiSSA / OLoRA cases (the configs of tests/fixtures/peft/pissa, and PiSSA with
+// the randomized SVD) are trained the same way and saved with pathInitialModelForWeightConversion: PEFT must
+// reproduce, with the converted adapter on the original base model, the outputs of our trained PiSSA / OLoRA model
+// (active), the base model (disabled) and the merged model. tools/parity/check_ts_adapters.py then loads them all
+// with the real PEFT.
 // Prints one line per case and, last, `RESULT cases=<n> failures=<k>`; cases whose base model family is not
 // implemented are listed as skipped and not counted.
 //
 // usage: node dist/tools/parity/make-ts-adapters.js <out_dir>
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { noGrad } from '../../src/engine/autograd.js';
 import { randn } from '../../src/engine/ops/creation.js';
 import { Generator } from '../../src/engine/random.js';
 import type { Tensor } from '../../src/engine/tensor.js';
 import { readJsonObject } from '../../src/io/json-file.js';
 import { loadSafetensors } from '../../src/io/safetensors-sharded.js';
 import { saveSafetensors } from '../../src/io/safetensors-writer.js';
+import { noGrad } from '../../src/engine/autograd.js';
+import { PromptLearningConfig } from '../../src/peft/config.js';
 import { getPeftModel } from '../../src/peft/mapping-func.js';
 import { AutoModelForCausalLM } from '../../src/models/auto.js';
 import type { PreTrainedModel } from '../../src/models/pretrained.js';
 import { PeftModel } from '../../src/peft/peft-model.js';
 import { LoraConfig } from '../../src/peft/tuners/lora/config.js';
 import { setWarningHandler } from '../../src/peft/utils/warnings.js';
-import { adapterCases, collectOutputs, loadBaseModel, loadExpected, unsupportedReason, type AdapterCase } from '../../tests/helpers/peft-cases.js';
 import { fixturePath, repoRoot } from '../../tests/helpers/paths.js';
+import { adapterCases, collectOutputs, loadBaseModel, loadExpected, modelInputsOf, unsupportedReason, type AdapterCase } from '../../tests/helpers/peft-cases.js';
+import { methodCases, type MethodCase } from './method-cases.js';
 
-/** Seeded values for every tensor an adapter saves (base embedding weights excepted), as the fixture script does. */
-function perturb(peft: PeftModel, adapterName: string, seed: number): void {
+/** Moves each tensor, in key order, by seeded normal noise: `move(value, noise, key)` gives the new value. */
+function perturb(tensors: [string, Tensor][], seed: number, move: (value: number, noise: number, key: string) => number): void {
   const generator = new Generator(seed);
-  const state = peft.getAdapterStateDict(adapterName, { saveEmbeddingLayers: false });
-  for (const key of [...state.keys()].sort()) {
-    const t = state.get(key)!;
+  for (const [key, t] of [...tensors].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
     const noise = randn(t.shape, { generator });
     const values = t.data() as Float32Array;
     const delta = noise.data() as Float32Array;
-    const scale = key.endsWith('lora_magnitude_vector');
-    for (let i = 0; i < values.length; i++) values[i] = scale ? values[i]! * (1 + 0.2 * delta[i]!) : values[i]! + 0.1 * delta[i]!;
+    for (let i = 0; i < values.length; i++) values[i] = move(values[i]!, delta[i]!, key);
     noise.dispose();
   }
+}
+
+/** Seeded values for every tensor a LoRA adapter saves (base embedding weights excepted), as the fixture script does. */
+function perturbSaved(peft: PeftModel, adapterName: string, seed: number): void {
+  const state = peft.getAdapterStateDict(adapterName, { saveEmbeddingLayers: false });
+  perturb([...state], seed, (v, n, key) => (key.endsWith('lora_magnitude_vector') ? v * (1 + 0.2 * n) : v + 0.1 * n));
 }
 
 function trainableConfig(dir: string): LoraConfig {
@@ -52,17 +59,39 @@ async function makeCase(c: AdapterCase, seed: number, outDir: string): Promise<v
   const { inputs, tensors } = loadExpected(c);
   const peft = getPeftModel(base, trainableConfig(c.dir));
   for (const name of c.extraAdapters) peft.addAdapter(name, trainableConfig(join(c.dir, name)));
-  ['default', ...c.extraAdapters].forEach((name, i) => perturb(peft, name, seed * 100 + i));
+  ['default', ...c.extraAdapters].forEach((name, i) => perturbSaved(peft, name, seed * 100 + i));
   peft.eval();
   const mixed = tensors.has('mixed.logits') ? [c.extraAdapters[0]!, '__base__'] : undefined;
   const outputs = collectOutputs(peft, inputs, c.extraAdapters, mixed);
   peft.savePretrained(outDir);
+  saveOutputs(outDir, outputs, tensors);
+  peft.dispose();
+}
+
+/** ts-outputs.safetensors: our outputs and the inputs they were computed from. */
+function saveOutputs(outDir: string, outputs: Map<string, Tensor>, inputs: ReadonlyMap<string, Tensor>): void {
   const record: Record<string, Tensor> = Object.fromEntries(outputs);
   for (const key of ['input_ids', 'attention_mask', 'token_type_ids', 'decoder_input_ids']) {
-    const t = tensors.get(key);
+    const t = inputs.get(key);
     if (t !== undefined) record[key] = t;
   }
   saveSafetensors(join(outDir, 'ts-outputs.safetensors'), record, { format: 'pt' });
+}
+
+/** A prompt-learning or IA3 case: every trainable tensor moved (IA3 vectors around their init of ones, scaled). */
+async function makeMethodCase(c: MethodCase, seed: number, outDir: string): Promise<void> {
+  const base = await c.auto.fromPretrained(join(repoRoot, c.base));
+  base.nameOrPath = c.base;
+  const config = c.config();
+  const peft = getPeftModel(base, config, { generator: new Generator(seed) });
+  const trainable = peft.namedParameters().filter(([, t]) => t.requiresGrad);
+  perturb(trainable, seed + 1, (v, n, key) => (key.includes('.ia3_l.') ? v * (1 + 0.3 * n) : v + 0.3 * n));
+  peft.eval();
+  const tensors = new Map(Object.entries(c.inputs()));
+  const inputs = modelInputsOf(tensors);
+  const outputs = config instanceof PromptLearningConfig ? new Map([['active.logits', noGrad(() => peft.forward(inputs)).logits!]]) : collectOutputs(peft, inputs, []);
+  peft.savePretrained(outDir);
+  saveOutputs(outDir, outputs, tensors);
   peft.dispose();
 }
 
@@ -90,14 +119,14 @@ async function makePissaCase(c: ReturnType<typeof pissaCases>[number], seed: num
   const peft = getPeftModel(await causalLm(c.base), LoraConfig.fromJSON(c.config));
   const initialDir = `${outDir}-initial`;
   peft.savePretrained(initialDir);
-  perturb(peft, 'default', seed);
+  perturbSaved(peft, 'default', seed);
   peft.eval();
   const trained = noGrad(() => peft.forward(inputs).logits!);
   peft.savePretrained(outDir, { pathInitialModelForWeightConversion: initialDir });
   const converted = await PeftModel.fromPretrained(await causalLm(c.base), outDir);
   const outputs = collectOutputs(converted, inputs, []);
   outputs.set('active.logits', trained);
-  saveSafetensors(join(outDir, 'ts-outputs.safetensors'), { ...Object.fromEntries(outputs), input_ids: io.get('input_ids')!, attention_mask: io.get('attention_mask')! }, { format: 'pt' });
+  saveOutputs(outDir, outputs, io);
   peft.dispose();
   converted.dispose();
 }
@@ -110,10 +139,10 @@ async function main(out: string | undefined): Promise<number> {
   setWarningHandler(() => {}); // the expected ones: bias modes on disable, embedding layers saved, unmerge no-ops
   let cases = 0;
   let failures = 0;
-  const run = async (name: string, make: () => Promise<void>): Promise<void> => {
+  const run = async (name: string, make: (dir: string) => Promise<void>): Promise<void> => {
     cases++;
     try {
-      await make();
+      await make(join(out, name));
       console.log(`ok   ts adapter ${name}`);
     } catch (e) {
       failures++;
@@ -123,9 +152,10 @@ async function main(out: string | undefined): Promise<number> {
   for (const [i, c] of adapterCases().entries()) {
     const skip = unsupportedReason(c);
     if (skip !== null) console.log(`skip ts adapter ${c.name}: ${skip}`);
-    else await run(c.name, () => makeCase(c, 1000 + i, join(out, c.name)));
+    else await run(c.name, (dir) => makeCase(c, 1000 + i, dir));
   }
-  for (const [i, c] of pissaCases().entries()) await run(c.name, () => makePissaCase(c, 2000 + i, join(out, c.name)));
+  for (const [i, c] of pissaCases().entries()) await run(c.name, (dir) => makePissaCase(c, 2000 + i, dir));
+  for (const [i, c] of methodCases().entries()) await run(c.name, (dir) => makeMethodCase(c, 5000 + 10 * i, dir));
   console.log(`RESULT cases=${cases} failures=${failures}`);
   return failures === 0 ? 0 : 1;
 }

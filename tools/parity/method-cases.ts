@@ -1,0 +1,81 @@
+// Live parity cases for prompt tuning, p-tuning (MLP, LSTM), prefix tuning (with and without prefix_projection) and
+// IA3, each on a causal LM (GPT-2, Llama), BERT sequence classification and T5 seq2seq: the tiny base models of
+// tests/fixtures/models, fixed inputs, and a config per method.
+import { fromArray } from '../../src/engine/ops/creation.js';
+import type { Tensor } from '../../src/engine/tensor.js';
+import { AutoModelForCausalLM, AutoModelForSeq2SeqLM, AutoModelForSequenceClassification, type AutoModelClass } from '../../src/models/auto.js';
+import '../../src/models/index.js';
+import type { PeftConfig } from '../../src/peft/config.js';
+import { IA3Config } from '../../src/peft/tuners/ia3/config.js';
+import { PromptEncoderConfig } from '../../src/peft/tuners/p-tuning/config.js';
+import { PrefixTuningConfig } from '../../src/peft/tuners/prefix-tuning/config.js';
+import { PromptTuningConfig } from '../../src/peft/tuners/prompt-tuning/config.js';
+import { TaskType } from '../../src/peft/utils/peft-types.js';
+
+export interface MethodCase {
+  name: string;
+  /** Repository-relative base model folder (recorded as base_model_name_or_path). */
+  base: string;
+  auto: AutoModelClass;
+  config: () => PeftConfig;
+  /** Model inputs by their Python names (int32). */
+  inputs: () => Record<string, Tensor>;
+}
+
+const ints = (rows: number[][]): Tensor => fromArray(rows.flat(), [rows.length, rows[0]!.length], 'int32');
+const MASK = [[1, 1, 1, 1, 1, 1], [1, 1, 1, 1, 0, 0]];
+
+interface Model {
+  key: string;
+  base: string;
+  auto: AutoModelClass;
+  task: TaskType;
+  inputs: () => Record<string, Tensor>;
+}
+
+const MODELS: Model[] = [
+  { key: 'gpt2', base: 'gpt2-lm', auto: AutoModelForCausalLM, task: TaskType.CAUSAL_LM, inputs: () => ({ input_ids: ints([[5, 17, 33, 8, 61, 2], [44, 9, 12, 70, 0, 0]]), attention_mask: ints(MASK) }) },
+  { key: 'llama', base: 'llama-lm', auto: AutoModelForCausalLM, task: TaskType.CAUSAL_LM, inputs: () => ({ input_ids: ints([[7, 21, 3, 88, 40, 11], [60, 2, 35, 19, 0, 0]]), attention_mask: ints(MASK) }) },
+  {
+    key: 'bert',
+    base: 'bert-seqcls',
+    auto: AutoModelForSequenceClassification,
+    task: TaskType.SEQ_CLS,
+    inputs: () => ({
+      input_ids: ints([[2, 15, 30, 8, 61, 3], [2, 9, 12, 3, 0, 0]]),
+      attention_mask: ints(MASK),
+      token_type_ids: ints([[0, 0, 0, 1, 1, 1], [0, 0, 1, 1, 0, 0]]),
+    }),
+  },
+  {
+    key: 't5',
+    base: 't5-seq2seq',
+    auto: AutoModelForSeq2SeqLM,
+    task: TaskType.SEQ_2_SEQ_LM,
+    inputs: () => ({ input_ids: ints([[13, 27, 8, 54, 9, 1], [40, 6, 22, 1, 0, 0]]), attention_mask: ints(MASK), decoder_input_ids: ints([[0, 31, 7, 19], [0, 12, 44, 1]]) }),
+  },
+];
+
+const METHODS: { key: string; config: (taskType: TaskType) => PeftConfig }[] = [
+  { key: 'prompt-tuning', config: (taskType) => new PromptTuningConfig({ taskType, numVirtualTokens: 3 }) },
+  { key: 'p-tuning-mlp', config: (taskType) => new PromptEncoderConfig({ taskType, numVirtualTokens: 3, encoderHiddenSize: 16 }) },
+  {
+    key: 'p-tuning-lstm',
+    config: (taskType) => new PromptEncoderConfig({ taskType, numVirtualTokens: 3, encoderReparameterizationType: 'LSTM', encoderHiddenSize: 8, encoderNumLayers: 2 }),
+  },
+  { key: 'prefix-tuning', config: (taskType) => new PrefixTuningConfig({ taskType, numVirtualTokens: 3 }) },
+  { key: 'prefix-projection', config: (taskType) => new PrefixTuningConfig({ taskType, numVirtualTokens: 3, prefixProjection: true, encoderHiddenSize: 16 }) },
+  { key: 'ia3', config: (taskType) => new IA3Config({ taskType }) },
+];
+
+export function methodCases(): MethodCase[] {
+  return MODELS.flatMap((m) =>
+    METHODS.map((method) => ({
+      name: `${m.key}-${method.key}`,
+      base: `tests/fixtures/models/${m.base}`,
+      auto: m.auto,
+      config: () => method.config(m.task),
+      inputs: m.inputs,
+    })),
+  );
+}
