@@ -9,31 +9,37 @@
 
 namespace {
 
-// Row r = (b, h, t) of a [B, H, T, D] tensor, or the same row of one laid out [B, T, H, D].
-inline int64_t row_offset(int64_t r, int64_t H, int64_t T, int64_t D, bool bthd) {
-  if (!bthd) return r * D;
-  const int64_t b = r / (H * T), h = (r / T) % H, t = r % T;
-  return ((b * T + t) * H + h) * D;
+// Offset of row (b, h, t) of a [B, H, T, D] tensor, or of the same row of one laid out [B, T, H, D].
+inline int64_t row_offset(int64_t b, int64_t h, int64_t t, int64_t H, int64_t T, int64_t D, bool bthd) {
+  return (bthd ? (b * T + t) * H + h : (b * H + h) * T + t) * D;
 }
 
+template <bool kTransposed>
+inline void rotate_row(const float* __restrict xr, const float* __restrict c, const float* __restrict s, float* __restrict yr, int64_t half) {
+#pragma omp simd
+  for (int64_t j = 0; j < half; j++) {
+    const float s_lo = kTransposed ? -s[j + half] : s[j];
+    const float s_hi = kTransposed ? -s[j] : s[j + half];
+    const float x1 = xr[j], x2 = xr[j + half];
+    yr[j] = x1 * c[j] - x2 * s_lo;
+    yr[j + half] = x2 * c[j + half] + x1 * s_hi;
+  }
+}
+
+// Rows are walked in (b, h, t) order with the indices stepped, not divided out of the row number.
 template <bool kTransposed>
 void rotate_rows(const float* x, const float* cos, const float* sin, float* out, int64_t B, int64_t H, int64_t T,
                  int64_t D, bool batched, bool x_bthd, bool out_bthd) {
   const int64_t half = D / 2;
   peftjs::parallel_for(B * H * T, D, [&](int64_t rb, int64_t re) {
+    int64_t b = rb / (H * T), h = (rb / T) % H, t = rb % T;
     for (int64_t r = rb; r < re; r++) {
-      const int64_t b = r / (H * T), t = r % T;
       const int64_t table_row = ((batched ? b * T : 0) + t) * D;
-      const float* c = cos + table_row;
-      const float* s = sin + table_row;
-      const float* xr = x + row_offset(r, H, T, D, x_bthd);
-      float* yr = out + row_offset(r, H, T, D, out_bthd);
-      for (int64_t j = 0; j < half; j++) {
-        const float s_lo = kTransposed ? -s[j + half] : s[j];
-        const float s_hi = kTransposed ? -s[j] : s[j + half];
-        const float x1 = xr[j], x2 = xr[j + half];
-        yr[j] = x1 * c[j] - x2 * s_lo;
-        yr[j + half] = x2 * c[j + half] + x1 * s_hi;
+      rotate_row<kTransposed>(x + row_offset(b, h, t, H, T, D, x_bthd), cos + table_row, sin + table_row,
+                              out + row_offset(b, h, t, H, T, D, out_bthd), half);
+      if (++t == T) {
+        t = 0;
+        if (++h == H) h = 0, b++;
       }
     }
   });
