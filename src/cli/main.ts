@@ -17,6 +17,7 @@ interface Verb {
 const VERBS: readonly Verb[] = [
   { spec: inspectVerb, run: runInspect },
   { spec: trainVerb, run: runTrain },
+  (await import('./eval.js')).evalCommand,
   { spec: mergeVerb, run: runMerge },
 ];
 
