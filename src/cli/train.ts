@@ -53,7 +53,7 @@ export async function trainFromOptions(opts: Options, out: NodeJS.WritableStream
   const output = opts.requireString('output');
   const { trainable, all } = peft.getNbTrainableParameters();
   const progress = opts.boolean('progress') ?? true;
-  if (progress) out.write(`${task.name}: ${train.length} training examples of at most ${setup.maxLength} tokens${validation === undefined ? '' : `, ${validation.length} held out`}; ${formatTrainableParameters(trainable, all)}\n`);
+  if (progress) out.write(`${train.length + (validation?.length ?? 0)} examples of at most ${setup.maxLength} tokens; ${formatTrainableParameters(trainable, all)}\n`);
 
   const maxSteps = opts.number('max-steps');
   const args: Record<string, unknown> = {
