@@ -18,6 +18,7 @@ interface Verb {
 const VERBS: readonly Verb[] = [
   { spec: inspectVerb, run: runInspect },
   { spec: trainVerb, run: runTrain },
+  (await import('./eval.js')).evalCommand,
   { spec: mergeVerb, run: runMerge },
   { spec: generateVerb, run: runGenerate },
 ];

@@ -9,6 +9,7 @@ import {
 } from '../models/index.js';
 import { PeftModel } from '../peft/peft-model.js';
 import { CliError, type Options, type VerbSpec } from './args.js';
+import { loadTaskModel, readLabels } from './task-model.js';
 
 export const mergeVerb: VerbSpec = {
   name: 'merge',
@@ -46,7 +47,7 @@ export async function runMerge(opts: Options, _positionals: readonly string[], o
   const taskType = folder.config['task_type'];
   const auto = typeof taskType === 'string' ? AUTO_CLASS_OF_TASK[taskType] : AutoModel;
   if (auto === undefined) throw new CliError(`--adapter: ${folder.configPath} has task_type ${JSON.stringify(taskType)}, which merge does not know (known: ${Object.keys(AUTO_CLASS_OF_TASK).join(', ')})`);
-  const base = await auto.fromPretrained(modelDir);
+  const base = await loadTaskModel(auto, modelDir, readLabels(folder.dir));
   const peft = await PeftModel.fromPretrained(base, folder.dir);
   const merged = peft.mergeAndUnload({ safeMerge: opts.boolean('safe-merge') ?? false });
   if (!(merged instanceof PreTrainedModel)) throw new CliError(`--model: ${modelDir} did not load as a transformers model`);

@@ -71,11 +71,35 @@ test('train on {prompt, completion} records through the chat template with a hel
   assert.equal(evals.length, 1);
   assert.ok(Number.isFinite(evals[0]!['eval_loss']));
 
-  const task = runCli(['train', '--model', model, '--data', join(work, 'chat.jsonl'), '--output', out, '--task', 'seq-cls']);
+  const task = runCli(['train', '--model', model, '--data', join(work, 'chat.jsonl'), '--output', out, '--task', 'seq-class']);
   assert.equal(task.status, 2);
-  assert.match(task.stderr, /--task: only causal-lm is supported, got "seq-cls"/);
+  assert.match(task.stderr, /--task: expected one of causal-lm, seq-cls, token-cls, qa, seq2seq, got "seq-class"/);
+  const misplaced = runCli(['train', '--model', model, '--data', join(work, 'chat.jsonl'), '--output', out, '--label-field', 'y']);
+  assert.equal(misplaced.status, 2);
+  assert.match(misplaced.stderr, /--label-field applies to --task seq-cls, not causal-lm/);
   const data = runCli(['train', '--model', model, '--data', join(work, 'chat.csv'), '--output', out]);
   assert.match(data.stderr, /--data: expected a \.jsonl or \.txt file/);
   const missing = runCli(['train', '--model', model, '--output', out]);
   assert.match(missing.stderr, /missing required option --data/);
+});
+
+test('bad records surface as line-numbered DataErrors; a text file is refused for classification', () => {
+  const model = makeTinyLlamaFolder();
+  const work = mkdtempSync(join(tmpdir(), 'peftjs-bad-'));
+  writeFileSync(join(work, 'cls.jsonl'), `${JSON.stringify({ text: 'good', label: 'a' })}\n${JSON.stringify({ text: 'fine', label: 'b' })}\n${JSON.stringify({ text: 'no label' })}\n`);
+  const out = join(work, 'out');
+  const bad = runCli(['train', '--task', 'seq-cls', '--model', model, '--data', join(work, 'cls.jsonl'), '--output', out, '--max-steps', '1']);
+  assert.equal(bad.status, 1);
+  assert.match(bad.stderr, /^peftjs train: DataError: .*cls\.jsonl:3: field "label" missing/);
+  writeFileSync(join(work, 'tags.jsonl'), `${JSON.stringify({ tokens: ['a', 'b'], tags: ['X'] })}\n`);
+  const tags = runCli(['eval', '--task', 'token-cls', '--model', model, '--data', join(work, 'tags.jsonl')]);
+  assert.equal(tags.status, 2);
+  assert.match(tags.stderr, /--task token-cls needs at least 2 labels in field "tags"/);
+  writeFileSync(join(work, 'tags.jsonl'), `${JSON.stringify({ tokens: ['a', 'b'], tags: ['X', 'Y'] })}\n${JSON.stringify({ tokens: ['a', 'b'], tags: ['X'] })}\n`);
+  const uneven = runCli(['eval', '--task', 'token-cls', '--model', model, '--data', join(work, 'tags.jsonl')]);
+  assert.equal(uneven.status, 1);
+  assert.match(uneven.stderr, /tags\.jsonl:2: field "tags" has 1 tags for the 2 words of "tokens"/);
+  writeFileSync(join(work, 'notes.txt'), 'some text\n');
+  const txt = runCli(['train', '--task', 'seq-cls', '--model', model, '--data', join(work, 'notes.txt'), '--output', out]);
+  assert.match(txt.stderr, /--data: expected a \.jsonl or \.csv file for --task seq-cls/);
 });

@@ -59,8 +59,19 @@ function positions(offsets: readonly [number, number][], sequenceIds: readonly (
   return [ts - 1, te + 1];
 }
 
+/** A feature with, per token, its [start, end) in the context (UTF-16) or null outside the context: what answer decoding needs. */
+export interface QaFeature {
+  example: Example;
+  contextOffsets: ([number, number] | null)[];
+}
+
 /** The training features (one per context window) of a SQuAD record. */
 export function buildQaFeatures(tokenizer: Tokenizer, rec: DataRecord, opts: QaOptions = {}): Example[] {
+  return buildQaFeaturesWithOffsets(tokenizer, rec, opts).map((f) => f.example);
+}
+
+/** The features of buildQaFeatures with their context offsets, for evaluation. */
+export function buildQaFeaturesWithOffsets(tokenizer: Tokenizer, rec: DataRecord, opts: QaOptions = {}): QaFeature[] {
   const maxLength = opts.maxLength ?? 384;
   const stride = opts.docStride ?? 128;
   if (!(Number.isInteger(maxLength) && maxLength > 0)) throw new TypeError(`buildQaFeatures: maxLength must be a positive integer, got ${maxLength}`);
@@ -75,7 +86,7 @@ export function buildQaFeatures(tokenizer: Tokenizer, rec: DataRecord, opts: QaO
     throw new DataError(rec.file, rec.line, `field "question": with its ${q.length} tokens, maxLength ${maxLength} leaves ${Math.max(room, 0)} tokens per context window, which must be more than docStride ${stride}`);
   }
   const clsId = tokenizer.specialId('cls_token');
-  const features: Example[] = [];
+  const features: QaFeature[] = [];
   for (let from = 0; ; from += room - stride) {
     const to = Math.min(from + room, ctx.ids.length);
     const built = tokenizer.buildInputsWithSpecialTokens(q, ctx.ids.slice(from, to));
@@ -83,7 +94,10 @@ export function buildQaFeatures(tokenizer: Tokenizer, rec: DataRecord, opts: QaO
     const offsets = built.sequenceIds.map((s): [number, number] => (s === 1 ? ctx.offsets[next++]! : [0, 0]));
     const cls = clsId === null ? 0 : Math.max(built.inputIds.indexOf(clsId), 0);
     const [startPositions, endPositions] = positions(offsets, built.sequenceIds, answer, cls);
-    features.push({ inputIds: Int32Array.from(built.inputIds), tokenTypeIds: Int32Array.from(built.tokenTypeIds), startPositions, endPositions });
+    features.push({
+      example: { inputIds: Int32Array.from(built.inputIds), tokenTypeIds: Int32Array.from(built.tokenTypeIds), startPositions, endPositions },
+      contextOffsets: offsets.map((o, i) => (built.sequenceIds[i] === 1 ? o : null)),
+    });
     if (to === ctx.ids.length) break;
   }
   return features;

@@ -1,0 +1,70 @@
+// What `peftjs train` trains: the task's model (seeded, so a new head and the LoRA weights start the
+// same for the same --seed) wrapped by getPeftModel with the task's PEFT task_type — which puts the
+// classification or QA head into modules_to_save as PEFT does — and the train and validation
+// examples. Classification labels are the sorted names in the training records, saved as labels.json
+// beside the adapter.
+import { manualSeed } from '../engine/index.js';
+import { getPeftModel } from '../peft/mapping-func.js';
+import type { PeftModel } from '../peft/peft-model.js';
+import { LoraConfig } from '../peft/tuners/lora/config.js';
+import { loadTokenizer, type Tokenizer } from '../tokenizers/index.js';
+import { splitTrainValidation, type Example, type LabelMap } from '../train/data/index.js';
+import { CliError, type Options } from './args.js';
+import { labelsOfRecords, readTaskRecords, TaskExamples } from './task-examples.js';
+import { loadTaskModel, writeLabels } from './task-model.js';
+import { checkTaskOptions } from './task-options.js';
+import { taskOption, type Task } from './tasks.js';
+
+export interface TrainingSetup {
+  task: Task;
+  tokenizer: Tokenizer;
+  peft: PeftModel;
+  /** seq-cls and token-cls: the label names, in id order. */
+  labels: LabelMap | null;
+  train: Example[];
+  validation: Example[] | undefined;
+  /** Tokens per example (causal-lm: per block). */
+  maxLength: number;
+  /** Writes the adapter (and labels.json for classification) into an existing folder. */
+  saveAdapter(dir: string): void;
+}
+
+export async function prepareTraining(opts: Options): Promise<TrainingSetup> {
+  const task = taskOption(opts);
+  checkTaskOptions(opts, task);
+  const modelDir = opts.requireString('model');
+  const data = opts.requireString('data');
+  const validationData = opts.string('validation-data');
+  const validationSize = opts.number('validation-size');
+  if (validationData !== undefined && validationSize !== undefined) throw new CliError('give --validation-data or --validation-size, not both');
+  const seed = opts.number('seed') ?? 42;
+  const tokenizer = await loadTokenizer(opts.string('tokenizer') ?? modelDir);
+  const records = await readTaskRecords(task, data, '--data');
+  const validationRecords = validationData === undefined ? undefined : await readTaskRecords(task, validationData, '--validation-data');
+
+  const labels = task.labelled ? labelsOfRecords(task, opts, records) : null;
+  manualSeed(seed);
+  const model = await loadTaskModel(task.auto, modelDir, labels);
+  const examples = new TaskExamples(task, tokenizer, opts, model.config.raw);
+  const built = examples.build(records, labels, data);
+  const { train, validation } =
+    validationRecords !== undefined ? { train: built, validation: examples.build(validationRecords, labels, validationData!) }
+    : validationSize !== undefined ? splitTrainValidation(built, { validationSize, seed })
+    : { train: built, validation: undefined };
+
+  const config = new LoraConfig({
+    taskType: task.taskType,
+    r: opts.number('r') ?? 8,
+    loraAlpha: opts.number('lora-alpha') ?? 16,
+    loraDropout: opts.number('lora-dropout') ?? 0,
+    targetModules: opts.list('target-modules') ?? null,
+  });
+  const peft = getPeftModel(model, config);
+  return {
+    task, tokenizer, peft, labels, train, validation, maxLength: examples.maxLength,
+    saveAdapter: (dir) => {
+      peft.savePretrained(dir);
+      if (labels !== null) writeLabels(dir, labels);
+    },
+  };
+}
