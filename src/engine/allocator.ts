@@ -6,20 +6,26 @@ export interface AllocatorStats {
   liveBuffers: number;
   /** Bytes of released buffers kept for reuse. */
   cachedBytes: number;
+  /** Bytes held by live buffers (rounded up to 64), and the highest that has been since the last emptyAllocatorCache. */
+  liveBytes: number;
+  peakLiveBytes: number;
 }
 
 export function allocatorStats(): AllocatorStats {
-  const [liveBuffers, cachedBytes] = native.allocatorStats();
-  return { liveBuffers, cachedBytes };
+  const [liveBuffers, cachedBytes, liveBytes, peakLiveBytes] = native.allocatorStats();
+  return { liveBuffers, cachedBytes, liveBytes, peakLiveBytes };
 }
 
-/** Bounds the cache of released buffers (0 turns caching off). PEFTJS_ALLOC_CACHE_MB sets it at load. */
+/**
+ * A fixed bound on the cache of released buffers (0 turns caching off), besides the one it always keeps: live +
+ * cached bytes stay under the peak of live bytes. PEFTJS_ALLOC_CACHE_MB sets it at load.
+ */
 export function setAllocatorCacheLimit(bytes: number): void {
   if (!Number.isSafeInteger(bytes) || bytes < 0) throw new RangeError(`setAllocatorCacheLimit: bytes must be a non-negative integer, got ${bytes}`);
   native.setAllocatorCacheLimit(bytes);
 }
 
-/** Returns every cached buffer to the operating system. */
+/** Returns every cached buffer to the operating system and lowers the peak to the bytes live now. */
 export function emptyAllocatorCache(): void {
   native.emptyAllocatorCache();
 }

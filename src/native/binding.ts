@@ -13,7 +13,7 @@ export interface NativeAddon {
   freeBuffer(buf: Buf): void;
   setAllocatorCacheLimit(bytes: number): void;
   emptyAllocatorCache(): void;
-  allocatorStats(): [liveBlocks: number, cachedBytes: number];
+  allocatorStats(): [liveBlocks: number, cachedBytes: number, liveBytes: number, peakLiveBytes: number];
   copyBytes(src: Buf, srcOffset: number, dst: Buf, dstOffset: number, nbytes: number): void;
   setNumThreads(n: number): void;
   getNumThreads(): number;

@@ -6,8 +6,12 @@
 //
 // Released blocks of 16 KiB and more go to a cache keyed by exact size: a training step allocates
 // the same sizes every time, and reusing warm pages avoids a page fault per 4 KiB on every fresh
-// buffer (which costs more than most kernels). The cache is bounded (setAllocatorCacheLimit,
-// default 1 GiB) and emptyAllocatorCache hands everything back to the OS.
+// buffer (which costs more than most kernels). The cache is bounded by the peak of live memory:
+// before a request the cache cannot serve is malloc'd, cached blocks are freed until live + cached
+// + the request fits under the highest live total seen so far, so the allocator never holds more
+// than the program once used at its peak (a fixed cap below the working set would instead free
+// and re-fault part of every step's activations). setAllocatorCacheLimit adds a fixed bound, and
+// emptyAllocatorCache hands everything back to the OS and lowers the peak to what is live.
 //
 // V8 is told about the memory this allocator holds from malloc (live buffers and the cache), not
 // about each buffer handed out. V8 itself adds every ArrayBuffer's length to its external-memory
@@ -21,6 +25,8 @@
 // little bookkeeping per external buffer until the event loop turns, and with aligned_alloc those
 // small blocks pinned each freed buffer's hole, which memalign (needing size + alignment) never
 // reused, so a synchronous loop grew by the size of every buffer it allocated.
+#include <algorithm>
+#include <cstdint>
 #include <cstdlib>
 #include <cstring>
 #include <mutex>
@@ -50,7 +56,10 @@ std::mutex mutex;
 std::unordered_map<void*, Block*> live;
 std::unordered_map<size_t, std::vector<Region>> cache;
 size_t cached_bytes = 0;
-size_t cache_limit = size_t(1) << 30;
+size_t cache_limit = SIZE_MAX;
+// Bytes of blocks handed out and not yet released, and the highest that total has been.
+size_t live_bytes = 0;
+size_t peak_live_bytes = 0;
 
 void account(napi_env env, int64_t delta) {
   int64_t adjusted;
@@ -108,6 +117,7 @@ void finalize(napi_env env, void* /*data*/, void* hint) {
     {
       std::lock_guard<std::mutex> lock(mutex);
       live.erase(block->region.data);
+      live_bytes -= block->bytes;
       freed = give_back(block->region, block->bytes);
     }
     account(env, static_cast<int64_t>(block->length) - static_cast<int64_t>(freed));
@@ -126,10 +136,13 @@ PEFTJS_FN(allocBuffer) {
   if (rounded == 0) rounded = 64;
   Region region{nullptr, nullptr};
   bool cached;
+  size_t evicted = 0;
   {
     std::lock_guard<std::mutex> lock(mutex);
     cached = take_cached(rounded, &region);
+    if (!cached) evicted = trim_cache(peak_live_bytes > live_bytes + rounded ? peak_live_bytes - live_bytes - rounded : 0);
   }
+  if (evicted > 0) account(env, -static_cast<int64_t>(evicted));
   if (!cached) region = allocate(rounded);
   if (region.raw == nullptr) {
     size_t freed;
@@ -158,6 +171,8 @@ PEFTJS_FN(allocBuffer) {
   {
     std::lock_guard<std::mutex> lock(mutex);
     live[data] = block;
+    live_bytes += rounded;
+    peak_live_bytes = std::max(peak_live_bytes, live_bytes);
   }
   account(env, (cached ? 0 : static_cast<int64_t>(rounded)) - static_cast<int64_t>(nbytes));
   return ab;
@@ -176,6 +191,7 @@ PEFTJS_FN(freeBuffer) {
     if (it != live.end()) {
       block = it->second;
       live.erase(it);
+      live_bytes -= block->bytes;
     }
   }
   if (block != nullptr) account(env, static_cast<int64_t>(block->length));
@@ -210,18 +226,21 @@ PEFTJS_FN(emptyAllocatorCache) {
   {
     std::lock_guard<std::mutex> lock(mutex);
     freed = trim_cache(0);
+    peak_live_bytes = live_bytes;
   }
   account(env, -static_cast<int64_t>(freed));
   return peftjs::undefined(env);
 }
 
-// allocatorStats() -> [liveBlocks, cachedBytes]
+// allocatorStats() -> [liveBlocks, cachedBytes, liveBytes, peakLiveBytes]
 PEFTJS_FN(allocatorStats) {
   std::lock_guard<std::mutex> lock(mutex);
   napi_value arr;
-  napi_create_array_with_length(env, 2, &arr);
+  napi_create_array_with_length(env, 4, &arr);
   napi_set_element(env, arr, 0, peftjs::number(env, static_cast<double>(live.size())));
   napi_set_element(env, arr, 1, peftjs::number(env, static_cast<double>(cached_bytes)));
+  napi_set_element(env, arr, 2, peftjs::number(env, static_cast<double>(live_bytes)));
+  napi_set_element(env, arr, 3, peftjs::number(env, static_cast<double>(peak_live_bytes)));
   return arr;
 }
 

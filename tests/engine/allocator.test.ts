@@ -25,10 +25,33 @@ test('the cache respects its limit and small buffers bypass it', () => {
     for (const x of xs) x.dispose();
     assert.equal(allocatorStats().cachedBytes, 400_000);
   } finally {
-    setAllocatorCacheLimit(2 ** 30);
+    setAllocatorCacheLimit(Number.MAX_SAFE_INTEGER);
     emptyAllocatorCache();
   }
   assert.throws(() => setAllocatorCacheLimit(-1), /non-negative integer/);
+});
+
+test('the cache never lets the allocator hold more than the peak of live memory', () => {
+  emptyAllocatorCache();
+  const base = allocatorStats();
+  assert.equal(base.peakLiveBytes, base.liveBytes, 'emptying the cache lowers the peak to what is live');
+  const big = zeros([100_000]);
+  assert.equal(allocatorStats().peakLiveBytes, base.liveBytes + 400_000);
+  big.dispose();
+  assert.equal(allocatorStats().cachedBytes, 400_000);
+  // A size the cache cannot serve: the 400 kB block is freed rather than held beside it.
+  const other = zeros([50_000]);
+  const during = allocatorStats();
+  assert.equal(during.cachedBytes, 0);
+  assert.ok(during.liveBytes + during.cachedBytes <= during.peakLiveBytes);
+  other.dispose();
+  // A working set that repeats (a training step) keeps its blocks: same sizes, no eviction.
+  const step = () => [zeros([60_000]), zeros([40_000])].forEach((t) => t.dispose());
+  step();
+  const cachedAfterFirst = allocatorStats().cachedBytes;
+  step();
+  assert.equal(allocatorStats().cachedBytes, cachedAfterFirst);
+  emptyAllocatorCache();
 });
 
 test('live memory growing and shrinking through cached buffers does not drive V8 into full GCs', async () => {
