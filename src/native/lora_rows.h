@@ -75,9 +75,14 @@ inline void rank_update_block(float* acc, const float* rows, const float* coef, 
     for (int j = 0; j < RB; j++) v[j] = _mm512_maskz_loadu_ps(m, rows + j * len + i);
     for (int64_t k = 0; k < r; k++) {
       float* out = acc + k * len + i;
-      __m512 a = _mm512_maskz_loadu_ps(m, out);
-      for (int j = 0; j < RB; j++) a = _mm512_fmadd_ps(_mm512_set1_ps(coef[j * r + k]), v[j], a);
-      _mm512_mask_storeu_ps(out, m, a);
+      // Two chains of FMAs, not one of RB, so the next k's products need not wait on their latency.
+      __m512 even = _mm512_maskz_loadu_ps(m, out), odd = _mm512_setzero_ps();
+      for (int j = 0; j + 1 < RB; j += 2) {
+        even = _mm512_fmadd_ps(_mm512_set1_ps(coef[j * r + k]), v[j], even);
+        odd = _mm512_fmadd_ps(_mm512_set1_ps(coef[(j + 1) * r + k]), v[j + 1], odd);
+      }
+      if (RB % 2) even = _mm512_fmadd_ps(_mm512_set1_ps(coef[(RB - 1) * r + k]), v[RB - 1], even);
+      _mm512_mask_storeu_ps(out, m, _mm512_add_ps(even, odd));
     }
   }
 }
