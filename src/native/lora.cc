@@ -15,7 +15,7 @@
 
 namespace {
 
-constexpr int64_t kGroup = 4;
+constexpr int64_t kGroup = peftjs::lora::kMaxUpdateRows;
 constexpr int64_t kRowsPerTask = 32;
 
 int64_t tasks_of(int64_t rows) { return (rows + kRowsPerTask - 1) / kRowsPerTask; }
@@ -44,8 +44,10 @@ PEFTJS_FN(loraDown) {
   float* h = a.f32(2);
   const int64_t M = a.i64(3), K = a.i64(4), r = a.i64(5);
 #pragma omp parallel for schedule(dynamic, 1) num_threads(threads_for(M, K * r))
-  for (int64_t t = 0; t < tasks_of(M); t++)
-    for (int64_t i = t * kRowsPerTask; i < std::min(M, (t + 1) * kRowsPerTask); i++) peftjs::lora::dots(x + i * K, A, K, r, 1.f, h + i * r);
+  for (int64_t t = 0; t < tasks_of(M); t++) {
+    const int64_t i0 = t * kRowsPerTask;
+    peftjs::lora::dots(x + i0 * K, std::min(M - i0, kRowsPerTask), A, K, r, 1.f, h + i0 * r);
+  }
   return peftjs::undefined(env);
 }
 
@@ -59,11 +61,10 @@ PEFTJS_FN(loraUp) {
   const std::vector<float> Bt = transposed(a.f32(1), N, r);
 #pragma omp parallel for schedule(dynamic, 1) num_threads(threads_for(M, N * r))
   for (int64_t t = 0; t < tasks_of(M); t++) {
-    float c[peftjs::lora::kMaxRank];
-    for (int64_t i = t * kRowsPerTask; i < std::min(M, (t + 1) * kRowsPerTask); i++) {
-      for (int64_t k = 0; k < r; k++) c[k] = s * h[i * r + k];
-      peftjs::lora::combine(y + i * N, Bt.data(), N, r, c);
-    }
+    float c[kRowsPerTask * peftjs::lora::kMaxRank];
+    const int64_t i0 = t * kRowsPerTask, n = std::min(M - i0, kRowsPerTask);
+    for (int64_t e = 0; e < n * r; e++) c[e] = s * h[i0 * r + e];
+    peftjs::lora::combine(y + i0 * N, n, Bt.data(), N, r, c);
   }
   return peftjs::undefined(env);
 }
@@ -91,23 +92,21 @@ PEFTJS_FN(loraBackward) {
     acc.assign(static_cast<size_t>(r * (N + K)), 0.f);
     float* gBt_acc = acc.data();
     float* gA_acc = acc.data() + r * N;
-    float gh[kGroup][peftjs::lora::kMaxRank], ch[kGroup][peftjs::lora::kMaxRank];
-    const float* rows_g[kGroup];
-    const float* rows_x[kGroup];
+    float gh[kGroup * peftjs::lora::kMaxRank], ch[kGroup * peftjs::lora::kMaxRank];
 #pragma omp for schedule(dynamic, 1)
     for (int64_t t = 0; t < tasks_of(M); t++) {
       const int64_t end = std::min(M, (t + 1) * kRowsPerTask);
       for (int64_t i0 = t * kRowsPerTask; i0 < end; i0 += kGroup) {
         const int64_t n = std::min(kGroup, end - i0);
-        for (int64_t j = 0; j < n; j++) {
-          rows_g[j] = g + (i0 + j) * N;
-          rows_x[j] = x + (i0 + j) * K;
-          peftjs::lora::dots(rows_g[j], Bt.data(), N, r, s, gh[j]);
-          for (int64_t k = 0; k < r; k++) ch[j][k] = s * h[(i0 + j) * r + k];
-          if (gx) peftjs::lora::combine(gx + (i0 + j) * K, A, K, r, gh[j]);
+        const float* rows_g = g + i0 * N;
+        const float* rows_x = x + i0 * K;
+        peftjs::lora::dots(rows_g, n, Bt.data(), N, r, s, gh);
+        if (gx) peftjs::lora::combine(gx + i0 * K, n, A, K, r, gh);
+        if (gB) {
+          for (int64_t e = 0; e < n * r; e++) ch[e] = s * h[i0 * r + e];
+          peftjs::lora::rank_update(gBt_acc, rows_g, n, ch, N, r);
         }
-        if (gB) peftjs::lora::rank_update(gBt_acc, rows_g, ch, n, N, r);
-        if (gA) peftjs::lora::rank_update(gA_acc, rows_x, gh, n, K, r);
+        if (gA) peftjs::lora::rank_update(gA_acc, rows_x, n, gh, K, r);
       }
     }
   }

@@ -1,8 +1,12 @@
-// Row primitives of the LoRA kernels (lora.cc) for a rank-r factor W [r, len] (rows contiguous):
-// dots (r dot products of one row with W's rows), combine (one row plus a combination of W's rows)
-// and rank_update (W-shaped accumulator plus an outer product over a few rows). Each streams its
-// row(s) once and keeps up to 8 of W's rows in registers at a time. Builds without AVX-512 use
-// plain loops.
+// Row primitives of the LoRA kernels (lora.cc) for a rank-r factor W [r, len] (rows contiguous) and a
+// block of n rows of length len (contiguous, row stride len) with per-row coefficients of stride r:
+//   dots:        out[j][k] = scale · rows[j]·W[k]
+//   combine:     dst[j] += Σ_k c[j][k]·W[k]
+//   rank_update: acc[k] += Σ_j coef[j][k]·rows[j]   (acc shaped like W)
+// W's rows are read from cache, not memory, so the AVX-512 versions are register-blocked micro-kernels
+// that share each loaded vector among several products: dots and combine take tiles of up to 4 rows
+// × 4 of W's rows, rank_update keeps up to 16 rows of a 16-lane column in registers so each
+// accumulator vector is loaded and stored once per block. Builds without AVX-512 use plain loops.
 #pragma once
 #include <algorithm>
 #include <cstdint>
@@ -10,93 +14,137 @@
 #include <immintrin.h>
 // GCC 12 flags the deliberately undefined pass-through operand inside its own AVX-512 intrinsics.
 #pragma GCC diagnostic ignored "-Wuninitialized"
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #endif
 
 namespace peftjs::lora {
 
 // Largest rank the kernels take (their per-row coefficient arrays live on the stack).
 constexpr int64_t kMaxRank = 64;
+// Most rows one rank_update call takes.
+constexpr int64_t kMaxUpdateRows = 16;
 
 #ifdef __AVX512F__
 inline __mmask16 lanes(int64_t remaining) {
   return remaining >= 16 ? static_cast<__mmask16>(0xFFFF) : static_cast<__mmask16>((1u << remaining) - 1);
 }
 
-// out[k] = scale · row·W[k] for KB consecutive rows of W.
-template <int KB>
-inline void dots_block(const float* row, const float* W, int64_t len, float scale, float* out) {
-  __m512 acc[KB];
-  for (int k = 0; k < KB; k++) acc[k] = _mm512_setzero_ps();
+// out[j·ldo + k] = scale · rows[j]·W[k] for RB rows and KB consecutive rows of W.
+template <int RB, int KB>
+inline void dots_tile(const float* rows, const float* W, int64_t len, float scale, float* out, int64_t ldo) {
+  __m512 acc[RB][KB];
+  for (int j = 0; j < RB; j++)
+    for (int k = 0; k < KB; k++) acc[j][k] = _mm512_setzero_ps();
   for (int64_t c = 0; c < len; c += 16) {
     const __mmask16 m = lanes(len - c);
-    const __m512 v = _mm512_maskz_loadu_ps(m, row + c);
-    for (int k = 0; k < KB; k++) acc[k] = _mm512_fmadd_ps(v, _mm512_maskz_loadu_ps(m, W + k * len + c), acc[k]);
+    __m512 v[RB];
+    for (int j = 0; j < RB; j++) v[j] = _mm512_maskz_loadu_ps(m, rows + j * len + c);
+    for (int k = 0; k < KB; k++) {
+      const __m512 w = _mm512_maskz_loadu_ps(m, W + k * len + c);
+      for (int j = 0; j < RB; j++) acc[j][k] = _mm512_fmadd_ps(v[j], w, acc[j][k]);
+    }
   }
-  for (int k = 0; k < KB; k++) out[k] = scale * _mm512_reduce_add_ps(acc[k]);
+  for (int j = 0; j < RB; j++)
+    for (int k = 0; k < KB; k++) out[j * ldo + k] = scale * _mm512_reduce_add_ps(acc[j][k]);
 }
 
-// dst += Σ_k c[k]·W[k] over KB consecutive rows of W.
-template <int KB>
-inline void combine_block(float* dst, const float* W, int64_t len, const float* c) {
-  __m512 coef[KB];
-  for (int k = 0; k < KB; k++) coef[k] = _mm512_set1_ps(c[k]);
+// dst[j] += Σ_k c[j·ldc + k]·W[k] for RB rows and KB consecutive rows of W.
+template <int RB, int KB>
+inline void combine_tile(float* dst, const float* W, int64_t len, const float* c, int64_t ldc) {
+  __m512 coef[RB][KB];
+  for (int j = 0; j < RB; j++)
+    for (int k = 0; k < KB; k++) coef[j][k] = _mm512_set1_ps(c[j * ldc + k]);
   for (int64_t i = 0; i < len; i += 16) {
     const __mmask16 m = lanes(len - i);
-    __m512 acc = _mm512_maskz_loadu_ps(m, dst + i);
-    for (int k = 0; k < KB; k++) acc = _mm512_fmadd_ps(coef[k], _mm512_maskz_loadu_ps(m, W + k * len + i), acc);
-    _mm512_mask_storeu_ps(dst + i, m, acc);
+    __m512 acc[RB];
+    for (int j = 0; j < RB; j++) acc[j] = _mm512_maskz_loadu_ps(m, dst + j * len + i);
+    for (int k = 0; k < KB; k++) {
+      const __m512 w = _mm512_maskz_loadu_ps(m, W + k * len + i);
+      for (int j = 0; j < RB; j++) acc[j] = _mm512_fmadd_ps(coef[j][k], w, acc[j]);
+    }
+    for (int j = 0; j < RB; j++) _mm512_mask_storeu_ps(dst + j * len + i, m, acc[j]);
   }
 }
 
-using DotsBlock = void (*)(const float*, const float*, int64_t, float, float*);
-using CombineBlock = void (*)(float*, const float*, int64_t, const float*);
-inline constexpr DotsBlock kDots[9] = {nullptr, dots_block<1>, dots_block<2>, dots_block<3>, dots_block<4>,
-                                       dots_block<5>, dots_block<6>, dots_block<7>, dots_block<8>};
-inline constexpr CombineBlock kCombine[9] = {nullptr, combine_block<1>, combine_block<2>, combine_block<3>, combine_block<4>,
-                                             combine_block<5>, combine_block<6>, combine_block<7>, combine_block<8>};
-
-// out[k] = scale · row·W[k] for k < r, in blocks of up to 8 rows of W.
-inline void dots(const float* row, const float* W, int64_t len, int64_t r, float scale, float* out) {
-  for (int64_t k0 = 0; k0 < r; k0 += 8) kDots[std::min<int64_t>(8, r - k0)](row, W + k0 * len, len, scale, out + k0);
-}
-
-// dst += Σ_k c[k]·W[k] for k < r, in blocks of up to 8 rows of W.
-inline void combine(float* dst, const float* W, int64_t len, int64_t r, const float* c) {
-  for (int64_t k0 = 0; k0 < r; k0 += 8) kCombine[std::min<int64_t>(8, r - k0)](dst, W + k0 * len, len, c + k0);
-}
-
-// acc[k] += Σ_j coef[j][k]·rows[j] for k < r and the n (≤ 4) rows.
-inline void rank_update(float* acc, const float* const* rows, const float (*coef)[kMaxRank], int64_t n, int64_t len, int64_t r) {
-  for (int64_t k = 0; k < r; k++) {
-    float* out = acc + k * len;
-    __m512 c[4];
-    for (int64_t j = 0; j < n; j++) c[j] = _mm512_set1_ps(coef[j][k]);
-    for (int64_t i = 0; i < len; i += 16) {
-      const __mmask16 m = lanes(len - i);
-      __m512 v = _mm512_maskz_loadu_ps(m, out + i);
-      for (int64_t j = 0; j < n; j++) v = _mm512_fmadd_ps(c[j], _mm512_maskz_loadu_ps(m, rows[j] + i), v);
-      _mm512_mask_storeu_ps(out + i, m, v);
+// acc[k] += Σ_j coef[j·r + k]·rows[j] for k < r and RB rows.
+template <int RB>
+inline void rank_update_block(float* acc, const float* rows, const float* coef, int64_t len, int64_t r) {
+  for (int64_t i = 0; i < len; i += 16) {
+    const __mmask16 m = lanes(len - i);
+    __m512 v[RB];
+    for (int j = 0; j < RB; j++) v[j] = _mm512_maskz_loadu_ps(m, rows + j * len + i);
+    for (int64_t k = 0; k < r; k++) {
+      float* out = acc + k * len + i;
+      // Two chains of FMAs, not one of RB, so the next k's products need not wait on their latency.
+      __m512 even = _mm512_maskz_loadu_ps(m, out), odd = _mm512_setzero_ps();
+      for (int j = 0; j + 1 < RB; j += 2) {
+        even = _mm512_fmadd_ps(_mm512_set1_ps(coef[j * r + k]), v[j], even);
+        odd = _mm512_fmadd_ps(_mm512_set1_ps(coef[(j + 1) * r + k]), v[j + 1], odd);
+      }
+      if (RB % 2) even = _mm512_fmadd_ps(_mm512_set1_ps(coef[(RB - 1) * r + k]), v[RB - 1], even);
+      _mm512_mask_storeu_ps(out, m, _mm512_add_ps(even, odd));
     }
   }
 }
+
+using DotsTile = void (*)(const float*, const float*, int64_t, float, float*, int64_t);
+using CombineTile = void (*)(float*, const float*, int64_t, const float*, int64_t);
+using RankUpdateBlock = void (*)(float*, const float*, const float*, int64_t, int64_t);
+constexpr int64_t kTile = 4;
+// Indexed [rows - 1][W's rows - 1].
+inline constexpr DotsTile kDots[kTile][kTile] = {
+    {dots_tile<1, 1>, dots_tile<1, 2>, dots_tile<1, 3>, dots_tile<1, 4>},
+    {dots_tile<2, 1>, dots_tile<2, 2>, dots_tile<2, 3>, dots_tile<2, 4>},
+    {dots_tile<3, 1>, dots_tile<3, 2>, dots_tile<3, 3>, dots_tile<3, 4>},
+    {dots_tile<4, 1>, dots_tile<4, 2>, dots_tile<4, 3>, dots_tile<4, 4>}};
+inline constexpr CombineTile kCombine[kTile][kTile] = {
+    {combine_tile<1, 1>, combine_tile<1, 2>, combine_tile<1, 3>, combine_tile<1, 4>},
+    {combine_tile<2, 1>, combine_tile<2, 2>, combine_tile<2, 3>, combine_tile<2, 4>},
+    {combine_tile<3, 1>, combine_tile<3, 2>, combine_tile<3, 3>, combine_tile<3, 4>},
+    {combine_tile<4, 1>, combine_tile<4, 2>, combine_tile<4, 3>, combine_tile<4, 4>}};
+// Indexed [rows - 1].
+inline constexpr RankUpdateBlock kRankUpdate[kMaxUpdateRows] = {
+    rank_update_block<1>, rank_update_block<2>, rank_update_block<3>, rank_update_block<4>,
+    rank_update_block<5>, rank_update_block<6>, rank_update_block<7>, rank_update_block<8>,
+    rank_update_block<9>, rank_update_block<10>, rank_update_block<11>, rank_update_block<12>,
+    rank_update_block<13>, rank_update_block<14>, rank_update_block<15>, rank_update_block<16>};
+
+inline void dots(const float* rows, int64_t n, const float* W, int64_t len, int64_t r, float scale, float* out) {
+  for (int64_t j0 = 0; j0 < n; j0 += kTile)
+    for (int64_t k0 = 0; k0 < r; k0 += kTile)
+      kDots[std::min(kTile, n - j0) - 1][std::min(kTile, r - k0) - 1](rows + j0 * len, W + k0 * len, len, scale, out + j0 * r + k0, r);
+}
+
+inline void combine(float* dst, int64_t n, const float* W, int64_t len, int64_t r, const float* c) {
+  for (int64_t j0 = 0; j0 < n; j0 += kTile)
+    for (int64_t k0 = 0; k0 < r; k0 += kTile)
+      kCombine[std::min(kTile, n - j0) - 1][std::min(kTile, r - k0) - 1](dst + j0 * len, W + k0 * len, len, c + j0 * r + k0, r);
+}
+
+// n ≤ kMaxUpdateRows.
+inline void rank_update(float* acc, const float* rows, int64_t n, const float* coef, int64_t len, int64_t r) {
+  kRankUpdate[n - 1](acc, rows, coef, len, r);
+}
 #else
-inline void dots(const float* row, const float* W, int64_t len, int64_t r, float scale, float* out) {
-  for (int64_t k = 0; k < r; k++) {
-    float s = 0.f;
-    for (int64_t i = 0; i < len; i++) s += row[i] * W[k * len + i];
-    out[k] = scale * s;
-  }
+inline void dots(const float* rows, int64_t n, const float* W, int64_t len, int64_t r, float scale, float* out) {
+  for (int64_t j = 0; j < n; j++)
+    for (int64_t k = 0; k < r; k++) {
+      float s = 0.f;
+      for (int64_t i = 0; i < len; i++) s += rows[j * len + i] * W[k * len + i];
+      out[j * r + k] = scale * s;
+    }
 }
 
-inline void combine(float* dst, const float* W, int64_t len, int64_t r, const float* c) {
-  for (int64_t k = 0; k < r; k++)
-    for (int64_t i = 0; i < len; i++) dst[i] += c[k] * W[k * len + i];
+inline void combine(float* dst, int64_t n, const float* W, int64_t len, int64_t r, const float* c) {
+  for (int64_t j = 0; j < n; j++)
+    for (int64_t k = 0; k < r; k++)
+      for (int64_t i = 0; i < len; i++) dst[j * len + i] += c[j * r + k] * W[k * len + i];
 }
 
-inline void rank_update(float* acc, const float* const* rows, const float (*coef)[kMaxRank], int64_t n, int64_t len, int64_t r) {
+inline void rank_update(float* acc, const float* rows, int64_t n, const float* coef, int64_t len, int64_t r) {
   for (int64_t k = 0; k < r; k++)
     for (int64_t j = 0; j < n; j++)
-      for (int64_t i = 0; i < len; i++) acc[k * len + i] += coef[j][k] * rows[j][i];
+      for (int64_t i = 0; i < len; i++) acc[k * len + i] += coef[j * r + k] * rows[j * len + i];
 }
 #endif
 

@@ -44,6 +44,39 @@ for (const [rows, inF, outF, r] of [[70, 24, 20, 3], [300, 96, 80, 8]] as const)
   }
 }
 
+// Odd row counts and widths leave tails in every blocking of the row kernels (4-row × 4-rank tiles,
+// 16-row rank updates, 16-lane columns, 32-row thread tasks); ranks 1, 12 and 64 leave partial or
+// many rank blocks. The 333-row case is large enough to be split across threads.
+for (const [rows, inF, outF, r] of [[37, 19, 23, 1], [101, 45, 33, 12], [333, 161, 97, 8], [75, 40, 50, 64], [1, 17, 5, 3]] as const) {
+  test(`loraLinear equals linear + addLowRank for tails (${rows} rows, ${inF}→${outF}, r=${r})`, () => {
+    scope(() => {
+      const x = randn([rows, inF]);
+      const W = randn([outF, inF]);
+      const bias = randn([outF]);
+      const A = randn([r, inF]);
+      const B = randn([outF, r]);
+      const g = randn([rows, outF]);
+      const fused = run((a, b, c) => loraLinear(a, W, bias, b, c, 1.5, false), x, A, B, g);
+      const composed = run((a, b, c) => addLowRank(linear(a, W, bias), linear(a, b), c, 1.5), x, A, B, g);
+      ['output', 'grad x', 'grad A', 'grad B'].forEach((what, i) => assertNear(fused[i]!, composed[i]!, what));
+    });
+  });
+}
+
+test('loraLinear forms gA and gB without an input gradient', () => {
+  scope(() => {
+    const [x, W, g, A0, B0] = [randn([45, 30]), randn([21, 30]), randn([45, 21]), randn([5, 30]), randn([21, 5])];
+    const grads = (fn: (A: Tensor, B: Tensor) => Tensor) => {
+      const [A, B] = [A0, B0].map((t) => t.detach().setRequiresGrad()) as [Tensor, Tensor];
+      fn(A, B).backward(g);
+      return [A.grad!.toArray(), B.grad!.toArray()];
+    };
+    const fused = grads((A, B) => loraLinear(x, W, null, A, B, 0.5, false));
+    const composed = grads((A, B) => addLowRank(linear(x, W, null), linear(x, A), B, 0.5));
+    ['grad A', 'grad B'].forEach((what, i) => assertNear(fused[i]!, composed[i]!, what));
+  });
+});
+
 test('LoraLinear takes the fused op for a plain adapter and the general path with dropout in training', () => {
   scope(() => {
     const layer = (dropout: number, base: Linear | Conv1D) =>
