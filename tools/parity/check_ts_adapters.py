@@ -15,6 +15,8 @@ import os
 import sys
 import warnings
 
+from _report import run_cases
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.abspath(os.path.join(HERE, "..", ".."))
 
@@ -108,20 +110,7 @@ def check_case(case_dir):
 
 def main(out_dir):
     print(f"parity: python reference torch {torch.__version__}, transformers {tf.__version__}, peft {peft.__version__}")
-    cases = sorted(d for d in os.listdir(out_dir) if os.path.isfile(os.path.join(out_dir, d, "ts-outputs.safetensors")))
-    failures = 0
-    for case in cases:
-        try:
-            problems = check_case(os.path.join(out_dir, case))
-        except Exception as e:  # noqa: BLE001 - a case that cannot be loaded is a failure, not a crash
-            problems = [f"{type(e).__name__}: {e}"]
-        if problems:
-            failures += 1
-            print(f"FAIL ts->python {case}: " + "; ".join(problems[:5]))
-        else:
-            print(f"ok   ts->python {case}")
-    print(f"RESULT cases={len(cases)} failures={failures}")
-    return 1 if failures else 0
+    return run_cases(out_dir, "ts->python", lambda case_dir: (check_case(case_dir), None))
 
 
 if __name__ == "__main__":

@@ -15,6 +15,8 @@ import os
 import sys
 import warnings
 
+from _report import run_cases
+
 try:
     import torch
     import transformers as tf
@@ -79,21 +81,13 @@ def check_case(case_dir):
     return problems, diff
 
 
+def check_with_note(case_dir):
+    problems, diff = check_case(case_dir)
+    return problems, None if diff is None else f"max logit difference {diff:.2g}"
+
+
 def main(out_dir):
-    cases = sorted(d for d in os.listdir(out_dir) if os.path.isfile(os.path.join(out_dir, d, "ts-outputs.safetensors")))
-    failures = 0
-    for case in cases:
-        try:
-            problems, diff = check_case(os.path.join(out_dir, case))
-        except Exception as e:  # noqa: BLE001 - a case that cannot be loaded is a failure, not a crash
-            problems = [f"{type(e).__name__}: {e}"]
-        if problems:
-            failures += 1
-            print(f"FAIL merged->transformers {case}: " + "; ".join(problems[:5]))
-        else:
-            print(f"ok   merged->transformers {case} (max logit difference {diff:.2g})")
-    print(f"RESULT cases={len(cases)} failures={failures}")
-    return 1 if failures else 0
+    return run_cases(out_dir, "merged->transformers", check_with_note)
 
 
 if __name__ == "__main__":
