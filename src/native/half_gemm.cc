@@ -7,9 +7,9 @@
 //   one advancing pointer): each widened weight vector feeds the FMAs of all those rows, so that
 //   one row stays bound by reading W and 8 rows are bound by the FMAs.
 //   W [N, K]: MB rows of x × NB weight rows of dot products accumulate in registers over K and are
-//   reduced at the end. W [K, N]: MB rows × NV vectors of 16 output columns accumulate over 32
-//   weight rows at a time (32 sequential streams), x's values broadcast once per block; the output
-//   block is reloaded for the next 32 rows. Threads take contiguous blocks of weight rows or output
+//   reduced at the end. W [K, N]: MB rows × NV vectors of 16 output columns accumulate over 16
+//   weight rows at a time (16 sequential streams), x's values broadcast once per block; the output
+//   block is reloaded for the next 16 rows. Threads take contiguous blocks of weight rows or output
 //   columns from a shared counter.
 // - More rows (prefills) are compute bound: each task widens a block of W into a per-thread f32
 //   buffer that stays in cache and runs dnnl_sgemm on it. Builds without AVX-512 take this path for
@@ -73,7 +73,7 @@ void blocked(const Problem& p) {
 constexpr int64_t kSmallRows = 16;
 constexpr int kMaxBlockRows = 8;  // rows of x per micro-kernel
 constexpr int64_t kGroupRows = 24;  // W [N, K]: weight rows shared by every block of x rows (a multiple of each NB)
-constexpr int64_t kStreamRows = 32;  // W [K, N]: weight rows streamed side by side
+constexpr int64_t kStreamRows = 16;  // W [K, N]: weight rows streamed side by side
 constexpr int64_t kPrefetchAhead = 2048;  // W [N, K]: weights prefetched this far ahead of each row's position
 
 // Complete unrolling of the loops over register blocks keeps their accumulators in registers.
