@@ -8,9 +8,11 @@
 //   one row stays bound by reading W and 8 rows are bound by the FMAs.
 //   W [N, K]: MB rows of x × NB weight rows of dot products accumulate in registers over K and are
 //   reduced at the end. W [K, N]: MB rows × NV vectors of 16 output columns accumulate over 16
-//   weight rows at a time (16 sequential streams), x's values broadcast once per block; the output
-//   block is reloaded for the next 16 rows. Threads take contiguous blocks of weight rows or output
-//   columns from a shared counter.
+//   weight rows at a time (16 sequential streams, the next 16 rows prefetched), x's values
+//   broadcast once per block; the output block is reloaded for the next 16 rows. Threads take
+//   contiguous blocks from a shared counter: of weight rows for W [N, K]; for W [K, N], of output
+//   columns, or of weight rows when rows are long (each thread then adds into its own sums over
+//   all of out, added up at the end).
 // - More rows (prefills) are compute bound: each task widens a block of W into a per-thread f32
 //   buffer that stays in cache and runs dnnl_sgemm on it. Builds without AVX-512 take this path for
 //   every M.
@@ -74,6 +76,9 @@ constexpr int64_t kSmallRows = 16;
 constexpr int kMaxBlockRows = 8;  // rows of x per micro-kernel
 constexpr int64_t kGroupRows = 24;  // W [N, K]: weight rows shared by every block of x rows (a multiple of each NB)
 constexpr int64_t kStreamRows = 16;  // W [K, N]: weight rows streamed side by side
+// W [K, N]: output columns from which threads split K rather than N (measured with weights out of
+// cache: faster for 768x3072 and 768x2304, slower for 3072x768 and 768x768).
+constexpr int64_t kSplitRowsFrom = 2048;
 constexpr int64_t kPrefetchAhead = 2048;  // W [N, K]: weights prefetched this far ahead of each row's position
 
 // Complete unrolling of the loops over register blocks keeps their accumulators in registers.
@@ -159,19 +164,19 @@ void dot_block(const Problem& p, const float* xb, int64_t m0, int64_t n0, int64_
     for (int j = 0; j < nb; j++) store(p.out + (m0 + i) * p.N + n0 + j, sums[i][j], p.beta);
 }
 
-// W [K, N]: out[m0 + i, n0 + c] for i < MB, c < cols ≤ 16·NV, adding weight rows [k0, k1); the
-// block starting at k0 = 0 starts from beta·out. Each weight vector is widened once for all MB
-// rows and each x value broadcast once for all NV vectors.
+// W [K, N]: sums[m0 + i, n0 + c] (rows p.N apart) for i < MB, c < cols ≤ 16·NV, adding weight
+// rows [k0, k1) to what sums holds, or to beta·sums when `start`. Each weight vector is widened
+// once for all MB rows and each x value broadcast once for all NV vectors.
 template <bool BF16, int MB, int NV>
-void stream_block(const Problem& p, const float* xb, int64_t m0, int64_t n0, int64_t cols, int64_t k0, int64_t k1) {
+void stream_block(const Problem& p, const float* xb, float* sums, int64_t m0, int64_t n0, int64_t cols, int64_t k0, int64_t k1, bool start) {
   const int64_t N = p.N;
-  float* const y = p.out + m0 * N + n0;
+  float* const y = sums + m0 * N + n0;
   __mmask16 m[NV];
   UNROLL for (int v = 0; v < NV; v++) m[v] = lanes(cols - 16 * v);
   __m512 acc[MB][NV];
   UNROLL for (int i = 0; i < MB; i++)
     UNROLL for (int v = 0; v < NV; v++) {
-      if (k0 > 0) acc[i][v] = _mm512_maskz_loadu_ps(m[v], y + i * N + 16 * v);
+      if (!start) acc[i][v] = _mm512_maskz_loadu_ps(m[v], y + i * N + 16 * v);
       else if (p.beta == 0.f) acc[i][v] = _mm512_setzero_ps();
       else acc[i][v] = _mm512_mul_ps(_mm512_set1_ps(p.beta), _mm512_maskz_loadu_ps(m[v], y + i * N + 16 * v));
     }
@@ -247,38 +252,58 @@ void dot_rows(const Problem& p, const float* xp, int64_t n0, int64_t n1) {
 }
 
 
-// While the columns [n, n + cols) of rows [k0, k0 + kStreamRows) are read, the same share of the
-// next rows' lines over [n0, n1) is prefetched, in address order.
-void prefetch_next(const Problem& p, int64_t n0, int64_t n1, int64_t k0, int64_t n, int64_t cols) {
-  const int64_t row0 = k0 + kStreamRows, rows = std::min(p.K, row0 + kStreamRows) - row0;
-  if (rows <= 0) return;
-  const int64_t per_row = (n1 - n0 + 31) / 32, lines = rows * per_row;
-  const int64_t first = (n - n0) * lines / (n1 - n0), last = (n + cols - n0) * lines / (n1 - n0);
-  for (int64_t l = first; l < last; l++)
-    _mm_prefetch(reinterpret_cast<const char*>(p.w + (row0 + l / per_row) * p.N + n0 + l % per_row * 32), _MM_HINT_T0);
+// The lines of rows [k0 + kStreamRows, k0 + 2·kStreamRows) below k_end over columns [n, n + cols):
+// the same columns of the next rows, prefetched while these are read.
+void prefetch_next(const Problem& p, int64_t k0, int64_t k_end, int64_t n, int64_t cols) {
+  for (int64_t r = k0 + kStreamRows; r < std::min(k_end, k0 + 2 * kStreamRows); r++)
+    for (int64_t c = n; c < n + cols; c += 32) _mm_prefetch(reinterpret_cast<const char*>(p.w + r * p.N + c), _MM_HINT_T0);
 }
 
-// W [K, N], output columns [n0, n1): kStreamRows weight rows at a time (as many sequential
-// streams), the next rows prefetched while the first block of x rows runs.
+// W [K, N], weight rows [ka, kb) and output columns [n0, n1) added into sums[M, N] (starting
+// from beta·sums if from_beta): kStreamRows rows at a time (as many sequential streams), the next
+// rows prefetched while the first block of x rows runs.
 template <bool BF16>
-void stream_columns(const Problem& p, const float* xp, int64_t n0, int64_t n1) {
-  for (int64_t k0 = 0; k0 < p.K; k0 += kStreamRows) {
-    const int64_t k1 = std::min(p.K, k0 + kStreamRows);
+void stream_rows(const Problem& p, const float* xp, float* sums, int64_t n0, int64_t n1, int64_t ka, int64_t kb, bool from_beta) {
+  for (int64_t k0 = ka; k0 < kb; k0 += kStreamRows) {
+    const int64_t k1 = std::min(kb, k0 + kStreamRows);
+    const bool start = from_beta && k0 == ka;
     for (int64_t m = 0; m < p.M;) {
       with_block_rows(p.M - m, [&](auto mb) {
         constexpr int MB = decltype(mb)::value;
         constexpr int64_t width = 16 * stream_vectors(MB);
         for (int64_t n = n0; n < n1; n += width) {
-          if (m == 0) prefetch_next(p, n0, n1, k0, n, std::min(width, n1 - n));
+          if (m == 0) prefetch_next(p, k0, kb, n, std::min(width, n1 - n));
           // A narrower last block goes 16 columns at a time rather than through masked-off vectors.
-          if (n + width <= n1) stream_block<BF16, MB, stream_vectors(MB)>(p, xp + m * p.K, m, n, width, k0, k1);
+          if (n + width <= n1) stream_block<BF16, MB, stream_vectors(MB)>(p, xp + m * p.K, sums, m, n, width, k0, k1, start);
           else
-            for (int64_t c = n; c < n1; c += 16) stream_block<BF16, MB, 1>(p, xp + m * p.K, m, c, n1 - c, k0, k1);
+            for (int64_t c = n; c < n1; c += 16) stream_block<BF16, MB, 1>(p, xp + m * p.K, sums, m, c, n1 - c, k0, k1, start);
         }
         m += MB;
       });
     }
   }
+}
+
+// W [K, N] with long rows: tasks are contiguous blocks of W's rows, each read as whole rows.
+// Each worker adds into its own sums over all of out, and those are added up at the end.
+template <bool BF16>
+void split_rows(const Problem& p, const float* xp) {
+  const int64_t blocks = (p.K + kStreamRows - 1) / kStreamRows;
+  const int64_t workers = peftjs::worker_count(blocks);
+  if (workers == 1) return stream_rows<BF16>(p, xp, p.out, 0, p.N, 0, p.K, true);
+  const int64_t tasks = std::min(blocks, 4 * workers), size = p.M * p.N;
+  std::vector<float> sums(static_cast<size_t>(workers * size), 0.f);
+  peftjs::run_tasks(workers, tasks, blocks / tasks * kStreamRows * p.N * p.M, [&](int64_t w, int64_t t) {
+    const int64_t ka = t * blocks / tasks * kStreamRows, kb = std::min(p.K, (t + 1) * blocks / tasks * kStreamRows);
+    stream_rows<BF16>(p, xp, sums.data() + w * size, 0, p.N, ka, kb, false);
+  });
+  peftjs::parallel_for(size, workers, [&](int64_t i0, int64_t i1) {
+    for (int64_t i = i0; i < i1; i++) {
+      float v = p.beta == 0.f ? 0.f : p.beta * p.out[i];
+      for (int64_t w = 0; w < workers; w++) v += sums[w * size + i];
+      p.out[i] = v;
+    }
+  });
 }
 
 template <bool BF16>
@@ -291,15 +316,15 @@ void small(const Problem& p) {
     pack_rows(p, packed.data());
     xp = packed.data();
   }
-  // Tasks taken from a shared counter: about four per thread, each a contiguous block of weight
-  // rows, for W [N, K]; one per thread for W [K, N], whose rows then stream as long as they can.
+  if (p.in_out && p.N >= kSplitRowsFrom) return split_rows<BF16>(p, xp);
+  // About four tasks per thread, each a contiguous block of weight rows (W [N, K]) or of output
+  // columns (W [K, N]), taken from a shared counter.
   const int64_t threads = peftjs::worker_count(p.N);
-  const int64_t tasks_per_thread = p.in_out ? 1 : 4;
-  const int64_t per_task = std::max<int64_t>(16, (p.N + tasks_per_thread * threads - 1) / (tasks_per_thread * threads) + 15) / 16 * 16;
+  const int64_t per_task = std::max<int64_t>(16, (p.N + 4 * threads - 1) / (4 * threads) + 15) / 16 * 16;
   const int64_t tasks = (p.N + per_task - 1) / per_task;
   peftjs::run_tasks(peftjs::worker_count(tasks), tasks, per_task * p.K * p.M, [&](int64_t, int64_t t) {
     const int64_t n0 = t * per_task, n1 = std::min(p.N, n0 + per_task);
-    if (p.in_out) stream_columns<BF16>(p, xp, n0, n1);
+    if (p.in_out) stream_rows<BF16>(p, xp, p.out, n0, n1, 0, p.K, true);
     else dot_rows<BF16>(p, xp, n0, n1);
   });
 }

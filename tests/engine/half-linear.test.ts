@@ -45,11 +45,12 @@ for (const dtype of ['bfloat16', 'float16'] as const) {
 }
 
 // Every row count of the decoding kernels (blocks of 8 rows of x, then the rest), with in- and
-// out-features that leave tails after full register blocks, vectors of 16 and prefetch strides.
+// out-features that leave tails after full register blocks and vectors of 16, and (2100 outputs)
+// W [in, out] split by rows across threads.
 for (const dtype of ['bfloat16', 'float16'] as const) {
   for (const weightInOut of [false, true]) {
     test(`${dtype} weight ${weightInOut ? '[in, out]' : '[out, in]'}: 1 to 16 rows, tails in every dimension`, () => {
-      for (const [inF, outF] of [[5, 33], [16, 25], [77, 200], [300, 130], [64, 1000]] as const) {
+      for (const [inF, outF] of [[5, 33], [16, 25], [77, 200], [300, 130], [64, 1000], [70, 2100]] as const) {
         const w = toDtype(randn(weightInOut ? [inF, outF] : [outF, inF], { generator: gen }), dtype);
         const rounded = toDtype(w, 'float32');
         const bias = randn([outF], { generator: gen });
