@@ -1,6 +1,7 @@
 // linear with a frozen 16-bit weight (bfloat16 or float16) against the float32 linear on the same
-// rounded weight: both weight layouts, row counts on each side of the decoding/prefill switch, sizes
-// that are not multiples of the vector width, with and without bias, and x's gradient.
+// rounded weight: both weight layouts, row counts on each side of the decoding/prefill switch and
+// every row count of the decoding kernels, sizes that are not multiples of the vector width or of
+// the register blocks, with and without bias (beta 1 and 0), and x's gradient.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { linear, randn, toDtype, type Tensor } from '../../src/engine/index.js';
@@ -37,6 +38,28 @@ for (const dtype of ['bfloat16', 'float16'] as const) {
           assertClose(x.grad!, xRef.grad!, `${label}: grad x`);
           x.zeroGrad();
           xRef.zeroGrad();
+        }
+      }
+    });
+  }
+}
+
+// Every row count of the decoding kernels (blocks of 8 rows of x, then the rest), with in- and
+// out-features that leave tails after full register blocks and vectors of 16, and (2100 outputs)
+// W [in, out] split by rows across threads.
+for (const dtype of ['bfloat16', 'float16'] as const) {
+  for (const weightInOut of [false, true]) {
+    test(`${dtype} weight ${weightInOut ? '[in, out]' : '[out, in]'}: 1 to 16 rows, tails in every dimension`, () => {
+      for (const [inF, outF] of [[5, 33], [16, 25], [77, 200], [300, 130], [64, 1000], [70, 2100]] as const) {
+        const w = toDtype(randn(weightInOut ? [inF, outF] : [outF, inF], { generator: gen }), dtype);
+        const rounded = toDtype(w, 'float32');
+        const bias = randn([outF], { generator: gen });
+        for (let rows = 1; rows <= 16; rows++) {
+          const x = randn([rows, inF], { generator: gen });
+          for (const b of [null, bias]) {
+            const label = `${rows}x${inF}→${outF}${b ? ' + bias' : ''}`;
+            assertClose(linear(x, w, b, { weightInOut }), linear(x, rounded, b, { weightInOut }), label);
+          }
         }
       }
     });
