@@ -1,5 +1,6 @@
 // Controls of the native allocator's cache of released buffers (exact-size reuse of warm memory).
 import { native } from '../native/binding.js';
+import { drainPool } from './buffer-pool.js';
 
 export interface AllocatorStats {
   /** Native buffers currently held by tensors. */
@@ -22,11 +23,13 @@ export function allocatorStats(): AllocatorStats {
  */
 export function setAllocatorCacheLimit(bytes: number): void {
   if (!Number.isSafeInteger(bytes) || bytes < 0) throw new RangeError(`setAllocatorCacheLimit: bytes must be a non-negative integer, got ${bytes}`);
+  drainPool(bytes);
   native.setAllocatorCacheLimit(bytes);
 }
 
 /** Returns every cached buffer to the operating system and lowers the peak to the bytes live now. */
 export function emptyAllocatorCache(): void {
+  drainPool();
   native.emptyAllocatorCache();
 }
 
@@ -34,5 +37,6 @@ const fromEnv = process.env.PEFTJS_ALLOC_CACHE_MB;
 if (fromEnv !== undefined && fromEnv !== '') {
   const mb = Number(fromEnv);
   if (!Number.isFinite(mb) || mb < 0) throw new RangeError(`PEFTJS_ALLOC_CACHE_MB must be a non-negative number, got '${fromEnv}'`);
+  drainPool(Math.floor(mb * 1024 * 1024));
   native.setAllocatorCacheLimit(Math.floor(mb * 1024 * 1024));
 }

@@ -3,6 +3,7 @@
 // The live counters cover storages allocated and not yet released (a storage left to V8's GC stays
 // counted), which is what leak tests need.
 import { native } from '../native/binding.js';
+import { releaseToPool, takePooled } from './buffer-pool.js';
 
 export class Storage {
   private static live = 0;
@@ -21,7 +22,7 @@ export class Storage {
   }
 
   static allocate(bytes: number, zero = false): Storage {
-    return new Storage(native.allocBuffer(bytes, zero), bytes);
+    return new Storage(takePooled(bytes, zero) ?? native.allocBuffer(bytes, zero), bytes);
   }
 
   /** Storages allocated and not yet released. */
@@ -52,7 +53,7 @@ export class Storage {
       Storage.live--;
       Storage.liveByteCount -= this.bytes;
       this.f32View = this.i32View = this.u16View = null;
-      native.freeBuffer(this.buffer);
+      releaseToPool(this.buffer, this.bytes);
     }
   }
 
