@@ -44,6 +44,7 @@ export { getPeftModel, type GetPeftModelOptions } from './mapping-func.js';
 export {
   getPeftModelStateDict,
   setPeftModelStateDict,
+  type AdapterTarget,
   loadPeftWeights,
   selectAdapterStateDict,
   remapAdapterStateDictForLoad,

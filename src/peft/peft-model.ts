@@ -364,7 +364,7 @@ export class PeftModel extends Module {
     initial: { weights: ReadonlyMap<string, Tensor>; file: string },
   ): LoraConfig {
     const initialConfig = initialAdapterConfig(this.peftConfig.get(adapterName) as LoraConfig);
-    const initialState = adapterCheckpointBySavedKey(this, this.getBaseModel(), this.peftConfig, initial.weights, adapterName, initial.file);
+    const initialState = adapterCheckpointBySavedKey({ root: this, base: this.getBaseModel(), configs: this.peftConfig, adapterName }, initial.weights, initial.file);
     const converted = subtractMutatedInit(state, initialState, initial.file);
     try {
       initialConfig.save(initialPath, { inferenceMode: initialConfig.inferenceMode });
@@ -399,7 +399,7 @@ export class PeftModel extends Module {
         weights.get('prompt_embeddings')?.dispose();
         weights.delete('prompt_embeddings');
       }
-      setPeftModelStateDict(this, this.getBaseModel(), this.peftConfig, weights, adapterName, folder.weights.file);
+      setPeftModelStateDict({ root: this, base: this.getBaseModel(), configs: this.peftConfig, adapterName }, weights, folder.weights.file);
     } finally {
       for (const t of weights.values()) t.dispose();
     }

@@ -65,7 +65,7 @@ export async function loadAdapter(model: PreTrainedModel, pathOrRepoId: string, 
   const tuner = inject(model, config, adapterName);
   const weights = loadPeftWeights(folder.weights);
   try {
-    setPeftModelStateDict(model, model, tuner.peftConfig, weights, adapterName, folder.weights.file);
+    setPeftModelStateDict({ root: model, base: model, configs: tuner.peftConfig, adapterName }, weights, folder.weights.file);
   } finally {
     for (const t of weights.values()) t.dispose();
   }

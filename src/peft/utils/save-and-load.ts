@@ -376,19 +376,20 @@ function listKeys(keys: readonly string[], limit = 5): string {
   return keys.length > limit ? `${shown}, … (${keys.length} in all)` : shown;
 }
 
+/** Adapter `adapterName` of a model: the root module (the PeftModel), its base model and the adapters' configs. */
+export interface AdapterTarget {
+  root: Module;
+  base: Module;
+  configs: ReadonlyMap<string, PeftConfig>;
+  adapterName: string;
+}
+
 /**
  * The key translation of PEFT's set_peft_model_state_dict for a live model, checked: checkpoint keys of modules
  * the model lacks and shape mismatches raise (naming `file`); keys of existing modules without such an entry
  * are skipped, as PEFT's non-strict load does. Nothing is loaded.
  */
-function checkedAdapterCheckpoint(
-  root: Module,
-  base: Module,
-  configs: ReadonlyMap<string, PeftConfig>,
-  weights: ReadonlyMap<string, Tensor>,
-  adapterName: string,
-  file: string | undefined,
-): RemappedStateDict<Tensor> {
+function checkedAdapterCheckpoint({ root, base, configs, adapterName }: AdapterTarget, weights: ReadonlyMap<string, Tensor>, file: string | undefined): RemappedStateDict<Tensor> {
   const config = stateDictConfigOf(configs, adapterName);
   const own = root.stateDict();
   const r = remapAdapterStateDictForLoad(peftStateLayout(root, base), own.keys(), weights, adapterName);
@@ -418,16 +419,9 @@ function checkedAdapterCheckpoint(
  * without such an entry are skipped, as PEFT's non-strict load does; adapter keys the checkpoint lacks
  * are warned about and returned.
  */
-export function setPeftModelStateDict(
-  root: Module,
-  base: Module,
-  configs: ReadonlyMap<string, PeftConfig>,
-  weights: ReadonlyMap<string, Tensor>,
-  adapterName: string,
-  file?: string,
-): { missingKeys: string[] } {
-  const r = checkedAdapterCheckpoint(root, base, configs, weights, adapterName, file);
-  root.loadStateDict(r.load, { strict: false });
+export function setPeftModelStateDict(target: AdapterTarget, weights: ReadonlyMap<string, Tensor>, file?: string): { missingKeys: string[] } {
+  const r = checkedAdapterCheckpoint(target, weights, file);
+  target.root.loadStateDict(r.load, { strict: false });
   if (r.missing.length > 0) warn(`Found missing adapter keys while loading the checkpoint: ${JSON.stringify(r.missing)}`);
   return { missingKeys: r.missing };
 }
@@ -436,14 +430,7 @@ export function setPeftModelStateDict(
  * A checkpoint read as adapter `adapterName` would load it (checked as setPeftModelStateDict checks it, nothing
  * loaded), keyed as getPeftModelStateDict keys that adapter's own tensors.
  */
-export function adapterCheckpointBySavedKey(
-  root: Module,
-  base: Module,
-  configs: ReadonlyMap<string, PeftConfig>,
-  weights: ReadonlyMap<string, Tensor>,
-  adapterName: string,
-  file?: string,
-): Map<string, Tensor> {
-  const r = checkedAdapterCheckpoint(root, base, configs, weights, adapterName, file);
-  return new Map([...r.load].map(([k, t]) => [removeAdapterNameFromKey(k, adapterName), t]));
+export function adapterCheckpointBySavedKey(target: AdapterTarget, weights: ReadonlyMap<string, Tensor>, file?: string): Map<string, Tensor> {
+  const r = checkedAdapterCheckpoint(target, weights, file);
+  return new Map([...r.load].map(([k, t]) => [removeAdapterNameFromKey(k, target.adapterName), t]));
 }
