@@ -6,12 +6,13 @@
 //
 // Released blocks of 16 KiB and more go to a cache keyed by exact size: a training step allocates
 // the same sizes every time, and reusing warm pages avoids a page fault per 4 KiB on every fresh
-// buffer (which costs more than most kernels). The cache is bounded by the peak of live memory:
-// before a request the cache cannot serve is malloc'd, cached blocks are freed until live + cached
-// + the request fits under the highest live total seen so far, so the allocator never holds more
-// than the program once used at its peak (a fixed cap below the working set would instead free
-// and re-fault part of every step's activations). setAllocatorCacheLimit adds a fixed bound, and
-// emptyAllocatorCache hands everything back to the OS and lowers the peak to what is live.
+// buffer (which costs more than most kernels). Before a request the cache cannot serve is
+// malloc'd, cached blocks are freed until the cache holds at most the larger of 1 GiB and what
+// live + cached + the request leaves under the highest live total seen so far: a training step
+// whose activations pass 1 GiB keeps them all (a fixed 1 GiB cap freed and re-faulted the rest
+// every step), and the allocator holds at most max(live + 1 GiB, peak). setAllocatorCacheLimit
+// adds a fixed bound, and emptyAllocatorCache hands everything back to the OS and lowers the peak
+// to what is live.
 //
 // V8 is told about the memory this allocator holds from malloc (live buffers and the cache), not
 // about each buffer handed out. V8 itself adds every ArrayBuffer's length to its external-memory
@@ -51,6 +52,9 @@ struct Block {
 };
 
 constexpr size_t kMinCachedBytes = 16384;
+// The cache may always hold this much: with live + cached capped at the peak alone, a step whose
+// mix of sizes differs from the one at the peak evicts blocks it needs again a moment later.
+constexpr size_t kAlwaysCachedBytes = size_t(1) << 30;
 
 std::mutex mutex;
 std::unordered_map<void*, Block*> live;
@@ -140,7 +144,7 @@ PEFTJS_FN(allocBuffer) {
   {
     std::lock_guard<std::mutex> lock(mutex);
     cached = take_cached(rounded, &region);
-    if (!cached) evicted = trim_cache(peak_live_bytes > live_bytes + rounded ? peak_live_bytes - live_bytes - rounded : 0);
+    if (!cached) evicted = trim_cache(std::max(kAlwaysCachedBytes, peak_live_bytes > live_bytes + rounded ? peak_live_bytes - live_bytes - rounded : 0));
   }
   if (evicted > 0) account(env, -static_cast<int64_t>(evicted));
   if (!cached) region = allocate(rounded);
