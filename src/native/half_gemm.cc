@@ -285,22 +285,23 @@ void stream_rows(const Problem& p, const float* xp, float* sums, int64_t n0, int
 }
 
 // W [K, N] with long rows: tasks are contiguous blocks of W's rows, each read as whole rows.
-// Each worker adds into its own sums over all of out, and those are added up at the end.
+// Each task adds into its own sums over all of out, and those are added up at the end in task
+// order, so the result does not depend on which worker ran which task.
 template <bool BF16>
 void split_rows(const Problem& p, const float* xp) {
   const int64_t blocks = (p.K + kStreamRows - 1) / kStreamRows;
   const int64_t workers = peftjs::worker_count(blocks);
   if (workers == 1) return stream_rows<BF16>(p, xp, p.out, 0, p.N, 0, p.K, true);
   const int64_t tasks = std::min(blocks, 4 * workers), size = p.M * p.N;
-  std::vector<float> sums(static_cast<size_t>(workers * size), 0.f);
-  peftjs::run_tasks(workers, tasks, blocks / tasks * kStreamRows * p.N * p.M, [&](int64_t w, int64_t t) {
+  std::vector<float> sums(static_cast<size_t>(tasks * size), 0.f);
+  peftjs::run_tasks(workers, tasks, blocks / tasks * kStreamRows * p.N * p.M, [&](int64_t, int64_t t) {
     const int64_t ka = t * blocks / tasks * kStreamRows, kb = std::min(p.K, (t + 1) * blocks / tasks * kStreamRows);
-    stream_rows<BF16>(p, xp, sums.data() + w * size, 0, p.N, ka, kb, false);
+    stream_rows<BF16>(p, xp, sums.data() + t * size, 0, p.N, ka, kb, false);
   });
-  peftjs::parallel_for(size, workers, [&](int64_t i0, int64_t i1) {
+  peftjs::parallel_for(size, tasks, [&](int64_t i0, int64_t i1) {
     for (int64_t i = i0; i < i1; i++) {
       float v = p.beta == 0.f ? 0.f : p.beta * p.out[i];
-      for (int64_t w = 0; w < workers; w++) v += sums[w * size + i];
+      for (int64_t t = 0; t < tasks; t++) v += sums[t * size + i];
       p.out[i] = v;
     }
   });

@@ -84,7 +84,8 @@ PEFTJS_FN(loraBackward) {
   const float s = static_cast<float>(a.f64(12));
   const std::vector<float> Bt = transposed(a.f32(3), N, r);
   const int threads = threads_for(M, (N + K) * r * 2);
-  // Per thread: gBᵀ [r, N] and gA [r, K] partial sums.
+  // Per thread: gBᵀ [r, N] and gA [r, K] partial sums. Tasks go to threads statically, so each
+  // thread sums the same rows in every call and the gradients are the same run to run.
   std::vector<std::vector<float>> partial(threads);
 #pragma omp parallel num_threads(threads)
   {
@@ -93,7 +94,7 @@ PEFTJS_FN(loraBackward) {
     float* gBt_acc = acc.data();
     float* gA_acc = acc.data() + r * N;
     float gh[kGroup * peftjs::lora::kMaxRank], ch[kGroup * peftjs::lora::kMaxRank];
-#pragma omp for schedule(dynamic, 1)
+#pragma omp for schedule(static)
     for (int64_t t = 0; t < tasks_of(M); t++) {
       const int64_t end = std::min(M, (t + 1) * kRowsPerTask);
       for (int64_t i0 = t * kRowsPerTask; i0 < end; i0 += kGroup) {
