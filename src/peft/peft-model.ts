@@ -31,6 +31,7 @@ import {
   SAFETENSORS_WEIGHTS_NAME,
   setPeftModelStateDict,
 } from './utils/save-and-load.js';
+import { countParameters } from './utils/other.js';
 import { AuxiliaryTrainingWrapper, setTrainable } from './utils/wrappers.js';
 
 export interface PeftForwardInputs extends ModelInputs {
@@ -291,13 +292,7 @@ export class PeftModel extends Module {
 
   /** Trainable and total parameter counts (tied weights once). */
   getNbTrainableParameters(): { trainable: number; all: number } {
-    let trainable = 0;
-    let all = 0;
-    for (const [, t] of this.namedParameters()) {
-      all += t.size;
-      if (t.requiresGrad) trainable += t.size;
-    }
-    return { trainable, all };
+    return countParameters(this);
   }
 
   /** Prints e.g. `trainable params: 294,912 || all params: 124,734,720 || trainable%: 0.2364`. */

@@ -10,7 +10,8 @@ import { PreTrainedModel } from '../../models/pretrained.js';
 import type { PeftConfig } from '../config.js';
 import { AdapterError } from '../errors.js';
 import { warn } from '../utils/warnings.js';
-import { AuxiliaryTrainingWrapper, setAdditionalTrainableModules, type AuxiliaryConfig } from '../utils/wrappers.js';
+import { countParameters } from '../utils/other.js';
+import { AuxiliaryTrainingWrapper, ModulesToSaveWrapper, setAdditionalTrainableModules, type AuxiliaryConfig } from '../utils/wrappers.js';
 import { BaseTunerLayer, type MergeOptions } from './base-tuner-layer.js';
 import { matchTargets, type MatchTargetsConfig } from './match-targets.js';
 import type { ModuleInfo } from './tuners-utils.js';
@@ -316,12 +317,22 @@ export abstract class BaseTuner<C extends TunerConfig, M extends Module = Module
 
   /** Trainable and total parameter counts (tied weights once), as PEFT's get_nb_trainable_parameters. */
   getNbTrainableParameters(): { trainable: number; all: number } {
-    let trainable = 0;
-    let all = 0;
-    for (const [, t] of this.namedParameters()) {
-      all += t.size;
-      if (t.requiresGrad) trainable += t.size;
-    }
-    return { trainable, all };
+    return countParameters(this);
+  }
+
+  /**
+   * The configs of `adapters` for addWeightedAdapter, after PEFT's checks: one weight per adapter, every adapter
+   * present, and no module trained by two of them through modules_to_save.
+   */
+  protected weightedAdapterConfigs(adapters: readonly string[], weights: readonly number[]): C[] {
+    if (adapters.length === 0 || adapters.length !== weights.length) throw new AdapterError(`give one weight per adapter (got ${adapters.length} adapters and ${weights.length} weights)`);
+    const configs = adapters.map((a) => {
+      const c = this.peftConfig.get(a);
+      if (c === undefined) throw new AdapterError(`adapter '${a}' does not exist`);
+      return c;
+    });
+    const shared = [...this.model.namedModules()].filter(([, m]) => m instanceof ModulesToSaveWrapper && adapters.filter((a) => m.availableAdapters().includes(a)).length > 1);
+    if (shared.length > 0) throw new AdapterError(`cannot combine adapters that both train '${shared[0]![0]}' through modules_to_save`);
+    return configs;
   }
 }

@@ -1,5 +1,7 @@
-// Helpers PEFT keeps in peft/utils/other.py: target and pattern matching, prompt-learning config preparation.
+// Helpers PEFT keeps in peft/utils/other.py: target and pattern matching, prompt-learning config preparation,
+// parameter counts.
 import { ConfigError } from '../errors.js';
+import type { Module } from '../../nn/module.js';
 import { pyFullmatch, pyMatch } from './python-regex.js';
 
 /** A str `target_modules` selects a module when the regex matches its whole dotted name. */
@@ -81,4 +83,15 @@ export function preparePromptLearningConfig<C extends PromptLearningShape>(confi
   }
   if ('encoderHiddenSize' in config && config.encoderHiddenSize === null) config.encoderHiddenSize = config.tokenDim;
   return config;
+}
+
+/** Trainable and total parameter counts of `module` (a tied weight counted once). */
+export function countParameters(module: Module): { trainable: number; all: number } {
+  let trainable = 0;
+  let all = 0;
+  for (const [, t] of module.namedParameters()) {
+    all += t.size;
+    if (t.requiresGrad) trainable += t.size;
+  }
+  return { trainable, all };
 }

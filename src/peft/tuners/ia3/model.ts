@@ -6,7 +6,6 @@ import { PreTrainedModel } from '../../../models/pretrained.js';
 import { AdapterError, ConfigError, TargetModulesError } from '../../errors.js';
 import { TRANSFORMERS_MODELS_TO_IA3_FEEDFORWARD_MODULES_MAPPING, TRANSFORMERS_MODELS_TO_IA3_TARGET_MODULES_MAPPING } from '../../utils/constants.js';
 import { pyFullmatch } from '../../utils/python-regex.js';
-import { ModulesToSaveWrapper } from '../../utils/wrappers.js';
 import { warn } from '../../utils/warnings.js';
 import { BaseTuner, type TunerOptions } from '../base-tuner.js';
 import type { BaseTunerLayer } from '../base-tuner-layer.js';
@@ -96,14 +95,7 @@ export class IA3Model<M extends Module = Module> extends BaseTuner<IA3Config, M>
    */
   addWeightedAdapter(adapters: readonly string[], weights: readonly number[], adapterName: string): void {
     if (this.peftConfig.has(adapterName)) return;
-    if (adapters.length === 0 || adapters.length !== weights.length) throw new AdapterError(`give one weight per adapter (got ${adapters.length} adapters and ${weights.length} weights)`);
-    const configs = adapters.map((a) => {
-      const c = this.peftConfig.get(a);
-      if (c === undefined) throw new AdapterError(`adapter '${a}' does not exist`);
-      return c;
-    });
-    const shared = [...this.model.namedModules()].filter(([, m]) => m instanceof ModulesToSaveWrapper && adapters.filter((a) => m.availableAdapters().includes(a)).length > 1);
-    if (shared.length > 0) throw new AdapterError(`cannot combine adapters that both train '${shared[0]![0]}' through modules_to_save`);
+    const configs = this.weightedAdapterConfigs(adapters, weights);
     const config = Object.assign(Object.create(IA3Config.prototype) as IA3Config, configs[0]!, {
       targetModules: combineTargets(configs.map((c) => c.targetModules), 'target_modules'),
       feedforwardModules: combineTargets(configs.map((c) => c.feedforwardModules), 'feedforward_modules'),

@@ -6,7 +6,7 @@ import { Conv1D, Linear } from '../../../nn/linear.js';
 import type { Module } from '../../../nn/module.js';
 import { AdapterError, TargetModulesError, UnsupportedError } from '../../errors.js';
 import { getPatternKey } from '../../utils/other.js';
-import { AuxiliaryTrainingWrapper, ModulesToSaveWrapper } from '../../utils/wrappers.js';
+import { AuxiliaryTrainingWrapper } from '../../utils/wrappers.js';
 import { BaseTuner, type TunerOptions } from '../base-tuner.js';
 import type { BaseTunerLayer } from '../base-tuner-layer.js';
 import { LoraConfig } from './config.js';
@@ -116,14 +116,7 @@ export class LoraModel<M extends Module = Module> extends BaseTuner<LoraConfig, 
    */
   addWeightedAdapter(adapters: readonly string[], weights: readonly number[], adapterName: string, options: WeightedAdapterOptions = {}): void {
     if (this.peftConfig.has(adapterName)) return;
-    if (adapters.length === 0 || adapters.length !== weights.length) throw new AdapterError(`give one weight per adapter (got ${adapters.length} adapters and ${weights.length} weights)`);
-    const configs = adapters.map((a) => {
-      const c = this.peftConfig.get(a);
-      if (c === undefined) throw new AdapterError(`adapter '${a}' does not exist`);
-      return c;
-    });
-    const shared = [...this.model.namedModules()].filter(([, m]) => m instanceof ModulesToSaveWrapper && adapters.filter((a) => m.availableAdapters().includes(a)).length > 1);
-    if (shared.length > 0) throw new AdapterError(`cannot combine adapters that both train '${shared[0]![0]}' through modules_to_save`);
+    const configs = this.weightedAdapterConfigs(adapters, weights);
     let type = options.combinationType ?? 'svd';
     if (!['linear', 'cat', 'svd'].includes(type)) throw new UnsupportedError(`combinationType '${type}' is not supported; use "linear", "cat" or "svd"`);
     if (adapters.length === 1) type = 'linear';
