@@ -3,6 +3,7 @@
 // tokens (labels other than -100: a word's first token) for token classification; SQuAD exact match
 // and F1 of the best span (qa-spans.ts) per question; and, for seq2seq, the exact match of greedy
 // generations with the targets.
+import { argmax } from '../engine/ops/selection.js';
 import type { Tensor } from '../engine/tensor.js';
 import { generate } from '../generate/generate.js';
 import type { GenerativeModel } from '../generate/target.js';
@@ -42,20 +43,13 @@ export function evaluateCausalLm(model: EvaluatedModel, examples: readonly Examp
   return { loss, perplexity: Math.exp(loss) };
 }
 
-/** The index of the largest of each row of `width` values. */
-function argmaxRows(values: ArrayLike<number>, width: number): Int32Array {
-  const out = new Int32Array(values.length / width);
-  for (let r = 0; r < out.length; r++) {
-    let best = 0;
-    for (let c = 1; c < width; c++) if (values[r * width + c]! > values[r * width + best]!) best = c;
-    out[r] = best;
-  }
-  return out;
-}
-
-function logitsOf(logits: Tensor | undefined, typeName: string): { values: Float32Array; classes: number } {
+/** The class with the largest logit at each position (the last axis). */
+function predictedClasses(logits: Tensor | undefined, typeName: string): Int32Array {
   if (logits === undefined) throw new EvaluationError(`${typeName}.forward returned no logits`);
-  return { values: logits.toArray() as Float32Array, classes: logits.shape.at(-1)! };
+  const best = argmax(logits, -1);
+  const classes = best.toArray() as Int32Array;
+  best.dispose();
+  return classes;
 }
 
 function classificationScores(loss: number, predicted: number[], gold: number[]): ClassificationMetrics {
@@ -67,8 +61,7 @@ export function evaluateSequenceClassification(model: EvaluatedModel, examples: 
   const predicted: number[] = [];
   const gold: number[] = [];
   const loss = evaluationLoss(model, examples, opts, (output, batch) => {
-    const { values, classes } = logitsOf(output.logits, model.typeName);
-    predicted.push(...argmaxRows(values, classes));
+    predicted.push(...predictedClasses(output.logits, model.typeName));
     gold.push(...(batch.labels!.toArray() as Int32Array));
   });
   return classificationScores(loss, predicted, gold);
@@ -78,8 +71,7 @@ export function evaluateTokenClassification(model: EvaluatedModel, examples: rea
   const predicted: number[] = [];
   const gold: number[] = [];
   const loss = evaluationLoss(model, examples, opts, (output, batch) => {
-    const { values, classes } = logitsOf(output.logits, model.typeName);
-    const best = argmaxRows(values, classes);
+    const best = predictedClasses(output.logits, model.typeName);
     const labels = batch.labels!.toArray() as Int32Array;
     if (labels.length !== best.length) throw new EvaluationError(`${model.typeName}: ${best.length} token predictions for ${labels.length} labels`);
     labels.forEach((label, i) => {
