@@ -6,6 +6,7 @@
 // ignoreIndex have loss 0 and gradient 0. Targets were range-checked in JS.
 #include <dnnl.h>
 #include <cstring>
+#include "gemm.h"
 #include "napi_util.h"
 #include "parallel.h"
 #include "row_simd.h"
@@ -27,7 +28,7 @@ PEFTJS_FN(linearCrossEntropy) {
   for (int64_t r0 = 0; r0 < N; r0 += chunk) {
     const int64_t rows = std::min(chunk, N - r0);
     const float* xc = x + r0 * E;
-    dnnl_sgemm('N', 'T', rows, V, E, 1.f, xc, E, W, E, 0.f, logits, V);
+    peftjs::gemm('N', 'T', rows, V, E, 1.f, xc, E, W, E, 0.f, logits, V);
     peftjs::parallel_for(rows, 4 * V, [&](int64_t b, int64_t e) {
       for (int64_t r = b; r < e; r++) {
         float* row = logits + r * V;
