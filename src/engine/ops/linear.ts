@@ -1,6 +1,5 @@
 // The affine map of Linear and GPT-2's Conv1D layers: y = x·Wᵀ + b (weight [out, in]) or
-// y = x·W + b (weight [in, out], `weightInOut`). The bias seeds the GEMM output and the product is
-// accumulated onto it, so the bias add costs no extra pass. x is kept for backward only when the
+// y = x·W + b (weight [in, out], `weightInOut`), its products in affine.ts. x is kept for backward only when the
 // weight needs a gradient (a frozen weight's layer keeps nothing of its input alive). A frozen
 // weight stored in bfloat16 or float16 is widened inside the product kernel
 // (src/native/half_gemm.cc): f32 arithmetic on the rounded weight, half the bytes read; x still
@@ -12,6 +11,7 @@ import { DTypeError, ShapeError } from '../errors.js';
 import { formatShape, sizeOf } from '../shape.js';
 import { Tensor } from '../tensor.js';
 import { checkFloat, checkMinRank, checkTensor } from './check.js';
+import { affineForward, affineInputGradient, affineSizes, biasSeeded } from './affine.js';
 import { sumToShape } from './view.js';
 
 type Buf = ArrayBuffer;
@@ -35,7 +35,7 @@ export function linear(x: Tensor, weight: Tensor, bias: Tensor | null = null, op
   checkMinRank('linear', 'x', x, 1);
   const inOut = options.weightInOut ?? false;
   if (weight.ndim !== 2) throw new ShapeError('linear', 'weight', `must be 2-D, got ${formatShape(weight.shape)}`);
-  const [inF, outF] = inOut ? (weight.shape as [number, number]) : [weight.shape[1]!, weight.shape[0]!];
+  const [inF, outF] = affineSizes(weight, inOut);
   if (x.shape[x.ndim - 1] !== inF) {
     throw new ShapeError('linear', 'x', `last dim ${x.shape[x.ndim - 1]} does not match weight ${formatShape(weight.shape)} (in_features ${inF})`);
   }
@@ -44,10 +44,8 @@ export function linear(x: Tensor, weight: Tensor, bias: Tensor | null = null, op
     if (bias.ndim !== 1 || bias.shape[0] !== outF) throw new ShapeError('linear', 'bias', `must have shape [${outF}], got ${formatShape(bias.shape)}`);
   }
   const rows = sizeOf(x.shape) / inF;
-  const out = Tensor.empty([...x.shape.slice(0, -1), outF]);
-  if (bias !== null) native.repeatRows(out.buffer, bias.buffer, rows, outF);
-  if (isHalf(weight.dtype)) return halfLinear(x, weight, out, rows, inF, outF, inOut, bias);
-  native.matmul(x.buffer, 0, weight.buffer, 0, out.buffer, 0, 1, rows, outF, inF, false, !inOut, 1, bias === null ? 0 : 1, 0, 0, 0);
+  if (isHalf(weight.dtype)) return halfLinear(x, weight, rows, inF, outF, inOut, bias);
+  const out = affineForward(x, weight, bias, inOut);
 
   const inputs = bias === null ? [x, weight] : [x, weight, bias];
   return record(
@@ -56,12 +54,8 @@ export function linear(x: Tensor, weight: Tensor, bias: Tensor | null = null, op
     inputs,
     (g, needs, [sw, sx]) => {
       const g2 = g.view([rows, outF]);
-      let gx: Tensor | null = null;
+      const gx = needs[0] ? affineInputGradient(g2, sw!, x.shape, inOut) : null;
       let gw: Tensor | null = null;
-      if (needs[0]) {
-        gx = Tensor.empty(x.shape);
-        native.matmul(g2.buffer, 0, sw!.buffer, 0, gx.buffer, 0, 1, rows, inF, outF, false, inOut, 1, 0, 0, 0, 0);
-      }
       if (needs[1]) {
         gw = Tensor.empty(weight.shape);
         if (inOut) native.matmul(sx!.buffer, 0, g2.buffer, 0, gw.buffer, 0, 1, inF, outF, rows, true, false, 1, 0, 0, 0, 0);
@@ -74,9 +68,10 @@ export function linear(x: Tensor, weight: Tensor, bias: Tensor | null = null, op
   );
 }
 
-/** linear with a 16-bit weight (never trainable): out already holds the bias rows when there is a bias. */
-function halfLinear(x: Tensor, weight: Tensor, out: Tensor, rows: number, inF: number, outF: number, inOut: boolean, bias: Tensor | null): Tensor {
+/** linear with a 16-bit weight (never trainable). */
+function halfLinear(x: Tensor, weight: Tensor, rows: number, inF: number, outF: number, inOut: boolean, bias: Tensor | null): Tensor {
   const bf16 = weight.dtype === 'bfloat16';
+  const out = biasSeeded(x, bias, outF);
   kernels.halfMatmul(x.buffer, weight.buffer, out.buffer, rows, outF, inF, inOut, bf16, bias === null ? 0 : 1);
   const inputs = bias === null ? [x, weight] : [x, weight, bias];
   return record(

@@ -5,6 +5,7 @@
 // same pass. The composition it replaces: addLowRank(linear(x, W, b), linear(x, A), B, s).
 import { record } from '../../../engine/autograd.js';
 import { EngineError } from '../../../engine/errors.js';
+import { affineForward, affineInputGradient, affineSizes } from '../../../engine/ops/affine.js';
 import { sizeOf } from '../../../engine/shape.js';
 import { Tensor } from '../../../engine/tensor.js';
 import { native } from '../../../native/binding.js';
@@ -33,12 +34,10 @@ export const FUSED_MAX_RANK = 64;
 export function loraLinear(x: Tensor, weight: Tensor, bias: Tensor | null, A: Tensor, B: Tensor, scale: number, weightInOut: boolean): Tensor {
   if (weight.requiresGrad || bias?.requiresGrad) throw new EngineError('loraLinear', 'weight', 'must be frozen; use linear and addLowRank to train it');
   if (A.shape[0]! > FUSED_MAX_RANK) throw new EngineError('loraLinear', 'A', `rank ${A.shape[0]} is above ${FUSED_MAX_RANK}`);
-  const [inF, outF] = weightInOut ? (weight.shape as [number, number]) : [weight.shape[1]!, weight.shape[0]!];
+  const [inF, outF] = affineSizes(weight, weightInOut);
   const r = A.shape[0]!;
   const rows = sizeOf(x.shape) / inF;
-  const out = Tensor.empty([...x.shape.slice(0, -1), outF]);
-  if (bias !== null) native.repeatRows(out.buffer, bias.buffer, rows, outF);
-  native.matmul(x.buffer, 0, weight.buffer, 0, out.buffer, 0, 1, rows, outF, inF, false, !weightInOut, 1, bias === null ? 0 : 1, 0, 0, 0);
+  const out = affineForward(x, weight, bias, weightInOut);
   const h = Tensor.empty([rows, r]);
   kernels.loraDown(x.buffer, A.buffer, h.buffer, rows, inF, r);
   kernels.loraUp(h.buffer, B.buffer, out.buffer, rows, outF, r, scale);
@@ -47,11 +46,7 @@ export function loraLinear(x: Tensor, weight: Tensor, bias: Tensor | null, A: Te
     out,
     [x, A, B],
     (g, [needX, needA, needB], [sx, sw, sA, sB, sh]) => {
-      let gx: Tensor | null = null;
-      if (needX) {
-        gx = Tensor.empty(x.shape);
-        native.matmul(g.buffer, 0, sw!.buffer, 0, gx.buffer, 0, 1, rows, inF, outF, false, weightInOut, 1, 0, 0, 0, 0);
-      }
+      const gx = needX ? affineInputGradient(g, sw!, x.shape, weightInOut) : null;
       const gA = needA ? Tensor.empty(A.shape) : null;
       const gB = needB ? Tensor.empty(B.shape) : null;
       kernels.loraBackward(
