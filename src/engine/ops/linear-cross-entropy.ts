@@ -1,7 +1,7 @@
 // crossEntropy(linear(x, weight), targets) without the [N, V] logits: the native kernel forms the
 // logits a chunk of rows at a time and, when a gradient will be needed, turns each chunk straight
 // into the gradients of x and weight. A language-model head over a 50k vocabulary then needs a
-// few MB of scratch instead of the logits, their copy for the loss and the logits' gradient.
+// 64 MiB scratch instead of the [N, V] logits, their copy for the loss and the logits' gradient.
 import { native } from '../../native/binding.js';
 import { isGradEnabled, record } from '../autograd.js';
 import { EngineError, ShapeError } from '../errors.js';
