@@ -15,8 +15,7 @@
 // strides; the head dim is contiguous), so heads can be taken straight from a [B, T, H, D]
 // projection output, or from q, k and v packed in one [B, T, 3·H·D] tensor, without a permute
 // copy. Gradients use the layout of their input (dout that of the output).
-// GEMMs go through dnnl_sgemm, which runs single-threaded inside our parallel region.
-#include <dnnl.h>
+// GEMMs go through dnnl_sgemm (peftjs::sgemm), which runs single-threaded inside our parallel region.
 #include <algorithm>
 #include <cmath>
 #include <vector>
@@ -24,6 +23,7 @@
 #include "napi_util.h"
 #include "parallel.h"
 #include "random.h"
+#include "signals.h"
 #include "simd_math.h"
 
 namespace {
@@ -63,7 +63,7 @@ void gemv_row(char tb, int64_t n, int64_t k, float alpha, const float* a, const 
 void gemm(char ta, char tb, int64_t m, int64_t n, int64_t k, float alpha, const float* a, int64_t lda,
           const float* b, int64_t ldb, float beta, float* c, int64_t ldc) {
   if (m == 1 && ta == 'N') return gemv_row(tb, n, k, alpha, a, b, ldb, beta, c);
-  dnnl_sgemm(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+  peftjs::sgemm(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
 }
 
 // An additive float tensor (mask or bias) broadcast over [B, Hq, T, S]: element strides per dim,

@@ -10,12 +10,12 @@
 // depends on the shape alone, so a given product always takes the same path and results repeat
 // run to run. A primitive that oneDNN cannot create leaves the product to sgemm.
 #include "gemm.h"
-#include <dnnl.h>
 #include <omp.h>
 #include <dnnl.hpp>
 #include <map>
 #include <tuple>
 #include "napi_util.h"
+#include "signals.h"
 
 namespace {
 
@@ -57,6 +57,7 @@ struct PrimitiveCache {
         it = products.emplace(key, dnnl::matmul(pd)).first;
       }
       memory am(a, engine, const_cast<float*>(A)), bm(b, engine, const_cast<float*>(B)), cm(c, engine, C);
+      const peftjs::SignalsHeld held;
       it->second.execute(stream, {{DNNL_ARG_SRC, am}, {DNNL_ARG_WEIGHTS, bm}, {DNNL_ARG_DST, cm}});
       stream.wait();
       return true;
@@ -76,7 +77,7 @@ PrimitiveCache& primitives() {
 void peftjs::gemm(char ta, char tb, int64_t M, int64_t N, int64_t K, float alpha, const float* A, int64_t lda,
                   const float* B, int64_t ldb, float beta, float* C, int64_t ldc) {
   if (prefers_primitive(ta, tb, M, N, K, lda, ldb, ldc) && primitives().run(M, N, K, alpha, beta, A, B, C)) return;
-  dnnl_sgemm(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+  peftjs::sgemm(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
 }
 
 // matmul(A, aOffset, B, bOffset, C, cOffset, batch, M, N, K, transA, transB, alpha, beta,
@@ -103,7 +104,7 @@ PEFTJS_FN(matmul) {
   if (batch > 1 && threads > 1 && flops_each < 8.0e6) {
 #pragma omp parallel for schedule(dynamic, 1)
     for (int64_t b = 0; b < batch; b++)
-      dnnl_sgemm(ta, tb, M, N, K, alpha, A + b * sA, lda, B + b * sB, ldb, beta, C + b * sC, ldc);
+      peftjs::sgemm(ta, tb, M, N, K, alpha, A + b * sA, lda, B + b * sB, ldb, beta, C + b * sC, ldc);
   } else {
     for (int64_t b = 0; b < batch; b++) peftjs::gemm(ta, tb, M, N, K, alpha, A + b * sA, lda, B + b * sB, ldb, beta, C + b * sC, ldc);
   }

@@ -4,12 +4,12 @@
 // when gradients are wanted the same pass ends with dx = dlogits·W and dW += dlogitsᵀ·x, so the
 // backward has nothing left to do but scale by the upstream gradient. Rows whose target is
 // ignoreIndex have loss 0 and gradient 0. Targets were range-checked in JS.
-#include <dnnl.h>
 #include <cstring>
 #include "gemm.h"
 #include "napi_util.h"
 #include "parallel.h"
 #include "row_simd.h"
+#include "signals.h"
 
 // linearCrossEntropy(x [N, E], W [V, E], targets [N], loss [N], scratch [chunk, V], dx [N, E]|null,
 //                    dW [V, E]|null (accumulated), N, E, V, chunk, ignoreIndex, scale) -> Σ loss
@@ -46,8 +46,8 @@ PEFTJS_FN(linearCrossEntropy) {
         row[t] -= scale;
       }
     });
-    if (dx != nullptr) dnnl_sgemm('N', 'N', rows, E, V, 1.f, logits, V, W, E, 0.f, dx + r0 * E, E);
-    if (dW != nullptr) dnnl_sgemm('T', 'N', V, E, rows, 1.f, logits, V, xc, E, 1.f, dW, E);
+    if (dx != nullptr) peftjs::sgemm('N', 'N', rows, E, V, 1.f, logits, V, W, E, 0.f, dx + r0 * E, E);
+    if (dW != nullptr) peftjs::sgemm('T', 'N', V, E, rows, 1.f, logits, V, xc, E, 1.f, dW, E);
   }
   double total = 0;
   for (int64_t n = 0; n < N; n++) total += loss[n];
