@@ -4,6 +4,7 @@
 // when gradients are wanted the same pass ends with dx = dlogits·W and dW += dlogitsᵀ·x, so the
 // backward has nothing left to do but scale by the upstream gradient. Rows whose target is
 // ignoreIndex have loss 0 and gradient 0. Targets were range-checked in JS.
+#include <cmath>
 #include <cstring>
 #include "gemm.h"
 #include "napi_util.h"
@@ -38,11 +39,19 @@ PEFTJS_FN(linearCrossEntropy) {
           if (grads) std::memset(row, 0, static_cast<size_t>(V) * sizeof(float));
           continue;
         }
-        const peftjs::LogSumExp lse = peftjs::row_logsumexp(row, V);
-        loss[r0 + r] = (lse.max - row[t]) + lse.log_sum;
-        if (!grads) continue;
+        if (!grads) {
+          const peftjs::LogSumExp lse = peftjs::row_logsumexp(row, V);
+          loss[r0 + r] = (lse.max - row[t]) + lse.log_sum;
+          continue;
+        }
+        // One exp per logit: the row (V floats) stays in L2 from the exps to the scaling.
+        const float target = row[t];
+        const float max = peftjs::row_max(row, V);
+        const double sum = peftjs::row_exp_store(row, V, max, row);
+        loss[r0 + r] = (max - target) + std::log(static_cast<float>(sum));
+        const float k = static_cast<float>(scale / sum);
 #pragma omp simd
-        for (int64_t v = 0; v < V; v++) row[v] = peftjs::vm::flush_subnormal(peftjs::vm::exp_flush((row[v] - lse.max) - lse.log_sum) * scale);
+        for (int64_t v = 0; v < V; v++) row[v] = peftjs::vm::flush_subnormal(row[v] * k);
         row[t] -= scale;
       }
     });
