@@ -22,6 +22,7 @@ import { formatShape, type Shape, sizeOf } from '../shape.js';
 import { Tensor } from '../tensor.js';
 import { checkFloat } from './check.js';
 import { zeros } from './creation.js';
+import { nativeInts } from './native-ints.js';
 
 const OP = 'scaledDotProductAttention';
 
@@ -135,14 +136,14 @@ function termStrides(arg: string, t: Tensor, target: Shape): Int32Array {
   if (t.ndim > 4) throw bad();
   if (t.size > 2 ** 31 - 1) throw new ShapeError(OP, arg, `has ${t.size} elements; the kernel indexes at most 2^31 - 1`);
   const shape = [...new Array<number>(4 - t.ndim).fill(1), ...t.shape];
-  const strides = new Int32Array(4);
+  const strides = [0, 0, 0, 0];
   let stride = 1;
   for (let d = 3; d >= 0; d--) {
     if (shape[d] !== target[d] && shape[d] !== 1) throw bad();
     strides[d] = shape[d] === 1 ? 0 : stride;
     stride *= shape[d]!;
   }
-  return strides;
+  return nativeInts(strides);
 }
 
 function checkOptions(options: AttentionOptions): void {
@@ -209,8 +210,8 @@ function attend(sources: readonly Tensor[], dims: Dims, layouts: readonly Layout
   const { B, Hq, Hkv, T, S, D, Dv } = dims;
   const target = [B, Hq, T, S];
   const terms = [options.attnMask, options.bias].filter((t): t is Tensor => t !== undefined);
-  const maskStrides = options.attnMask === undefined ? new Int32Array(4) : termStrides('options.attnMask', options.attnMask, target);
-  const biasStrides = options.bias === undefined ? new Int32Array(4) : termStrides('options.bias', options.bias, target);
+  const maskStrides = options.attnMask === undefined ? nativeInts([0, 0, 0, 0]) : termStrides('options.attnMask', options.attnMask, target);
+  const biasStrides = options.bias === undefined ? nativeInts([0, 0, 0, 0]) : termStrides('options.bias', options.bias, target);
   const scale = options.scale ?? 1 / Math.sqrt(D);
   const causal = options.causal ?? false;
   const inputs = [...sources, ...terms];
@@ -222,8 +223,8 @@ function attend(sources: readonly Tensor[], dims: Dims, layouts: readonly Layout
   }
   if (sources.some((t) => sizeOf(t.shape) > 2 ** 31 - 1)) throw new ShapeError(OP, 'q', 'has more than 2^31 - 1 elements; the kernel indexes fewer');
 
-  const dimArray = Int32Array.from([B, Hq, Hkv, T, S, D, Dv]);
-  const layoutArray = Int32Array.from(layouts.flat());
+  const dimArray = nativeInts([B, Hq, Hkv, T, S, D, Dv]);
+  const layoutArray = nativeInts(layouts.flat());
   const dropoutP = options.dropoutP ?? 0;
   const generator = options.generator ?? defaultGenerator;
   const [seedHi, seedLo] = dropoutP > 0 ? generator.seedWords() : [0, 0];

@@ -3,6 +3,7 @@
 // continues across them, with each operand's stride per merged dim (0 where it broadcasts).
 import { ShapeError } from '../errors.js';
 import { formatShape, type Shape, sizeOf } from '../shape.js';
+import { nativeInts } from './native-ints.js';
 
 export interface BroadcastPlan {
   /** The broadcast result shape. */
@@ -51,8 +52,8 @@ export function planBroadcast(op: string, operands: readonly (readonly [string, 
   return {
     shape,
     size: sizeOf(shape),
-    dims: Int32Array.from(dims),
-    strides: Int32Array.from(merged.flatMap((m) => m.reverse())),
+    dims: nativeInts(dims),
+    strides: nativeInts(merged.flatMap((m) => m.reverse())),
   };
 }
 

@@ -8,6 +8,7 @@ import { formatShape, normAxis, type Shape, sameShape, sizeOf, stridesOf } from 
 import { Tensor } from '../tensor.js';
 import { checkFloat } from './check.js';
 import { zeros } from './creation.js';
+import { nativeInts } from './native-ints.js';
 
 function alive(op: string, t: Tensor, arg = 'x'): Tensor {
   return t.assertAlive(op, arg);
@@ -62,7 +63,7 @@ export function squeeze(x: Tensor, axis?: number): Tensor {
 
 function gather(x: Tensor, shape: Shape, strides: readonly number[], offset: number): Tensor {
   const out = Tensor.empty(shape, x.dtype);
-  native.stridedCopy(x.buffer, offset, out.buffer, Int32Array.from(shape), Int32Array.from(strides), DTYPE_BYTES[x.dtype] === 2 ? 2 : 4);
+  native.stridedCopy(x.buffer, offset, out.buffer, nativeInts(shape), nativeInts(strides), DTYPE_BYTES[x.dtype] === 2 ? 2 : 4);
   return out;
 }
 
@@ -104,7 +105,7 @@ export function slice(x: Tensor, axis: number, start: number, end?: number, step
   const out = gather(x, shape, strides, offset);
   return record('slice', out, [x], (g) => {
     const gx = zeros(x.shape);
-    native.stridedAssign(g.buffer, gx.buffer, offset, Int32Array.from(shape), Int32Array.from(strides), false);
+    native.stridedAssign(g.buffer, gx.buffer, offset, nativeInts(shape), nativeInts(strides), false);
     return [gx];
   });
 }
@@ -125,7 +126,7 @@ export function assignSlice(dst: Tensor, src: Tensor, axis: number, start: numbe
   }
   if (isGradEnabled() && (src.requiresGrad || dst.requiresGrad)) throw new EngineError('assignSlice', 'src', 'is an in-place write without gradient: run it under noGrad');
   const strides = stridesOf(dst.shape);
-  native.stridedAssign(src.buffer, dst.buffer, start * strides[a]!, Int32Array.from(src.shape), Int32Array.from(strides), false);
+  native.stridedAssign(src.buffer, dst.buffer, start * strides[a]!, nativeInts(src.shape), nativeInts(strides), false);
 }
 
 /** Broadcasts size-1 axes (and new leading axes) to `shape`; -1 keeps an axis. */
@@ -156,7 +157,7 @@ export function sumToShape(g: Tensor, shape: Shape): Tensor {
     if (d !== 1 && d !== g.shape[i]) throw new ShapeError('sumToShape', 'shape', `${formatShape(shape)} is not a broadcast of ${formatShape(g.shape)}`);
   });
   const out = Tensor.empty(shape);
-  native.sumTo(g.buffer, Int32Array.from(g.shape), out.buffer, Int32Array.from(padded));
+  native.sumTo(g.buffer, nativeInts(g.shape), out.buffer, nativeInts(padded));
   return record('sumToShape', out, [g], (gg) => [expand(gg.view(padded), g.shape)]);
 }
 
