@@ -15,7 +15,9 @@
 // strides; the head dim is contiguous), so heads can be taken straight from a [B, T, H, D]
 // projection output, or from q, k and v packed in one [B, T, 3·H·D] tensor, without a permute
 // copy. Gradients use the layout of their input (dout that of the output).
-// GEMMs go through dnnl_sgemm (peftjs::sgemm), which runs single-threaded inside our parallel region.
+// GEMMs go through dnnl_sgemm, which runs single-threaded inside our parallel region; each kernel
+// holds signals back for its whole run (signals.h) rather than around each tile's product.
+#include <dnnl.h>
 #include <algorithm>
 #include <cmath>
 #include <vector>
@@ -63,7 +65,7 @@ void gemv_row(char tb, int64_t n, int64_t k, float alpha, const float* a, const 
 void gemm(char ta, char tb, int64_t m, int64_t n, int64_t k, float alpha, const float* a, int64_t lda,
           const float* b, int64_t ldb, float beta, float* c, int64_t ldc) {
   if (m == 1 && ta == 'N') return gemv_row(tb, n, k, alpha, a, b, ldb, beta, c);
-  peftjs::sgemm(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+  dnnl_sgemm(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
 }
 
 // An additive float tensor (mask or bias) broadcast over [B, Hq, T, S]: element strides per dim,
@@ -325,6 +327,7 @@ bool tasks_share(const Attention& a, const Additive& t) {
 // sdpaForward(q, k, v, dims, scale, causal, mask|null, maskStrides, bias|null, biasStrides,
 //             dropoutP, seedHi, seedLo, counter, layouts, out, lse [B·Hq·T·2: max, log-sum])
 PEFTJS_FN(sdpaForward) {
+  const peftjs::SignalsHeld held;
   peftjs::Args args(env, info);
   const Attention a = read_attention(args);
   float* out = args.f32(kSharedArgs);
@@ -347,6 +350,7 @@ PEFTJS_FN(sdpaForward) {
 // The rows of dq/dk/dv that the layouts address are fully written; dmask/dbias must be zero-filled
 // by the caller.
 PEFTJS_FN(sdpaBackward) {
+  const peftjs::SignalsHeld held;
   peftjs::Args args(env, info);
   const Attention a = read_attention(args);
   const size_t n = kSharedArgs;

@@ -10,6 +10,7 @@
 // depends on the shape alone, so a given product always takes the same path and results repeat
 // run to run. A primitive that oneDNN cannot create leaves the product to sgemm.
 #include "gemm.h"
+#include <dnnl.h>
 #include <omp.h>
 #include <dnnl.hpp>
 #include <map>
@@ -102,9 +103,10 @@ PEFTJS_FN(matmul) {
   const int threads = omp_get_max_threads();
   const double flops_each = 2.0 * M * N * K;
   if (batch > 1 && threads > 1 && flops_each < 8.0e6) {
+    const peftjs::SignalsHeld held;
 #pragma omp parallel for schedule(dynamic, 1)
     for (int64_t b = 0; b < batch; b++)
-      peftjs::sgemm(ta, tb, M, N, K, alpha, A + b * sA, lda, B + b * sB, ldb, beta, C + b * sC, ldc);
+      dnnl_sgemm(ta, tb, M, N, K, alpha, A + b * sA, lda, B + b * sB, ldb, beta, C + b * sC, ldc);
   } else {
     for (int64_t b = 0; b < batch; b++) peftjs::gemm(ta, tb, M, N, K, alpha, A + b * sA, lda, B + b * sB, ldb, beta, C + b * sC, ldc);
   }

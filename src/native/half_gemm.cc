@@ -17,6 +17,7 @@
 //   buffer that stays in cache and runs dnnl_sgemm on it. Builds without AVX-512 take this path for
 //   every M.
 #include "vector_width.h"
+#include <dnnl.h>
 #include <algorithm>
 #include <cstdint>
 #include <type_traits>
@@ -53,15 +54,16 @@ void block_gemm(const Problem& p, int64_t n0, int64_t nb, std::vector<float>& sc
   if (p.in_out) {  // W [K, N] → s [K, nb]
     for (int64_t k = 0; k < p.K; k++)
       for (int64_t j = 0; j < nb; j++) s[k * nb + j] = widen(p.w[k * p.N + n0 + j], p.bf16);
-    peftjs::sgemm('N', 'N', p.M, nb, p.K, 1.f, p.x, p.K, s, nb, p.beta, p.out + n0, p.N);
+    dnnl_sgemm('N', 'N', p.M, nb, p.K, 1.f, p.x, p.K, s, nb, p.beta, p.out + n0, p.N);
   } else {  // W [N, K] → s [nb, K]
     const uint16_t* w = p.w + n0 * p.K;
     for (int64_t i = 0; i < nb * p.K; i++) s[i] = widen(w[i], p.bf16);
-    peftjs::sgemm('N', 'T', p.M, nb, p.K, 1.f, p.x, p.K, s, p.K, p.beta, p.out + n0, p.N);
+    dnnl_sgemm('N', 'T', p.M, nb, p.K, 1.f, p.x, p.K, s, p.K, p.beta, p.out + n0, p.N);
   }
 }
 
 void blocked(const Problem& p) {
+  const peftjs::SignalsHeld held;
   const int64_t nb = block_cols(p.K);
   const int64_t tasks = (p.N + nb - 1) / nb;
   const int64_t workers = peftjs::worker_count(tasks);

@@ -5,7 +5,8 @@
 // therefore held back on every thread while it runs oneDNN code: OpenMP's pool threads never take
 // them, and the calling thread takes them once the product is done. Process-wide signals go to
 // Node's other threads meanwhile; the faults a thread raises itself (SIGSEGV, SIGBUS, SIGFPE,
-// SIGILL, SIGTRAP) are never held.
+// SIGILL, SIGTRAP) are never held. A kernel that runs many small products (attention tiles, 16-bit
+// weight blocks, batched products) holds them once for its whole run and calls dnnl_sgemm itself.
 #pragma once
 #include <csignal>
 #include <cstdint>
