@@ -75,6 +75,12 @@ PrimitiveCache& primitives() {
 
 }  // namespace
 
+void peftjs::sgemm(char ta, char tb, int64_t M, int64_t N, int64_t K, float alpha, const float* A, int64_t lda,
+                   const float* B, int64_t ldb, float beta, float* C, int64_t ldc) {
+  const peftjs::SignalsHeld held;
+  dnnl_sgemm(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+}
+
 void peftjs::gemm(char ta, char tb, int64_t M, int64_t N, int64_t K, float alpha, const float* A, int64_t lda,
                   const float* B, int64_t ldb, float beta, float* C, int64_t ldc) {
   if (prefers_primitive(ta, tb, M, N, K, lda, ldb, ldc) && primitives().run(M, N, K, alpha, beta, A, B, C)) return;

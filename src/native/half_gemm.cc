@@ -253,7 +253,6 @@ void dot_rows(const Problem& p, const float* xp, int64_t n0, int64_t n1) {
   }
 }
 
-
 // The lines of rows [k0 + kStreamRows, k0 + 2·kStreamRows) below k_end over columns [n, n + cols):
 // the same columns of the next rows, prefetched while these are read.
 void prefetch_next(const Problem& p, int64_t k0, int64_t k_end, int64_t n, int64_t cols) {

@@ -10,7 +10,6 @@
 #include "napi_util.h"
 #include "parallel.h"
 #include "row_simd.h"
-#include "signals.h"
 
 // linearCrossEntropy(x [N, E], W [V, E], targets [N], loss [N], scratch [chunk, V], dx [N, E]|null,
 //                    dW [V, E]|null (accumulated), N, E, V, chunk, ignoreIndex, scale) -> Σ loss

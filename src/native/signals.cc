@@ -1,5 +1,4 @@
 #include "signals.h"
-#include <dnnl.h>
 #include <initializer_list>
 #include <omp.h>
 #include <pthread.h>
@@ -27,10 +26,4 @@ peftjs::SignalsHeld::~SignalsHeld() { pthread_sigmask(SIG_SETMASK, &saved_, null
 void peftjs::hold_signals_on_pool_threads() {
 #pragma omp parallel
   if (omp_get_thread_num() != 0) pthread_sigmask(SIG_BLOCK, &deferrable(), nullptr);
-}
-
-void peftjs::sgemm(char ta, char tb, int64_t M, int64_t N, int64_t K, float alpha, const float* A, int64_t lda,
-                   const float* B, int64_t ldb, float beta, float* C, int64_t ldc) {
-  const SignalsHeld held;
-  dnnl_sgemm(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
 }

@@ -9,7 +9,6 @@
 // weight blocks, batched products) holds them once for its whole run and calls dnnl_sgemm itself.
 #pragma once
 #include <csignal>
-#include <cstdint>
 
 namespace peftjs {
 
@@ -29,9 +28,5 @@ class SignalsHeld {
 // caller). Run when the addon loads and whenever the thread count changes, so that every pool
 // thread oneDNN can run on has them held.
 void hold_signals_on_pool_threads();
-
-// dnnl_sgemm (row-major) with signals held on the calling thread.
-void sgemm(char ta, char tb, int64_t M, int64_t N, int64_t K, float alpha, const float* A, int64_t lda,
-           const float* B, int64_t ldb, float beta, float* C, int64_t ldc);
 
 }  // namespace peftjs
