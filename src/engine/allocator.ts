@@ -18,8 +18,9 @@ export function allocatorStats(): AllocatorStats {
 }
 
 /**
- * A fixed bound on the cache of released buffers (0 turns caching off), besides the one it always keeps: live +
- * cached bytes stay under the peak of live bytes. PEFTJS_ALLOC_CACHE_MB sets it at load.
+ * A fixed bound on the cache of released buffers (0 turns caching off), besides the one it always keeps: at most
+ * the larger of 1 GiB and what leaves live + cached bytes under 9/8 of the peak of live bytes (docs/engine.md).
+ * PEFTJS_ALLOC_CACHE_MB sets it at load.
  */
 export function setAllocatorCacheLimit(bytes: number): void {
   if (!Number.isSafeInteger(bytes) || bytes < 0) throw new RangeError(`setAllocatorCacheLimit: bytes must be a non-negative integer, got ${bytes}`);
@@ -37,6 +38,5 @@ const fromEnv = process.env.PEFTJS_ALLOC_CACHE_MB;
 if (fromEnv !== undefined && fromEnv !== '') {
   const mb = Number(fromEnv);
   if (!Number.isFinite(mb) || mb < 0) throw new RangeError(`PEFTJS_ALLOC_CACHE_MB must be a non-negative number, got '${fromEnv}'`);
-  drainPool(Math.floor(mb * 1024 * 1024));
-  native.setAllocatorCacheLimit(Math.floor(mb * 1024 * 1024));
+  setAllocatorCacheLimit(Math.floor(mb * 1024 * 1024));
 }
