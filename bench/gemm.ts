@@ -1,6 +1,8 @@
 // GEMM throughput: matmul(a, b) of float32 matrices, including the output allocation, vs
 // torch.matmul. The default shapes are a BERT-base-sized Linear (hidden 768, FFN 3072) over 1024
-// tokens and the thin products of LoRA (rank 16 and 64) over 4096 tokens.
+// tokens and the thin products of LoRA (rank 16 and 64) over 4096 tokens. With --operands N each
+// call takes the next of N distinct (a, b) pairs, so operands come from memory rather than cache,
+// as they do in a model step where every layer has its own weights and activations.
 import { matmul, randn } from '../src/index.js';
 import type { Bench } from './harness/bench.js';
 import { geometricMean } from './harness/stats.js';
@@ -17,23 +19,32 @@ function parseShapes(spec: string): [number, number, number][] {
 
 export const bench: Bench = {
   description: 'C[M,N] = A[M,K] · B[K,N], float32',
-  flags: { shapes: `comma-separated MxKxN list (default ${DEFAULT_SHAPES})` },
+  flags: {
+    shapes: `comma-separated MxKxN list (default ${DEFAULT_SHAPES})`,
+    operands: 'distinct (a, b) pairs cycled through, one per call (default 1)',
+  },
   throughput: { unit: 'GFLOP/s', scale: 1e9 },
-  cases: (flags) =>
-    parseShapes(flags.string('shapes') ?? DEFAULT_SHAPES).map(([m, k, n]) => ({
-      label: `${m}x${k}x${n}`,
-      params: { m, k, n },
+  cases: (flags) => {
+    const operands = flags.number('operands', 1);
+    if (!Number.isInteger(operands)) throw new Error(`gemm: --operands must be a whole number, got ${operands}`);
+    return parseShapes(flags.string('shapes') ?? DEFAULT_SHAPES).map(([m, k, n]) => ({
+      label: operands === 1 ? `${m}x${k}x${n}` : `${m}x${k}x${n} (${operands} operand pairs)`,
+      params: { m, k, n, operands },
       work: 2 * m * k * n,
-    })),
+    }));
+  },
   ours: (c) => {
-    const { m, k, n } = c.params as { m: number; k: number; n: number };
-    const a = randn([m, k]);
-    const b = randn([k, n]);
+    const { m, k, n, operands } = c.params as { m: number; k: number; n: number; operands: number };
+    const pairs = Array.from({ length: operands }, () => [randn([m, k]), randn([k, n])] as const);
+    let next = 0;
     return {
-      run: () => matmul(a, b).dispose(),
+      run: () => {
+        const [a, b] = pairs[next]!;
+        next = (next + 1) % pairs.length;
+        matmul(a, b).dispose();
+      },
       dispose: () => {
-        a.dispose();
-        b.dispose();
+        for (const pair of pairs) for (const t of pair) t.dispose();
       },
     };
   },

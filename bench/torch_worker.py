@@ -8,6 +8,7 @@ A bench is a function below, registered with @bench under the name of its bench/
 takes the case parameters and returns the zero-argument callable to time."""
 import argparse
 import gc
+import itertools
 import json
 import resource
 import sys
@@ -26,9 +27,14 @@ def bench(fn):
 
 @bench
 def gemm(p):
-    a = torch.randn(p["m"], p["k"])
-    b = torch.randn(p["k"], p["n"])
-    return lambda: torch.matmul(a, b)
+    pairs = [(torch.randn(p["m"], p["k"]), torch.randn(p["k"], p["n"])) for _ in range(p.get("operands", 1))]
+    calls = itertools.cycle(pairs)
+
+    def run():
+        a, b = next(calls)
+        return torch.matmul(a, b)
+
+    return run
 
 
 @bench

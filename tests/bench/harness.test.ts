@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { bench as gemmBench } from '../../bench/gemm.js';
 import type { Bench, CaseResult } from '../../bench/harness/bench.js';
 import { Flags } from '../../bench/harness/flags.js';
 import { measureCase } from '../../bench/harness/measure.js';
@@ -55,4 +56,16 @@ test('a missing Python interpreter is a clear error naming the setup step', asyn
     if (saved === undefined) delete process.env.PEFTJS_PYTHON;
     else process.env.PEFTJS_PYTHON = saved;
   }
+});
+
+test('gemm --operands cycles each call through that many operand pairs and must be whole', () => {
+  const flags = (args: string[]) => new Flags(args, gemmBench.flags!);
+  const [c] = gemmBench.cases(flags(['--shapes', '2x3x4', '--operands', '3']));
+  assert.deepEqual(c!.params, { m: 2, k: 3, n: 4, operands: 3 });
+  assert.equal(c!.label, '2x3x4 (3 operand pairs)');
+  assert.equal(gemmBench.cases(flags(['--shapes', '2x3x4']))[0]!.label, '2x3x4');
+  assert.throws(() => gemmBench.cases(flags(['--operands', '2.5'])), /--operands must be a whole number/);
+  const subject = gemmBench.ours(c!);
+  for (let i = 0; i < 4; i++) subject.run();
+  subject.dispose();
 });
