@@ -62,7 +62,3 @@ export type TaskType = (typeof TaskType)[keyof typeof TaskType];
 export function isPeftType(value: unknown): value is PeftType {
   return typeof value === 'string' && Object.hasOwn(PeftType, value);
 }
-
-export function isTaskType(value: unknown): value is TaskType {
-  return typeof value === 'string' && Object.hasOwn(TaskType, value);
-}
