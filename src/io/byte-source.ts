@@ -1,6 +1,6 @@
 // Random-access reads from a file (or an in-memory copy of one, for tests) without loading it
 // whole: each read fills the caller's buffer from an absolute offset.
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
 import { FormatError } from './errors.js';
 
 export type FormatErrorClass = new (file: string, key: string | undefined, detail: string) => FormatError;
@@ -61,7 +61,8 @@ class FileSource implements ByteSource {
 export function openFileSource(path: string, error: FormatErrorClass = FormatError): ByteSource {
   let fd: number;
   try {
-    fd = openSync(path, 'r');
+    // Non-blocking, so that a FIFO is refused by the check below instead of waiting for a writer.
+    fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
   } catch (err) {
     throw new error(path, undefined, `cannot open (${systemMessage(err)})`);
   }

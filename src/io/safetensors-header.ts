@@ -1,8 +1,8 @@
 // Parsing and validation of a safetensors header, with the rules of the reference (Rust)
 // implementation: an 8-byte little-endian length N (at most 100 MB, within the file), N bytes of
-// UTF-8 JSON mapping names to {dtype, shape, data_offsets} plus an optional `__metadata__` map of
-// strings; sorted by offset, the tensors must tile the data section exactly, from 0 to its end,
-// each spanning shape product × dtype size bytes.
+// UTF-8 JSON mapping names (each once) to {dtype, shape, data_offsets} plus an optional
+// `__metadata__` map of strings; sorted by offset, the tensors must tile the data section exactly,
+// from 0 to its end, each spanning shape product × dtype size bytes.
 import type { ByteSource } from './byte-source.js';
 import { elementCount, FILE_DTYPE_BYTES, FILE_DTYPES, type FileDType, isFileDType, isShape } from './dtypes.js';
 import { SafetensorsError } from './errors.js';
@@ -67,6 +67,33 @@ function parseEntry(file: string, name: string, value: unknown): HeaderEntry {
   return { name, dtype, shape, begin: offsets[0]!, end: offsets[1]! };
 }
 
+/**
+ * The first key that appears twice in the top-level object of `text` (already valid JSON), or
+ * undefined. JSON.parse keeps only the last of duplicate keys, so a header naming a tensor twice
+ * would otherwise read one tensor's bytes as another's dtype and shape.
+ */
+function duplicateTopLevelKey(text: string): string | undefined {
+  const seen = new Set<string>();
+  let depth = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (c === '{' || c === '[') depth++;
+    else if (c === '}' || c === ']') depth--;
+    else if (c === '"') {
+      const start = i;
+      for (i++; text[i] !== '"'; i++) if (text[i] === '\\') i++;
+      if (depth !== 1) continue;
+      let next = i + 1;
+      while (/\s/.test(text[next] ?? '')) next++;
+      if (text[next] !== ':') continue;
+      const key = JSON.parse(text.slice(start, i + 1)) as string;
+      if (seen.has(key)) return key;
+      seen.add(key);
+    }
+  }
+  return undefined;
+}
+
 /** Checks that the entries, sorted by offset, tile [0, dataBytes) exactly and match their shapes. */
 function checkLayout(file: string, entries: HeaderEntry[], dataBytes: number): void {
   entries.sort((a, b) => a.begin - b.begin || a.end - b.end);
@@ -120,6 +147,8 @@ export function readHeader(source: ByteSource): SafetensorsHeader {
     throw new SafetensorsError(file, undefined, `header is not valid JSON (${(err as Error).message})`);
   }
   if (!isObject(json)) throw new SafetensorsError(file, undefined, `header must be a JSON object, got ${describe(json)}`);
+  const duplicate = duplicateTopLevelKey(text);
+  if (duplicate !== undefined) throw new SafetensorsError(file, duplicate, 'appears more than once in the header; expected each name once');
   let metadata: Record<string, string> | undefined;
   const entries: HeaderEntry[] = [];
   for (const [name, value] of Object.entries(json)) {

@@ -1,7 +1,7 @@
 // Base class of every model: its config, the embeddings PEFT and generation look for, and weight
 // loading that follows transformers (base-model prefix added or stripped, tied weights, keys a
 // family knows to ignore) while refusing checkpoints that do not fit.
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { formatShape, sameShape } from '../engine/shape.js';
 import type { Tensor } from '../engine/tensor.js';
@@ -10,6 +10,7 @@ import { native } from '../native/binding.js';
 import { SafetensorsFile } from '../io/safetensors-reader.js';
 import { saveSafetensors } from '../io/safetensors-writer.js';
 import { loadTorchCheckpoint } from '../io/torch-checkpoint.js';
+import { commitFiles } from '../io/atomic-folder.js';
 import { writeTextAtomic } from '../io/atomic-write.js';
 import { Module, StateDictError } from '../nn/module.js';
 import type { Embedding } from '../nn/embedding.js';
@@ -195,13 +196,12 @@ export abstract class PreTrainedModel<C extends PretrainedConfig = PretrainedCon
   }
 
   /**
-   * Writes config.json and model.safetensors. Tied tensors are stored once, as transformers does:
-   * the LM head's weight never, any other shared tensor (a decoder bias tied to the head's bias)
-   * under its first name.
+   * Writes config.json and model.safetensors, both in full before either replaces what `dir` held.
+   * Tied tensors are stored once, as transformers does: the LM head's weight never, any other shared
+   * tensor (a decoder bias tied to the head's bias) under its first name.
    */
   savePretrained(dir: string): void {
     if (existsSync(dir) && !existsSync(join(dir, '.'))) throw new StateDictError(`savePretrained: ${dir} is not a directory`);
-    mkdirSync(dir, { recursive: true });
     const tiedHead = this.config.tieWordEmbeddings ? this.outputEmbeddingsName() : null;
     const tensors: Record<string, Tensor> = {};
     const written = new Set<Tensor>();
@@ -210,7 +210,9 @@ export abstract class PreTrainedModel<C extends PretrainedConfig = PretrainedCon
       written.add(t);
       tensors[k] = t;
     }
-    saveSafetensors(join(dir, 'model.safetensors'), tensors, { format: 'pt' });
-    writeTextAtomic(join(dir, 'config.json'), `${JSON.stringify(this.config.raw, null, 2)}\n`);
+    commitFiles(dir, (staging) => {
+      saveSafetensors(join(staging, 'model.safetensors'), tensors, { format: 'pt' });
+      writeTextAtomic(join(staging, 'config.json'), `${JSON.stringify(this.config.raw, null, 2)}\n`);
+    });
   }
 }

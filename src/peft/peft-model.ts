@@ -3,11 +3,12 @@
 // p-tuning and prefix tuning — the model itself as `base_model` beside its prompt encoders, with the task's input
 // handling (src/peft/prompt-learning.ts). Adapters are saved and loaded in PEFT's format (adapter_config.json +
 // adapter_model.safetensors, the "default" adapter at the top level, any other in a subfolder of its name).
-import { mkdirSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Tensor } from '../engine/tensor.js';
 import type { DecodingSession } from '../generate/sessions.js';
 import { resolveAdapterFolder, type AdapterFolder } from '../io/adapter-folder.js';
+import { commitFiles } from '../io/atomic-folder.js';
 import type { SourceOptions } from '../io/file-source.js';
 import { saveSafetensors } from '../io/safetensors-writer.js';
 import type { ModelInputs, ModelOutput } from '../models/outputs.js';
@@ -311,7 +312,8 @@ export class PeftModel extends Module {
   /**
    * Writes each adapter as PEFT does: `<dir>` for "default", `<dir>/<name>` for the others, each with
    * adapter_model.safetensors (metadata {"format": "pt"}) and adapter_config.json (inference_mode true,
-   * base_model_name_or_path filled from the model when unset).
+   * base_model_name_or_path filled from the model when unset). Both files of an adapter are written in
+   * full before either replaces what the folder held.
    */
   savePretrained(dir: string, options: SavePretrainedOptions = {}): void {
     let isFile = false;
@@ -332,15 +334,13 @@ export class PeftModel extends Module {
       for (const adapterName of selected) {
         const state = this.getAdapterStateDict(adapterName, options);
         const outDir = adapterName === 'default' ? dir : join(dir, adapterName);
-        let config = this.peftConfig.get(adapterName)!;
-        if (initial === null) {
-          mkdirSync(outDir, { recursive: true });
-          saveSafetensors(join(outDir, SAFETENSORS_WEIGHTS_NAME), Object.fromEntries(state), { format: 'pt' });
-        } else {
-          config = this.saveConverted(adapterName, state, outDir, initialPath!, initial);
-        }
-        config.baseModelNameOrPath ??= nameOrPathOf(base);
-        config.save(outDir, config.taskType === null ? { autoMapping: autoMappingOf(base) } : {});
+        commitFiles(outDir, (staging) => {
+          let config = this.peftConfig.get(adapterName)!;
+          if (initial === null) saveSafetensors(join(staging, SAFETENSORS_WEIGHTS_NAME), Object.fromEntries(state), { format: 'pt' });
+          else config = this.saveConverted(adapterName, state, staging, initialPath!, initial);
+          config.baseModelNameOrPath ??= nameOrPathOf(base);
+          config.save(staging, config.taskType === null ? { autoMapping: autoMappingOf(base) } : {});
+        });
       }
     } finally {
       for (const t of initial?.weights.values() ?? []) t.dispose();
@@ -363,7 +363,6 @@ export class PeftModel extends Module {
     const converted = subtractMutatedInit(state, initialState, initial.file);
     try {
       initialConfig.save(initialPath, { inferenceMode: initialConfig.inferenceMode });
-      mkdirSync(outDir, { recursive: true });
       saveSafetensors(join(outDir, SAFETENSORS_WEIGHTS_NAME), Object.fromEntries(converted), { format: 'pt' });
     } finally {
       for (const t of converted.values()) t.dispose();

@@ -2,10 +2,10 @@
 // model) and what resuming needs — trainable_parameters.safetensors (exact float32 copies by
 // parameter name), optimizer.safetensors (AdamW moments; groups and step counts in its metadata),
 // scheduler.json, rng_state.json, data_state.json (the data loader's position) and trainer_state.json.
-// A folder is filled under a temporary name and renamed into place once complete, so an interrupted
-// save leaves no checkpoint-<step> behind; each file is itself written atomically.
-import { randomBytes } from 'node:crypto';
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
+// A folder is filled under a temporary name and renamed into place once complete
+// (src/io/atomic-folder.ts), so an interrupted save leaves no checkpoint-<step> behind; each file
+// is itself written atomically.
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Tensor } from '../engine/tensor.js';
 import { writeTextAtomic } from '../io/atomic-write.js';
@@ -43,78 +43,6 @@ export interface LoadedSnapshot extends Omit<Snapshot, 'params'> {
 }
 
 const CHECKPOINT_DIR = /^checkpoint-(\d+)$/;
-/** Leftovers of interrupted writes: commitDirectory's folders and writeFileAtomic's files. */
-const TEMPORARY = [/^\..+\.(?:tmp|old)-\d+-[0-9a-f]{8}$/, /^\..+\.\d+\.[0-9a-f]{8}\.tmp$/];
-
-function uniqueSuffix(): string {
-  return `${process.pid}-${randomBytes(4).toString('hex')}`;
-}
-
-function syncDirectory(dir: string): void {
-  const fd = openSync(dir, 'r');
-  try {
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-}
-
-/**
- * Creates `parent/name` by filling a temporary folder and renaming it into place; an existing folder
- * of that name is replaced. Returns the folder's path.
- */
-export function commitDirectory(parent: string, name: string, fill: (dir: string) => void): string {
-  mkdirSync(parent, { recursive: true });
-  const target = join(parent, name);
-  const temp = join(parent, `.${name}.tmp-${uniqueSuffix()}`);
-  mkdirSync(temp);
-  try {
-    fill(temp);
-    syncDirectory(temp);
-  } catch (err) {
-    rmSync(temp, { recursive: true, force: true });
-    throw err;
-  }
-  if (existsSync(target)) {
-    const old = join(parent, `.${name}.old-${uniqueSuffix()}`);
-    renameSync(target, old);
-    renameSync(temp, target);
-    rmSync(old, { recursive: true, force: true });
-  } else {
-    renameSync(temp, target);
-  }
-  syncDirectory(parent);
-  return target;
-}
-
-/**
- * Writes files into `dir` through a temporary folder inside it, then moves each into place (each move
- * is an atomic rename, replacing a file of the same name).
- */
-export function commitFiles(dir: string, fill: (temp: string) => void): void {
-  mkdirSync(dir, { recursive: true });
-  const temp = join(dir, `.files.tmp-${uniqueSuffix()}`);
-  mkdirSync(temp);
-  try {
-    fill(temp);
-    for (const name of readdirSync(temp)) {
-      const target = join(dir, name);
-      if (statSync(target, { throwIfNoEntry: false })?.isDirectory()) rmSync(target, { recursive: true, force: true });
-      renameSync(join(temp, name), target);
-    }
-    syncDirectory(dir);
-  } finally {
-    rmSync(temp, { recursive: true, force: true });
-  }
-}
-
-/** Removes what interrupted saves left in the output folder. */
-export function removeTemporaries(outputDir: string): void {
-  if (!existsSync(outputDir)) return;
-  for (const name of readdirSync(outputDir)) {
-    if (TEMPORARY.some((re) => re.test(name))) rmSync(join(outputDir, name), { recursive: true, force: true });
-  }
-}
 
 /** checkpoint-<step> folders of the output folder, oldest step first. */
 export function listCheckpoints(outputDir: string): { step: number; path: string }[] {

@@ -1,8 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { SafetensorsError, SafetensorsFile } from '../../src/io/index.js';
 import { assertRawMatches, assertTensorMatches, type FixtureTensors, formatsFixture, formatsPath } from '../helpers/file-fixtures.js';
+import { withTempDir } from '../helpers/temp-dir.js';
 
 type Described = Record<string, { metadata: Record<string, string> | null; tensors: FixtureTensors }>;
 const described = formatsFixture<Described>('safetensors.json');
@@ -65,6 +69,31 @@ test('safetensors: typed errors name the file and tensor', () => {
   fails(() => SafetensorsFile.open(missing), /cannot open \(ENOENT/, missing);
   fails(() => SafetensorsFile.open(formatsPath('sharded')), /is not a regular file/, formatsPath('sharded'));
 });
+
+test('safetensors: a name given twice in the header is refused, not read with the last entry\'s dtype', () => {
+  const header = Buffer.from('{"a":{"dtype":"F32","shape":[4],"data_offsets":[0,16]},"a":{"dtype":"I32","shape":[4],"data_offsets":[0,16]}}');
+  const length = Buffer.alloc(8);
+  length.writeBigUInt64LE(BigInt(header.length));
+  const bytes = Buffer.concat([length, header, Buffer.from(new Float32Array([1, 2, 3, 4]).buffer)]);
+  assert.throws(() => SafetensorsFile.fromBytes(bytes, 'twice'), /^SafetensorsError: twice: 'a': appears more than once in the header/);
+  const escaped = Buffer.from(header.toString().replace('"a":{"dtype":"I32"', '"\\u0061":{"dtype":"I32"'));
+  length.writeBigUInt64LE(BigInt(escaped.length));
+  assert.throws(() => SafetensorsFile.fromBytes(Buffer.concat([length, escaped, bytes.subarray(8 + header.length)]), 'escaped'), /'a': appears more than once/);
+  const nested = '{"__metadata__":{"k":"v"},"a":{"dtype":"F32","shape":[4],"data_offsets":[0,16]}}';
+  length.writeBigUInt64LE(BigInt(nested.length));
+  const file = SafetensorsFile.fromBytes(Buffer.concat([length, Buffer.from(nested), bytes.subarray(8 + header.length)]), 'nested');
+  assert.deepEqual([...file.readTensor('a').data()], [1, 2, 3, 4]);
+});
+
+test('safetensors: a FIFO is refused at once instead of waiting for a writer', () =>
+  withTempDir((dir) => {
+    const fifo = join(dir, 'pipe.safetensors');
+    execFileSync('mkfifo', [fifo]);
+    const script = `import('${pathToFileURL(join(process.cwd(), 'dist/src/io/index.js')).href}').then((io) => { try { io.SafetensorsFile.open(${JSON.stringify(fifo)}); } catch (e) { console.log(e.message); } })`;
+    const child = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', timeout: 20_000 });
+    assert.equal(child.signal, null, 'opening the FIFO did not return');
+    assert.match(child.stdout, /pipe\.safetensors: is not a regular file/);
+  }));
 
 test('safetensors: fromBytes validates exactly like open', () => {
   const bytes = readFileSync(formatsPath('edge.safetensors'));

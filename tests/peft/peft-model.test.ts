@@ -2,7 +2,7 @@
 // tools/fixtures/peft_adapters.py) load into our models and give PEFT's outputs; saving them again gives PEFT's
 // files; a fresh getPeftModel gives PEFT's module tree, counts and saved keys.
 import assert from 'node:assert/strict';
-import { copyFileSync, cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -193,6 +193,25 @@ test('savePretrained: other adapters go to subfolders, unknown adapters are refu
     const config = json<Record<string, unknown>>(join(dir, 'second', 'adapter_config.json'));
     assert.equal(config['base_model_name_or_path'], 'tests/fixtures/models/bert-seqcls');
     assert.equal(config['r'], 3);
+  });
+  peft.dispose();
+});
+
+test('savePretrained: a save that fails part way leaves the previous adapter whole and no staging files', async () => {
+  const peft = getPeftModel(await loadBaseModel(bertSeqcls), new LoraConfig({ r: 2, taskType: 'SEQ_CLS', initLoraWeights: false }));
+  withTempDir((dir) => {
+    peft.savePretrained(dir);
+    const before = ['adapter_model.safetensors', 'adapter_config.json'].map((f) => readFileSync(join(dir, f)));
+    const [, param] = peft.namedParameters().find(([name]) => name.includes('lora_B'))!;
+    param.data().fill(0.5);
+    const config = peft.peftConfig.get('default')!;
+    // The config is written after the weights.
+    config.toJsonString = () => {
+      throw new Error('interrupted');
+    };
+    assert.throws(() => peft.savePretrained(dir), /interrupted/);
+    assert.deepEqual(['adapter_model.safetensors', 'adapter_config.json'].map((f) => readFileSync(join(dir, f))), before);
+    assert.deepEqual(readdirSync(dir).sort(), ['adapter_config.json', 'adapter_model.safetensors']);
   });
   peft.dispose();
 });
