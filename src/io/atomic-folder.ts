@@ -1,18 +1,22 @@
 // Writes of several files that readers never see half done. commitDirectory fills a temporary
-// folder and renames it into place; commitFiles stages files in a temporary folder inside the
-// target and renames them in one after another only once all are complete, so an interrupted save
-// leaves the old set of files or the new one (or, killed between two renames, a mix for at most
-// the time it takes to rename the rest), never a truncated file.
+// folder and renames it into place. commitFiles stages files in a temporary folder inside the
+// target, marks the stage complete, then renames the files in one after another; a writer killed
+// during those renames leaves a complete stage, which settleInterruptedWrites moves into place
+// (every local load runs it), so the folder ends up holding the whole new set of files, never a
+// mix of old and new.
 //
-// Every temporary name carries the writer's process id. What a killed writer left behind (its
-// folders here and writeFileAtomic's files) is removed by the next commitFiles into the same
-// folder once that process is gone, and by removeTemporaries outright.
+// Every temporary name carries the writer's process id. settleInterruptedWrites leaves alone what
+// a running process is writing and removes everything else that writers left behind: incomplete
+// stages, commitDirectory's folders and writeFileAtomic's files.
 import { randomBytes } from 'node:crypto';
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 /** Temporary names: commitDirectory's and commitFiles' folders, writeFileAtomic's files; group 1 is the writer's pid. */
 const TEMPORARY = [/^\..+\.(?:tmp|old)-(\d+)-[0-9a-f]{8}$/, /^\..+\.(\d+)\.[0-9a-f]{8}\.tmp$/];
+const STAGE = /^\.files\.tmp-\d+-[0-9a-f]{8}$/;
+/** Written into a stage once all its files are; from then on the stage may replace the folder's files. */
+const COMPLETE_MARK = '.complete';
 
 function uniqueSuffix(): string {
   return `${process.pid}-${randomBytes(4).toString('hex')}`;
@@ -45,13 +49,29 @@ function isRunning(pid: number): boolean {
   }
 }
 
-/** Removes what interrupted saves left in `dir`: all of it, or with `deadWritersOnly` what no running process is writing. */
-export function removeTemporaries(dir: string, options: { deadWritersOnly?: boolean } = {}): void {
+/** Moves each entry of `stage` but its mark into `dir`, replacing a file or folder of the same name. */
+function moveStagedEntries(stage: string, dir: string): void {
+  for (const name of readdirSync(stage)) {
+    if (name === COMPLETE_MARK) continue;
+    const target = join(dir, name);
+    if (statSync(target, { throwIfNoEntry: false })?.isDirectory()) rmSync(target, { recursive: true, force: true });
+    renameSync(join(stage, name), target);
+  }
+  syncDirectory(dir);
+}
+
+/**
+ * Finishes or clears what writers that are no longer running left in `dir`: a complete stage of
+ * commitFiles is moved into place, any other temporary is removed.
+ */
+export function settleInterruptedWrites(dir: string): void {
   if (!existsSync(dir)) return;
   for (const name of readdirSync(dir)) {
     const writer = writerOf(name);
-    if (writer === null || (options.deadWritersOnly === true && writer !== process.pid && isRunning(writer))) continue;
-    rmSync(join(dir, name), { recursive: true, force: true });
+    if (writer === null || (writer !== process.pid && isRunning(writer))) continue;
+    const path = join(dir, name);
+    if (STAGE.test(name) && existsSync(join(path, COMPLETE_MARK))) moveStagedEntries(path, dir);
+    rmSync(path, { recursive: true, force: true });
   }
 }
 
@@ -84,29 +104,23 @@ export function commitDirectory(parent: string, name: string, fill: (dir: string
 }
 
 /**
- * Writes files into `dir` through a temporary folder inside it, then moves each into place (each move
- * is an atomic rename, replacing a file or folder of the same name). When `fill` throws, `dir` is left as
- * it was, and not created if it did not exist.
+ * Writes files into `dir` through a stage folder inside it, then moves each into place (each move is
+ * an atomic rename, replacing a file or folder of the same name). When `fill` throws, `dir` is left
+ * as it was, and not created if it did not exist.
  */
-export function commitFiles(dir: string, fill: (temp: string) => void): void {
+export function commitFiles(dir: string, fill: (stage: string) => void): void {
   const firstCreated = mkdirSync(dir, { recursive: true });
-  removeTemporaries(dir, { deadWritersOnly: true });
-  const temp = join(dir, `.files.tmp-${uniqueSuffix()}`);
-  mkdirSync(temp);
+  settleInterruptedWrites(dir);
+  const stage = join(dir, `.files.tmp-${uniqueSuffix()}`);
+  mkdirSync(stage);
   try {
-    fill(temp);
+    fill(stage);
+    writeFileSync(join(stage, COMPLETE_MARK), '');
+    syncDirectory(stage);
   } catch (err) {
-    rmSync(firstCreated ?? temp, { recursive: true, force: true });
+    rmSync(firstCreated ?? stage, { recursive: true, force: true });
     throw err;
   }
-  try {
-    for (const name of readdirSync(temp)) {
-      const target = join(dir, name);
-      if (statSync(target, { throwIfNoEntry: false })?.isDirectory()) rmSync(target, { recursive: true, force: true });
-      renameSync(join(temp, name), target);
-    }
-    syncDirectory(dir);
-  } finally {
-    rmSync(temp, { recursive: true, force: true });
-  }
+  moveStagedEntries(stage, dir);
+  rmSync(stage, { recursive: true, force: true });
 }

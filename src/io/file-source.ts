@@ -4,6 +4,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { PeftjsError } from '../engine/errors.js';
+import { settleInterruptedWrites } from './atomic-folder.js';
 import { downloadFile, EntryNotFoundError, isValidRepoId, snapshotFiles, type HubDownloadOptions } from './hub/index.js';
 
 export class ModelFolderError extends PeftjsError {
@@ -100,7 +101,13 @@ export function openFileSource(pathOrRepoId: string, opts: SourceOptions = {}): 
   const sub = cleanSubfolder(subfolder);
   if (existsSync(pathOrRepoId)) {
     if (!statSync(pathOrRepoId).isDirectory()) throw new ModelFolderError(`'${pathOrRepoId}' is a file; expected a directory or a Hub repo id`);
-    return new LocalSource(sub === '' ? pathOrRepoId : join(pathOrRepoId, ...sub.split('/')));
+    const dir = sub === '' ? pathOrRepoId : join(pathOrRepoId, ...sub.split('/'));
+    try {
+      settleInterruptedWrites(dir);
+    } catch (err) {
+      throw new ModelFolderError(`'${dir}' holds an interrupted save that could not be finished or cleared (${(err as Error).message}); save into it again`);
+    }
+    return new LocalSource(dir);
   }
   if (!isValidRepoId(pathOrRepoId)) {
     throw new ModelFolderError(`'${pathOrRepoId}' is neither an existing directory nor a valid Hub repo id ('name' or 'namespace/name')`);

@@ -12,7 +12,7 @@ import { manualSeed } from '../engine/random.js';
 import { scope } from '../engine/scope.js';
 import { formatShape } from '../engine/shape.js';
 import { Tensor } from '../engine/tensor.js';
-import { commitDirectory, commitFiles, removeTemporaries } from '../io/atomic-folder.js';
+import { commitDirectory, commitFiles, settleInterruptedWrites } from '../io/atomic-folder.js';
 import type { Module } from '../nn/module.js';
 import { latestCheckpoint, readSnapshot, rotateCheckpoints, writeSnapshot, CHECKPOINT_FILES } from './checkpoint.js';
 import { clipGradNorm } from './clip-grad.js';
@@ -130,7 +130,7 @@ export class Trainer<E, B> {
   /** Trains to maxSteps (or until SIGINT), then saves the adapter into outputDir. */
   async train(): Promise<TrainOutput> {
     const { args, state } = this;
-    removeTemporaries(args.outputDir);
+    settleInterruptedWrites(args.outputDir);
     const resumeFrom = this.resumeDirectory();
     if (resumeFrom !== null) this.loadCheckpoint(resumeFrom);
     this.metrics.rewrite(state.logHistory);

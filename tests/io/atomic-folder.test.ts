@@ -1,20 +1,15 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { commitFiles } from '../../src/io/atomic-folder.js';
+import { openFileSource } from '../../src/io/index.js';
+import { goneProcessId } from '../helpers/gone-process.js';
 import { withTempDir } from '../helpers/temp-dir.js';
-
-/** The pid of a process that has exited. */
-function goneProcess(): number {
-  const child = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' });
-  return Number(child.stdout);
-}
 
 test('commitFiles removes what writers that are gone left behind, and keeps what running ones are writing', () =>
   withTempDir((dir) => {
-    const gone = goneProcess();
+    const gone = goneProcessId();
     const leftovers = [`.files.tmp-${gone}-deadbeef`, `.adapter_model.safetensors.${gone}.0badf00d.tmp`];
     const running = [`.files.tmp-${process.ppid}-deadbeef`, `.config.json.${process.ppid}.0badf00d.tmp`];
     mkdirSync(join(dir, leftovers[0]!));
@@ -48,4 +43,22 @@ test('commitFiles replaces nothing when filling fails, and leaves no staging fol
     const fresh = join(dir, 'new', 'adapter');
     assert.throws(() => commitFiles(fresh, () => assert.fail('refused')), /refused/);
     assert.equal(existsSync(join(dir, 'new')), false);
+  }));
+
+test('a stage left complete by a killed writer is moved into place when the folder is next opened; an incomplete one is dropped', () =>
+  withTempDir((dir) => {
+    const gone = goneProcessId();
+    const stage = (name: string, files: Record<string, string>, complete: boolean) => {
+      const path = join(dir, `.files.tmp-${gone}-${name}`);
+      mkdirSync(path);
+      for (const [f, text] of Object.entries(files)) writeFileSync(join(path, f), text);
+      if (complete) writeFileSync(join(path, '.complete'), '');
+    };
+    writeFileSync(join(dir, 'a.json'), 'old a');
+    writeFileSync(join(dir, 'b.json'), 'new b');
+    stage('0000000a', { 'a.json': 'new a', 'b.json': 'new b' }, true);
+    stage('0000000b', { 'a.json': 'partial' }, false);
+    openFileSource(dir);
+    assert.deepEqual(readdirSync(dir).sort(), ['a.json', 'b.json']);
+    assert.deepEqual(['a.json', 'b.json'].map((f) => readFileSync(join(dir, f), 'utf8')), ['new a', 'new b']);
   }));

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { fromArray } from '../../src/engine/index.js';
 import { CheckpointError, listCheckpoints, Trainer, type TrainableModel, type TrainingArgumentsInput } from '../../src/train/index.js';
 import type { Batch } from '../../src/train/index.js';
+import { goneProcessId } from '../helpers/gone-process.js';
 import { makeTempDir } from '../helpers/temp.js';
 import { collateFeatures, collateTokens, mlpModel, separableData, tinyLmModel, tokenData, type FeatureBatch } from '../helpers/toy-models.js';
 
@@ -79,8 +80,9 @@ test('a failed save leaves no checkpoint folder behind; resuming from the last o
 
 test('leftovers of interrupted saves are removed when training starts', () =>
   withTemp(async (dir) => {
-    mkdirSync(join(dir, '.checkpoint-9.tmp-123-deadbeef'));
-    writeFileSync(join(dir, '.metrics.jsonl.123.deadbeef.tmp'), 'partial');
+    const gone = goneProcessId();
+    mkdirSync(join(dir, `.checkpoint-9.tmp-${gone}-deadbeef`));
+    writeFileSync(join(dir, `.metrics.jsonl.${gone}.deadbeef.tmp`), 'partial');
     writeFileSync(join(dir, '.keep'), '');
     await lmTrainer(dir, tinyLmModel(), { maxSteps: 2 }).train();
     assert.deepEqual(readdirSync(dir).sort(), ['.keep', 'adapter_model.safetensors', 'checkpoint-2', 'loss.svg', 'metrics.jsonl']);
