@@ -33,6 +33,13 @@ function tokenContent(value: unknown, key: string, file: string): string | null 
   throw new TokenizerError(`${file}: "${key}" must be a string or an object with a string "content", got ${JSON.stringify(value)}`);
 }
 
+/** Checked only: @huggingface/tokenizers reads additional_special_tokens itself, as a list. */
+function checkAdditionalSpecialTokens(value: unknown, file: string): void {
+  if (value === undefined || value === null) return;
+  if (!Array.isArray(value)) throw new TokenizerError(`${file}: "additional_special_tokens" must be a list of tokens, got ${JSON.stringify(value)}`);
+  value.forEach((token, i) => tokenContent(token, `additional_special_tokens[${i}]`, file));
+}
+
 function side(value: unknown, key: string, file: string): Side {
   if (value === undefined || value === null) return 'right';
   if (value === 'left' || value === 'right') return value;
@@ -71,6 +78,7 @@ export function readTokenizerSettings(src: ConfigSources): TokenizerSettings {
   const specialTokens = Object.fromEntries(
     SPECIAL_TOKEN_NAMES.map((k) => [k, k in legacy ? tokenContent(legacy[k], k, 'special_tokens_map.json') : tokenContent(src.config[k], k, file)]),
   ) as Record<SpecialTokenName, string | null>;
+  checkAdditionalSpecialTokens(src.config.additional_special_tokens, file);
   const maxLen = src.config.model_max_length;
   if (maxLen !== undefined && maxLen !== null && (typeof maxLen !== 'number' || !(maxLen > 0))) {
     throw new TokenizerError(`${file}: "model_max_length" must be a positive number, got ${JSON.stringify(maxLen)}`);

@@ -8,6 +8,7 @@ import { NO_MAX_LENGTH, readTokenizerSettings, type Side, type SpecialTokenName,
 import { TokenizerError } from './errors.js';
 import { OffsetAligner, type Offset } from './offsets.js';
 import { buildModelInputs, type EncodedInputs, type PostProcessor } from './special-inputs.js';
+import { readTokenizerJson } from './tokenizer-json.js';
 
 export interface EncodeOptions {
   /** Add the post-processor's special tokens (BOS, [CLS]/[SEP], …); default true. */
@@ -79,13 +80,13 @@ export class Tokenizer {
       specialTokensMap: src.specialTokensMap ?? null,
       chatTemplateFile: src.chatTemplate ?? null,
     });
+    this.tokenizerJson = readTokenizerJson(src.tokenizerJson, `${this.name}: tokenizer.json`);
     try {
-      this.core = new CoreTokenizer(src.tokenizerJson, config);
+      this.core = new CoreTokenizer(this.tokenizerJson, config);
     } catch (e) {
       throw new TokenizerError(`${this.name}: tokenizer.json is not a supported tokenizer (${(e as Error).message})`, { cause: e });
     }
-    this.tokenizerJson = src.tokenizerJson;
-    this.isBpe = (src.tokenizerJson.model as { type?: unknown } | undefined)?.type === 'BPE';
+    this.isBpe = (this.tokenizerJson.model as { type: string }).type === 'BPE';
   }
 
   get paddingSide(): Side {

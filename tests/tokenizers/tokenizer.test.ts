@@ -86,7 +86,9 @@ test('errors: padding without pad token, maxLength below the special tokens, bad
   rejectsWith(() => tok.decode([1.5]), /token ids must be an array of integers/);
   rejectsWith(() => new Tokenizer({ tokenizerJson: spJson, tokenizerConfig: { padding_side: 'middle' }, name: 'x' }), /x: tokenizer_config\.json: "padding_side" must be "left" or "right"/);
   rejectsWith(() => new Tokenizer({ tokenizerJson: spJson, tokenizerConfig: { bos_token: 3 } }), /"bos_token" must be a string or an object/);
-  rejectsWith(() => new Tokenizer({ tokenizerJson: { model: { type: 'Nope' } }, name: 'y' }), /y: tokenizer\.json is not a supported tokenizer/);
+  rejectsWith(() => new Tokenizer({ tokenizerJson: spJson, tokenizerConfig: { additional_special_tokens: '<s>' } }), /tokenizer_config\.json: "additional_special_tokens" must be a list of tokens, got "<s>"/);
+  rejectsWith(() => new Tokenizer({ tokenizerJson: spJson, tokenizerConfig: { additional_special_tokens: ['<s>', 3] } }), /"additional_special_tokens\[1\]" must be a string or an object/);
+  rejectsWith(() => new Tokenizer({ tokenizerJson: { model: { type: 'Nope' } }, name: 'y' }), /^y: tokenizer\.json: model\.type must be one of "BPE", "Unigram", "WordPiece", got "Nope"$/);
 });
 
 test('loadTokenizer: a folder without tokenizer.json, and a tokenizer served by the Hub', async () => {
