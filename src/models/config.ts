@@ -37,6 +37,11 @@ export class ConfigReader {
     return v;
   }
 
+  /** A size or a count: an integer ≥ 1. */
+  positiveInt(keys: string | readonly string[], fallback?: number): number {
+    return this.bounded(this.int(keys, fallback), keys, (v) => v >= 1, 'a positive integer');
+  }
+
   intOrNull(keys: string | readonly string[]): number | null {
     const list = typeof keys === 'string' ? [keys] : keys;
     return this.pick(list) === undefined ? null : this.int(list);
@@ -52,6 +57,22 @@ export class ConfigReader {
     const v = this.raw[key];
     if (typeof v !== 'number' || !Number.isFinite(v)) this.fail(key, 'a number');
     return v;
+  }
+
+  /** A number > 0 (a rope base or scaling factor). */
+  positiveNum(keys: string | readonly string[], fallback?: number): number {
+    return this.bounded(this.num(keys, fallback), keys, (v) => v > 0, 'a positive number');
+  }
+
+  /** A number ≥ 0: a norm's epsilon (the engine takes 0; a negative one would turn rows of small variance into NaN). */
+  nonNegativeNum(keys: string | readonly string[], fallback?: number): number {
+    return this.bounded(this.num(keys, fallback), keys, (v) => v >= 0, 'a non-negative number');
+  }
+
+  private bounded(v: number, keys: string | readonly string[], ok: (v: number) => boolean, expected: string): number {
+    if (ok(v)) return v;
+    const list = typeof keys === 'string' ? [keys] : keys;
+    this.fail(this.pick(list) ?? list[0]!, expected);
   }
 
   str(key: string, fallback?: string): string {
@@ -104,21 +125,24 @@ export class PretrainedConfig {
   readonly isEncoderDecoder: boolean;
   /** The raw dict, written back by savePretrained so unknown fields survive a round trip. */
   readonly raw: RawConfig;
+  /** Where the dict came from, named in errors (the config.json path when loaded from a folder). */
+  readonly source: string;
 
   constructor(raw: RawConfig, source = 'config.json') {
     const r = new ConfigReader(raw, source);
     this.raw = raw;
+    this.source = source;
     this.modelType = r.str('model_type');
     const arch = raw.architectures;
     this.architectures = Array.isArray(arch) ? arch.filter((a): a is string => typeof a === 'string') : [];
-    this.vocabSize = r.int('vocab_size');
+    this.vocabSize = r.positiveInt('vocab_size');
     this.padTokenId = r.intOrNull('pad_token_id');
     this.bosTokenId = r.intOrNull('bos_token_id');
     this.eosTokenIds = r.ids('eos_token_id');
     this.tieWordEmbeddings = r.bool('tie_word_embeddings', true);
     const labels = r.object('id2label');
     this.id2label = labels === null ? {} : Object.fromEntries(Object.entries(labels).map(([k, v]) => [k, String(v)]));
-    this.numLabels = r.int('num_labels', Object.keys(this.id2label).length || 2);
+    this.numLabels = r.positiveInt('num_labels', Object.keys(this.id2label).length || 2);
     const problem = raw.problem_type ?? null;
     if (problem !== null && problem !== 'regression' && problem !== 'single_label_classification' && problem !== 'multi_label_classification') {
       throw new ModelConfigError(`${source}: "problem_type" must be regression, single_label_classification or multi_label_classification, got ${JSON.stringify(problem)}`);
@@ -126,5 +150,14 @@ export class PretrainedConfig {
     this.problemType = problem;
     this.initializerRange = r.num('initializer_range', 0.02);
     this.isEncoderDecoder = r.bool('is_encoder_decoder', false);
+  }
+
+  /**
+   * A lower bound on the parameters every model built from this config holds, checked against the
+   * machine's memory before any is allocated. Families count their embedding and layer weight
+   * matrices; a config of no known family claims nothing.
+   */
+  minParameterCount(): number {
+    return 0;
   }
 }

@@ -2,6 +2,7 @@
 // loading that follows transformers (base-model prefix added or stripped, tied weights, keys a
 // family knows to ignore) while refusing checkpoints that do not fit.
 import { existsSync } from 'node:fs';
+import { totalmem } from 'node:os';
 import { join } from 'node:path';
 import { formatShape, sameShape } from '../engine/shape.js';
 import type { Tensor } from '../engine/tensor.js';
@@ -16,6 +17,7 @@ import { Module, StateDictError } from '../nn/module.js';
 import type { Embedding } from '../nn/embedding.js';
 import type { Linear } from '../nn/linear.js';
 import type { PretrainedConfig, RawConfig } from './config.js';
+import { ModelConfigError } from './errors.js';
 import { loadPretrained, type FromPretrainedOptions, type PretrainedClass } from './load.js';
 import type { ModelInputs, ModelOutput } from './outputs.js';
 import type { WeightFiles } from '../io/model-folder.js';
@@ -27,6 +29,22 @@ export interface LoadWeightsReport {
   unusedKeys: string[];
 }
 
+/**
+ * Refuses, before any weight is allocated, a config whose float32 weights alone would exceed the
+ * machine's memory: otherwise a huge size fails deep in the allocator, or a huge layer count grows
+ * the heap until V8 aborts, with nothing naming the config.
+ */
+function checkFitsInMemory(config: PretrainedConfig): void {
+  const params = config.minParameterCount();
+  const bytes = params * Float32Array.BYTES_PER_ELEMENT;
+  const total = totalmem();
+  if (bytes <= total) return;
+  const gib = (n: number) => `${(n / 2 ** 30).toLocaleString('en-US', { maximumFractionDigits: 1 })} GiB`;
+  throw new ModelConfigError(
+    `${config.source}: the model would hold at least ${params.toLocaleString('en-US')} parameters (${gib(bytes)} as float32), more than this machine's ${gib(total)} of memory`,
+  );
+}
+
 export abstract class PreTrainedModel<C extends PretrainedConfig = PretrainedConfig> extends Module {
   /** Where the weights came from (`name_or_path` in transformers), recorded into adapter configs. */
   nameOrPath: string | null = null;
@@ -35,6 +53,7 @@ export abstract class PreTrainedModel<C extends PretrainedConfig = PretrainedCon
 
   constructor(readonly config: C) {
     super();
+    checkFitsInMemory(config);
   }
 
   /** A randomly initialised model (training mode) from a config dict or a config of the class's type. */

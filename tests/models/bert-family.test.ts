@@ -12,6 +12,7 @@ import {
   DistilBertForQuestionAnswering,
   DistilBertForSequenceClassification,
   DistilBertForTokenClassification,
+  ModelConfigError,
   RobertaConfig,
   RobertaForMaskedLM,
   RobertaForSequenceClassification,
@@ -73,4 +74,19 @@ test('configs name the field that is missing or inconsistent', () => {
   const distil = { model_type: 'distilbert', vocab_size: 10, dim: 8, n_layers: 1, n_heads: 3, hidden_dim: 16, max_position_embeddings: 16 };
   assert.throws(() => new DistilBertConfig(distil), /"dim" \(8\) must be divisible by "n_heads" \(3\)/);
   assert.throws(() => new DistilBertForQuestionAnswering(new DistilBertConfig({ ...distil, n_heads: 2, num_labels: 3 })), /"num_labels" must be 2/);
+});
+
+test('configs reject sizes below 1 and a negative layer_norm_eps, naming the file and the key', () => {
+  const fails = (build: () => unknown, pattern: RegExp) => assert.throws(build, (e: Error) => e instanceof ModelConfigError && pattern.test(e.message), `expected ${pattern}`);
+  const bert = { model_type: 'bert', vocab_size: 10, hidden_size: 8, num_hidden_layers: 1, num_attention_heads: 2, intermediate_size: 16, max_position_embeddings: 16 };
+  for (const key of ['vocab_size', 'hidden_size', 'num_hidden_layers', 'num_attention_heads', 'intermediate_size', 'max_position_embeddings', 'type_vocab_size']) {
+    fails(() => new BertConfig({ ...bert, [key]: -32 }, 'x/config.json'), new RegExp(`^x/config\\.json: "${key}" must be a positive integer, got -32$`));
+    fails(() => new RobertaConfig({ ...bert, model_type: 'roberta', [key]: 0 }), new RegExp(`"${key}" must be a positive integer, got 0`));
+  }
+  fails(() => new BertConfig({ ...bert, layer_norm_eps: -1 }, 'x/config.json'), /^x\/config\.json: "layer_norm_eps" must be a non-negative number, got -1$/);
+  assert.equal(new BertConfig({ ...bert, layer_norm_eps: 0 }).layerNormEps, 0);
+  const distil = { model_type: 'distilbert', vocab_size: 10, dim: 8, n_layers: 1, n_heads: 2, hidden_dim: 16, max_position_embeddings: 16 };
+  for (const key of ['vocab_size', 'dim', 'n_layers', 'n_heads', 'hidden_dim', 'max_position_embeddings', 'num_labels']) {
+    fails(() => new DistilBertConfig({ ...distil, [key]: -32 }, 'x/config.json'), new RegExp(`^x/config\\.json: "${key}" must be a positive integer, got -32$`));
+  }
 });

@@ -8,6 +8,7 @@ import {
   GPT2ForTokenClassification,
   GPT2LMHeadModel,
   GPT2Model,
+  ModelConfigError,
   type LayerKV,
 } from '../../src/models/index.js';
 import {
@@ -95,6 +96,19 @@ test('GPT2Config names the field that is missing or inconsistent', () => {
   assert.throws(() => new GPT2Config({ ...base, activation_function: 'mish' }), /"activation_function" "mish" is not supported/);
   const aliased = new GPT2Config({ model_type: 'gpt2', vocab_size: 10, hidden_size: 8, num_hidden_layers: 1, num_attention_heads: 2, max_position_embeddings: 16 });
   assert.equal(aliased.intermediateSize, 32);
+});
+
+test('GPT2Config rejects sizes below 1 and a negative layer_norm_epsilon, naming the file and the key', () => {
+  const base = { model_type: 'gpt2', vocab_size: 10, n_embd: 8, n_layer: 1, n_head: 2, n_positions: 16 };
+  const fails = (raw: Record<string, unknown>, pattern: RegExp) =>
+    assert.throws(() => new GPT2Config(raw, 'x/config.json'), (e: Error) => e instanceof ModelConfigError && pattern.test(e.message), `expected ${pattern}`);
+  for (const key of ['vocab_size', 'n_embd', 'n_layer', 'n_head', 'n_positions', 'n_inner']) {
+    fails({ ...base, [key]: -32 }, new RegExp(`^x/config\\.json: "${key}" must be a positive integer, got -32$`));
+    fails({ ...base, [key]: 0 }, new RegExp(`"${key}" must be a positive integer, got 0`));
+  }
+  fails({ model_type: 'gpt2', vocab_size: 10, hidden_size: -8, num_hidden_layers: 1, num_attention_heads: 2, max_position_embeddings: 16 }, /"hidden_size" must be a positive integer, got -8/);
+  fails({ ...base, layer_norm_epsilon: -1e-5 }, /^x\/config\.json: "layer_norm_epsilon" must be a non-negative number, got -0\.00001$/);
+  assert.equal(new GPT2Config({ ...base, layer_norm_epsilon: 0, n_inner: null }).layerNormEpsilon, 0);
 });
 
 test('sequence classification without a pad token accepts only a batch of one', () => {

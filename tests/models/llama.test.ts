@@ -28,6 +28,11 @@ function fixtureConfig(name: string): RawConfig {
   return JSON.parse(readFileSync(join(modelFixtureDir(name), 'config.json'), 'utf8')) as RawConfig;
 }
 
+/** Each layer's sliding window. */
+function slidingWindows(config: LlamaConfig): (number | null)[] {
+  return Array.from({ length: config.numHiddenLayers }, (_, i) => config.slidingWindow(i));
+}
+
 function configError(raw: RawConfig, pattern: RegExp): void {
   assert.throws(() => new LlamaConfig(raw), (e: Error) => e instanceof ModelConfigError && pattern.test(e.message), `expected ${pattern}`);
 }
@@ -35,7 +40,7 @@ function configError(raw: RawConfig, pattern: RegExp): void {
 test('family classes load their model types and keep their names', async () => {
   const mistral = await MistralForCausalLM.fromPretrained(modelFixtureDir('mistral-lm-sliding'));
   assert.equal(mistral.typeName, 'MistralForCausalLM');
-  assert.deepEqual(mistral.config.slidingWindows, [3, 3]);
+  assert.deepEqual(slidingWindows(mistral.config), [3, 3]);
   const qwen = await AutoModelForCausalLM.fromPretrained(modelFixtureDir('qwen2-lm'));
   assert.ok(qwen instanceof Qwen2ForCausalLM);
   assert.equal(qwen.getSubmodule('model.layers.0.self_attn.q_proj').parameter('bias')?.shape[0], 32);
@@ -164,15 +169,15 @@ test('family defaults: kv heads, head dim, biases, sliding windows', () => {
   assert.deepEqual([llama.qkvBias, llama.outputBias, llama.mlpBias], [true, true, true]);
   const mistral = new LlamaConfig({ ...BASE, model_type: 'mistral', num_attention_heads: 8, attention_bias: true });
   assert.equal(mistral.numKeyValueHeads, 8);
-  assert.deepEqual(mistral.slidingWindows, [4096, 4096]);
+  assert.deepEqual(slidingWindows(mistral), [4096, 4096]);
   assert.equal(mistral.qkvBias, false);
-  assert.deepEqual(new LlamaConfig({ ...BASE, model_type: 'mistral', num_key_value_heads: 2, sliding_window: null }).slidingWindows, [null, null]);
+  assert.deepEqual(slidingWindows(new LlamaConfig({ ...BASE, model_type: 'mistral', num_key_value_heads: 2, sliding_window: null })), [null, null]);
   const qwen = new LlamaConfig({ ...BASE, model_type: 'qwen2', num_key_value_heads: 2, hidden_size: 36, head_dim: 10 });
-  assert.deepEqual([qwen.headDim, qwen.qkvBias, qwen.outputBias, qwen.slidingWindows], [10, true, false, [null, null]]);
+  assert.deepEqual([qwen.headDim, qwen.qkvBias, qwen.outputBias, slidingWindows(qwen)], [10, true, false, [null, null]]);
   const mixed = new LlamaConfig({ ...BASE, model_type: 'qwen2', num_key_value_heads: 2, use_sliding_window: true, sliding_window: 16, max_window_layers: 1 });
-  assert.deepEqual(mixed.slidingWindows, [null, 16]);
+  assert.deepEqual(slidingWindows(mixed), [null, 16]);
   const listed = new LlamaConfig({ ...mixed.raw, layer_types: ['sliding_attention', 'full_attention'] });
-  assert.deepEqual(listed.slidingWindows, [16, null]);
+  assert.deepEqual(slidingWindows(listed), [16, null]);
 });
 
 test('bad configs raise ModelConfigError naming the field', () => {
@@ -189,6 +194,18 @@ test('bad configs raise ModelConfigError naming the field', () => {
   configError({ ...BASE, model_type: 'qwen2', num_key_value_heads: 2, layer_types: ['full_attention'] }, /"layer_types" must list/);
   configError({ ...BASE, model_type: 'qwen2', num_key_value_heads: 2, layer_types: ['sliding_attention', 'full_attention'] }, /"sliding_window" must be set/);
   configError({ ...BASE, model_type: 'mistral', num_key_value_heads: 2, sliding_window: 0 }, /"sliding_window" must be a positive integer/);
+  configError({ ...BASE, vocab_size: -1 }, /"vocab_size" must be a positive integer, got -1/);
+  configError({ ...BASE, max_position_embeddings: 0 }, /"max_position_embeddings" must be a positive integer, got 0/);
+  configError({ ...BASE, rms_norm_eps: -1e-6 }, /^config\.json: "rms_norm_eps" must be a non-negative number, got -0\.000001$/);
+  configError({ ...BASE, rope_theta: 0 }, /^config\.json: "rope_theta" must be a positive number, got 0$/);
+  configError({ ...BASE, rope_scaling: { type: 'linear', factor: 0 } }, /^config\.json rope_scaling: "factor" must be a positive number, got 0$/);
+  configError({ ...BASE, rope_parameters: { rope_type: 'linear', factor: -2 } }, /^config\.json rope_parameters: "factor" must be a positive number, got -2$/);
+  const llama3 = { rope_type: 'llama3', factor: 8, low_freq_factor: 1, high_freq_factor: 4, original_max_position_embeddings: 64 };
+  configError({ ...BASE, rope_scaling: { ...llama3, factor: -8 } }, /rope_scaling: "factor" must be a positive number, got -8/);
+  configError({ ...BASE, rope_scaling: { ...llama3, low_freq_factor: 0 } }, /rope_scaling: "low_freq_factor" must be a positive number, got 0/);
+  configError({ ...BASE, rope_scaling: { ...llama3, high_freq_factor: 1 } }, /rope_scaling: "high_freq_factor" must differ from "low_freq_factor" \(1\)/);
+  configError({ ...BASE, rope_scaling: { ...llama3, original_max_position_embeddings: 0 } }, /"original_max_position_embeddings" must be a positive integer, got 0/);
+  assert.equal(new LlamaConfig({ ...BASE, rms_norm_eps: 0 }).rmsNormEps, 0);
 });
 
 test('Auto classes name the model_type they cannot serve', () => {

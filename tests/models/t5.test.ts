@@ -59,6 +59,8 @@ test('bad configs raise ModelConfigError naming the field', () => {
   configError({ ...BASE, feed_forward_proj: 'dense-relu' }, /"feed_forward_proj"/);
   configError({ ...BASE, feed_forward_proj: 'gated-swoosh' }, /"feed_forward_proj" "swoosh" is not supported/);
   configError({ ...BASE, model_type: 'bart' }, /"model_type" must be "t5"/);
+  configError({ ...BASE, d_ff: -64 }, /"d_ff" must be a positive integer, got -64/);
+  configError({ ...BASE, layer_norm_epsilon: -1e-6 }, /^config\.json: "layer_norm_epsilon" must be a non-negative number, got -0\.000001$/);
 });
 
 test('labels become decoder inputs: shifted right after decoder_start_token_id, -100 → pad', () => {

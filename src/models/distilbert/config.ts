@@ -21,11 +21,11 @@ export class DistilBertConfig extends PretrainedConfig {
   constructor(raw: RawConfig, source = 'config.json') {
     super(raw, source);
     const r = new ConfigReader(raw, source);
-    this.dim = r.int(['dim', 'hidden_size']);
-    this.numHiddenLayers = r.int(['n_layers', 'num_hidden_layers']);
-    this.numAttentionHeads = r.int(['n_heads', 'num_attention_heads']);
-    this.hiddenDim = r.int('hidden_dim');
-    this.maxPositionEmbeddings = r.int('max_position_embeddings');
+    this.dim = r.positiveInt(['dim', 'hidden_size']);
+    this.numHiddenLayers = r.positiveInt(['n_layers', 'num_hidden_layers']);
+    this.numAttentionHeads = r.positiveInt(['n_heads', 'num_attention_heads']);
+    this.hiddenDim = r.positiveInt('hidden_dim');
+    this.maxPositionEmbeddings = r.positiveInt('max_position_embeddings');
     this.activation = r.str('activation', 'gelu');
     activation(this.activation, 'activation', source);
     this.dropout = r.num('dropout', 0.1);
@@ -36,8 +36,14 @@ export class DistilBertConfig extends PretrainedConfig {
     if (this.paddingIdx < 0 || this.paddingIdx >= this.vocabSize) {
       throw new ModelConfigError(`${source}: "pad_token_id" (${this.paddingIdx}) must be a token id below "vocab_size" (${this.vocabSize})`);
     }
-    if (this.numAttentionHeads < 1 || this.dim % this.numAttentionHeads !== 0) {
+    if (this.dim % this.numAttentionHeads !== 0) {
       throw new ModelConfigError(`${source}: "dim" (${this.dim}) must be divisible by "n_heads" (${this.numAttentionHeads})`);
     }
+  }
+
+  /** The word and position embeddings, then per block q/k/v/out_lin, lin1 and lin2 (no biases, norms or heads). */
+  override minParameterCount(): number {
+    const d = this.dim;
+    return (this.vocabSize + this.maxPositionEmbeddings) * d + this.numHiddenLayers * (4 * d * d + 2 * d * this.hiddenDim);
   }
 }

@@ -171,7 +171,7 @@ export class LlamaModel extends LlamaPreTrainedModel {
     };
     const caches: LayerKV[] = [];
     [...layers].forEach((layer, i) => {
-      const step = layer.forward(hidden, rotary, maskFor(this.config.slidingWindows[i]!), past?.[i], inputs.useCache ?? false);
+      const step = layer.forward(hidden, rotary, maskFor(this.config.slidingWindow(i)), past?.[i], inputs.useCache ?? false);
       if (hidden !== inputsEmbeds) hidden.dispose();
       hidden = step.hidden;
       if (inputs.useCache) caches.push(step.cache!);

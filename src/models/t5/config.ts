@@ -32,24 +32,19 @@ export class T5Config extends PretrainedConfig {
     super(raw, source);
     const r = new ConfigReader(raw, source);
     if (this.modelType !== 't5') throw new ModelConfigError(`${source}: "model_type" must be "t5", got ${JSON.stringify(raw.model_type)}`);
-    const positive = (key: string, fallback?: number) => {
-      const v = r.int(key, fallback);
-      if (v < 1) throw new ModelConfigError(`${source}: "${key}" must be a positive integer, got ${v}`);
-      return v;
-    };
     this.padTokenId = 'pad_token_id' in raw ? r.intOrNull('pad_token_id') : 0;
     this.eosTokenIds = 'eos_token_id' in raw ? r.ids('eos_token_id') : [1];
     this.isEncoderDecoder = r.bool('is_encoder_decoder', true);
-    this.dModel = positive('d_model');
-    this.dKv = positive('d_kv');
-    this.dFf = positive('d_ff');
-    this.numLayers = positive('num_layers');
-    this.numDecoderLayers = r.has('num_decoder_layers') ? positive('num_decoder_layers') : this.numLayers;
-    this.numHeads = positive('num_heads');
-    this.relativeAttentionNumBuckets = positive('relative_attention_num_buckets', 32);
-    this.relativeAttentionMaxDistance = positive('relative_attention_max_distance', 128);
+    this.dModel = r.positiveInt('d_model');
+    this.dKv = r.positiveInt('d_kv');
+    this.dFf = r.positiveInt('d_ff');
+    this.numLayers = r.positiveInt('num_layers');
+    this.numDecoderLayers = r.has('num_decoder_layers') ? r.positiveInt('num_decoder_layers') : this.numLayers;
+    this.numHeads = r.positiveInt('num_heads');
+    this.relativeAttentionNumBuckets = r.positiveInt('relative_attention_num_buckets', 32);
+    this.relativeAttentionMaxDistance = r.positiveInt('relative_attention_max_distance', 128);
     this.dropoutRate = r.num('dropout_rate', 0.1);
-    this.layerNormEpsilon = r.num('layer_norm_epsilon', 1e-6);
+    this.layerNormEpsilon = r.nonNegativeNum('layer_norm_epsilon', 1e-6);
     this.feedForwardProj = r.str('feed_forward_proj', 'relu');
     const parts = this.feedForwardProj.split('-');
     if (parts.length > 2 || (parts.length === 2 && parts[0] !== 'gated')) {
@@ -61,5 +56,12 @@ export class T5Config extends PretrainedConfig {
     this.scaleDecoderOutputs = r.bool('scale_decoder_outputs', raw.tie_word_embeddings !== false);
     this.decoderStartTokenId = r.intOrNull('decoder_start_token_id');
     this.classifierDropout = r.num('classifier_dropout', 0);
+  }
+
+  /** The shared embedding, then per encoder block q/k/v/o and the feed-forward matrices (the decoder is left out: T5EncoderModel has none). */
+  override minParameterCount(): number {
+    const d = this.dModel;
+    const ffIn = this.isGatedAct ? 2 : 1;
+    return this.vocabSize * d + this.numLayers * (4 * d * this.numHeads * this.dKv + (ffIn + 1) * d * this.dFf);
   }
 }
