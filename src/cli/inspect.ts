@@ -5,6 +5,7 @@ import { basename } from 'node:path';
 import { resolveAdapterFolder } from '../io/adapter-folder.js';
 import { SafetensorsFile } from '../io/safetensors-reader.js';
 import { loadTorchCheckpoint } from '../io/torch-checkpoint.js';
+import { PeftConfig } from '../peft/config.js';
 import { Options, type VerbSpec } from './args.js';
 
 export const inspectVerb: VerbSpec = {
@@ -18,6 +19,8 @@ export const inspectVerb: VerbSpec = {
 export interface AdapterSummary {
   method: string;
   rank: unknown;
+  /** The distinct ranks of the LoRA A matrices in the weight file (several with rank_pattern). */
+  weightRanks: number[];
   alpha: unknown;
   targetModules: unknown;
   taskType: unknown;
@@ -27,25 +30,29 @@ export interface AdapterSummary {
   files: { name: string; bytes: number }[];
 }
 
-function weightShapes(file: string, format: 'safetensors' | 'pytorch'): number[][] {
+function weightShapes(file: string, format: 'safetensors' | 'pytorch'): [string, number[]][] {
   if (format === 'safetensors') {
     const st = SafetensorsFile.open(file);
     try {
-      return st.keys().map((k) => st.info(k).shape);
+      return st.keys().map((k) => [k, st.info(k).shape]);
     } finally {
       st.close();
     }
   }
-  return [...loadTorchCheckpoint(file).values()].map((t) => [...t.shape]);
+  return [...loadTorchCheckpoint(file)].map(([k, t]) => [k, [...t.shape]]);
 }
 
 export async function summarizeAdapter(dir: string): Promise<AdapterSummary> {
   const folder = await resolveAdapterFolder(dir);
   const c = folder.config;
-  const shapes = weightShapes(folder.weights.file, folder.weights.format);
+  PeftConfig.fromJSON(c, { source: folder.configPath });
+  const named = weightShapes(folder.weights.file, folder.weights.format);
+  const shapes = named.map(([, shape]) => shape);
+  const ranks = named.filter(([key, shape]) => key.includes('.lora_A') && shape.length >= 2).map(([, shape]) => shape[0]!);
   return {
     method: String(c['peft_type']),
     rank: c['r'] ?? null,
+    weightRanks: [...new Set(ranks)].sort((a, b) => a - b),
     alpha: c['lora_alpha'] ?? null,
     targetModules: c['target_modules'] ?? null,
     taskType: c['task_type'] ?? null,
@@ -82,6 +89,7 @@ export async function runInspect(opts: Options, positionals: readonly string[], 
   const rows: [string, string][] = [
     ['method', s.method],
     ['rank', show(s.rank)],
+    ...(s.weightRanks.length > 0 ? [['ranks in the weights', s.weightRanks.join(', ')] as [string, string]] : []),
     ['alpha', show(s.alpha)],
     ['target modules', show(s.targetModules)],
     ['task type', show(s.taskType)],

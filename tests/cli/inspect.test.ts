@@ -1,6 +1,6 @@
 // `peftjs inspect` on an adapter folder written the way PEFT writes one.
 import assert from 'node:assert/strict';
-import { mkdtempSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -9,14 +9,14 @@ import { saveSafetensors } from '../../src/io/safetensors-writer.js';
 import { LoraConfig } from '../../src/peft/tuners/lora/config.js';
 import { runCli } from '../helpers/run-cli.js';
 
-function makeAdapter(): string {
+function makeAdapter(weightRank = 4): string {
   const dir = mkdtempSync(join(tmpdir(), 'peftjs-inspect-'));
   LoraConfig.fromJSON({ peft_type: 'LORA', task_type: 'CAUSAL_LM', r: 4, lora_alpha: 8, target_modules: ['q_proj', 'v_proj'], base_model_name_or_path: 'org/tiny-llama' }).save(dir);
   const tensors: Record<string, ReturnType<typeof zeros>> = {};
   for (const layer of [0, 1]) {
     for (const m of ['q_proj', 'v_proj']) {
-      tensors[`base_model.model.model.layers.${layer}.self_attn.${m}.lora_A.weight`] = zeros([4, 32]);
-      tensors[`base_model.model.model.layers.${layer}.self_attn.${m}.lora_B.weight`] = zeros([m === 'q_proj' ? 32 : 16, 4]);
+      tensors[`base_model.model.model.layers.${layer}.self_attn.${m}.lora_A.weight`] = zeros([weightRank, 32]);
+      tensors[`base_model.model.model.layers.${layer}.self_attn.${m}.lora_B.weight`] = zeros([m === 'q_proj' ? 32 : 16, weightRank]);
     }
   }
   saveSafetensors(join(dir, 'adapter_model.safetensors'), tensors);
@@ -30,6 +30,7 @@ test('inspect --json: config fields, parameter count from the shapes, file sizes
   const s = JSON.parse(r.stdout) as Record<string, unknown>;
   assert.equal(s['method'], 'LORA');
   assert.equal(s['rank'], 4);
+  assert.deepEqual(s['weightRanks'], [4]);
   assert.equal(s['alpha'], 8);
   assert.deepEqual([...(s['targetModules'] as string[])].sort(), ['q_proj', 'v_proj']);
   assert.equal(s['taskType'], 'CAUSAL_LM');
@@ -50,4 +51,23 @@ test('inspect: the table, and a typed error for a folder without an adapter', ()
   const empty = runCli(['inspect', mkdtempSync(join(tmpdir(), 'peftjs-empty-'))]);
   assert.equal(empty.status, 1);
   assert.match(empty.stderr, /ModelFolderError: .* has no adapter_config\.json/);
+});
+
+test('inspect: the config is checked, and the ranks the weights hold are shown beside the configured one', () => {
+  const mismatched = runCli(['inspect', makeAdapter(8)]);
+  assert.equal(mismatched.status, 0, mismatched.stderr);
+  assert.match(mismatched.stdout, /^rank\s+4$/m);
+  assert.match(mismatched.stdout, /^ranks in the weights\s+8$/m);
+  for (const [key, value, pattern] of [
+    ['peft_type', 'FOO', /peft_type.*must be one of/],
+    ['r', '4', /'r' must be a positive integer, got "4"/],
+  ] as const) {
+    const dir = makeAdapter();
+    const path = join(dir, 'adapter_config.json');
+    writeFileSync(path, JSON.stringify({ ...JSON.parse(readFileSync(path, 'utf8')), [key]: value }));
+    const r = runCli(['inspect', dir]);
+    assert.equal(r.status, 1, `${key}: ${r.stdout}`);
+    assert.match(r.stderr, /ConfigError/);
+    assert.match(r.stderr, pattern);
+  }
 });
