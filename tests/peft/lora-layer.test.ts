@@ -202,3 +202,11 @@ test('transformers models: default targets come from config.model_type, "all-lin
   const tokens = new LoraModel(new TinyLlama(false), new LoraConfig({ trainableTokenIndices: [1, 2] }));
   assert.equal(tokens.model.child('model').child('embed_tokens').typeName, 'TrainableTokensWrapper');
 });
+
+test('a rank whose factors cannot fit in memory is refused before allocating, naming the layer', () => {
+  const huge = 2 ** 40;
+  assert.throws(
+    () => new LoraLinear(new Linear(6, 4), 'default', layerConfig(), { r: huge, loraAlpha: 4, key: 'blocks.0.proj' }),
+    (e: unknown) => e instanceof AdapterError && /blocks\.0\.proj.*r=1099511627776 needs [\d.]+ GiB for this layer's A and B, more than this machine's [\d.]+ GiB of memory/.test((e as Error).message),
+  );
+});

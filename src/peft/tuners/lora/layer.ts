@@ -3,6 +3,7 @@
 // `lora_embedding_A` / `lora_embedding_B` (ParameterDicts) and `lora_magnitude_vector` (DoRA), each keyed by adapter.
 // LoraLinear wraps nn.Linear and GPT-2's Conv1D (weight stored [in, out]), LoraEmbedding wraps nn.Embedding.
 // Every adapter is a pair A [r, in], B [out, r]; the forward adds scaling · B·A·x into the base output's memory.
+import { totalmem } from 'node:os';
 import { add, div, mul, sub } from '../../../engine/ops/binary.js';
 import { fromArray, randn, zeros } from '../../../engine/ops/creation.js';
 import { embedding, indexSelect } from '../../../engine/ops/indexing.js';
@@ -188,6 +189,10 @@ export abstract class LoraLayer extends BaseTunerLayer {
   protected recordSettings(adapterName: string, config: LoraLayerConfig, options: UpdateLayerOptions): void {
     const { r, loraAlpha } = options;
     if (!Number.isInteger(r) || r <= 0) throw new AdapterError(`${this.label}: r must be a positive integer, got ${r}`);
+    const factorBytes = r * (this.inFeatures + this.outFeatures) * Float32Array.BYTES_PER_ELEMENT;
+    if (factorBytes > totalmem()) {
+      throw new AdapterError(`${this.label}: r=${r} needs ${(factorBytes / 2 ** 30).toFixed(1)} GiB for this layer's A and B, more than this machine's ${(totalmem() / 2 ** 30).toFixed(1)} GiB of memory`);
+    }
     checkTargetInit(this.getBaseLayer(), this.label, config.initLoraWeights, r);
     this.r.set(adapterName, r);
     this.loraAlpha.set(adapterName, loraAlpha);
