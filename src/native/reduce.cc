@@ -22,7 +22,8 @@ struct Split {
 Split plan(int64_t O, int64_t R, int64_t I) {
   const int64_t T = omp_get_max_threads();
   Split s;
-  if (T <= 1 || O >= T) return s;
+  // O == 0 (an empty output) has no task to split, and would divide by zero below.
+  if (T <= 1 || O == 0 || O >= T) return s;
   const int64_t need = (T + O - 1) / O;
   if (I >= 64 * need)
     s.cparts = need;

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  EngineError, fromArray, Generator, packedQkvAttention, permute, randn, reshape, scaledDotProductAttention, scope, ShapeError, slice, type Tensor,
+  EngineError, fromArray, Generator, noGrad, packedQkvAttention, permute, randn, reshape, scaledDotProductAttention, scope, ShapeError, slice, type Tensor,
 } from '../../src/engine/index.js';
 import { assertClose } from '../helpers/assert-close.js';
 
@@ -66,6 +66,11 @@ test('packedQkvAttention checks its arguments', () => {
     assert.throws(() => packedQkvAttention(randn([4, 24]), { heads: 1 }), ShapeError);
     assert.throws(() => packedQkvAttention(qkv, { heads: 0 }), EngineError);
     assert.throws(() => packedQkvAttention(qkv, { heads: 2, kvHeads: 2, causal: 1 as never }), /options.causal/);
+    assert.throws(() => packedQkvAttention(qkv, undefined as never), /packedQkvAttention: argument 'options' must be an object/);
+    assert.throws(() => packedQkvAttention(qkv, { heads: 2, kvHeads: 1.5 }), /packedQkvAttention: argument 'options.kvHeads'/);
+    // Neither applies to a packed input, so neither may be silently ignored.
+    assert.throws(() => noGrad(() => packedQkvAttention(qkv, { heads: 2, keyLength: 1 } as never)), /packedQkvAttention: argument 'options.keyLength' is not an option/);
+    assert.throws(() => packedQkvAttention(qkv, { heads: 2, layout: 'bthd' } as never), /argument 'options.layout' is not an option/);
     assert.deepEqual(packedQkvAttention(qkv, { heads: 2 }).shape, [1, 4, 8]);
     assert.deepEqual(packedQkvAttention(randn([1, 4, 32]), { heads: 2, kvHeads: 1 }).shape, [1, 4, 16]);
   });

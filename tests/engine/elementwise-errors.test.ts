@@ -65,6 +65,8 @@ test('option and parameter errors name the op and argument', () => {
   throwsNaming(() => clamp(x, {}), EngineError, 'clamp', 'options');
   throwsNaming(() => clamp(x, { min: 0, max: null as unknown as number }), EngineError, 'clamp', 'max');
   throwsNaming(() => gelu(x, { approximate: 'fast' as 'tanh' }), EngineError, 'gelu', 'approximate');
+  throwsNaming(() => gelu(x, 'tanh' as never), EngineError, 'gelu', 'options');
+  assert.deepEqual([...gelu(x, null as never).toArray()], [...gelu(x).toArray()]);
   for (const p of [-0.1, 1.5, Number.NaN]) throwsNaming(() => dropout(x, p), EngineError, 'dropout', 'p');
   throwsNaming(() => dropout(x, 0.5, { generator: {} as never }), EngineError, 'dropout', 'generator');
 });

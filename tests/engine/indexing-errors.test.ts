@@ -55,7 +55,16 @@ test('argmax and topk reject empty reductions and bad k', () => {
   throwsTyped(() => argmax(zeros([0])), ShapeError, 'argmax', 'empty');
   throwsTyped(() => argmax(zeros([2], 'int32'), 0), DTypeError, 'argmax');
   throwsTyped(() => topk(zeros([2, 3]), 4), ShapeError, 'topk', "'k'", '[0, 3]');
-  throwsTyped(() => topk(zeros([2, 3]), 1, { axis: 2 }), ShapeError, "'axis'");
+  throwsTyped(() => topk(zeros([2, 3]), 1, { axis: 2 }), ShapeError, "'options.axis'");
+});
+
+test('argmax and topk refuse flags that are not booleans', () => {
+  const x = fromArray([3, 1, 4, 1, 5]);
+  throwsTyped(() => topk(x, 2, { largest: 1 as unknown as boolean }), EngineError, 'topk', "'options.largest'", 'must be a boolean, got 1');
+  throwsTyped(() => topk(x, 2, { axes: 0 } as never), EngineError, 'topk', "'options.axes'", 'is not an option');
+  throwsTyped(() => argmax(x, 0, 1 as unknown as boolean), EngineError, 'argmax', "'keepDim'");
+  assert.deepEqual([...topk(x, 2, null as never).values.toArray()], [5, 4]);
+  assert.deepEqual([...topk(x, 2, { largest: false }).values.toArray()], [1, 1]);
 });
 
 test('applyRotary checks the x and table shapes', () => {
@@ -79,6 +88,22 @@ test('rotaryCosSin validates positions, dim and the rope scaling', () => {
   throwsTyped(() => rotaryCosSin(p, { dim: 4, scaling: llama3 }), EngineError, "'scaling.highFreqFactor'");
   throwsTyped(() => rotaryCosSin(p, { dim: 4, scaling: { ...llama3, highFreqFactor: 4, originalMaxPositionEmbeddings: 1.5 } }), EngineError, "'scaling.originalMaxPositionEmbeddings'");
   throwsTyped(() => rotaryCosSin(p, { dim: 4, scaling: { type: 'yarn' } as unknown as RopeScaling }), EngineError, "'scaling.type'");
+  throwsTyped(() => rotaryCosSin(p, undefined as never), EngineError, 'rotaryCosSin', "'options'", 'must be an object');
+  throwsTyped(() => rotaryCosSin(p, null as never), EngineError, 'rotaryCosSin', "'options'");
+  throwsTyped(() => rotaryCosSin(p, { dim: 4, scaling: 'linear' as never }), EngineError, "'scaling'");
+});
+
+test("rotaryCosSin reads a null scaling (a config's rope_scaling: null) as none", () => {
+  const p = i32([0, 1, 2]);
+  const plain = rotaryCosSin(p, { dim: 4 });
+  const nulled = rotaryCosSin(p, { dim: 4, scaling: null });
+  assert.deepEqual([...nulled.cos.toArray(), ...nulled.sin.toArray()], [...plain.cos.toArray(), ...plain.sin.toArray()]);
+});
+
+test('embedding takes null as no options and refuses unknown ones', () => {
+  const w = fromArray([[1, 2], [3, 4]]);
+  assert.deepEqual([...embedding(w, i32([1]), null as never).toArray()], [3, 4]);
+  throwsTyped(() => embedding(w, i32([1]), { padding_idx: 0 } as never), EngineError, 'embedding', "'options.padding_idx'");
 });
 
 test('disposed arguments are reported before any kernel runs', () => {

@@ -21,8 +21,8 @@ goldenTests('indexing', {
   splitReversed: ([x], o: A) => concat(split(x!, o.sizes as number[], o.axis as number).reverse(), o.axis as number),
   chunk: ([x], o: A) => piece(chunk(x!, o.chunks as number, o.axis as number), o),
   argmax: ([x], o: A) => argmax(x!, o.axis as number | undefined, o.keepDim as boolean | undefined),
-  topkValues: ([x], o: A) => topk(x!, o.k as number, o).values,
-  topkIndices: ([x], o: A) => topk(x!, o.k as number, o).indices,
+  topkValues: ([x], { k, ...o }: A) => topk(x!, k as number, o).values,
+  topkIndices: ([x], { k, ...o }: A) => topk(x!, k as number, o).indices,
   applyRotary: ([x, cos, sin]) => applyRotary(x!, cos!, sin!),
   rotaryCosSin: ([positions], o: A) => {
     const { cos, sin } = rotaryCosSin(positions!, o as unknown as RotaryOptions);

@@ -1,10 +1,14 @@
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
 import { test } from 'node:test';
+import { pathToFileURL } from 'node:url';
 import assert from 'node:assert/strict';
 import {
-  crossEntropy, DisposedTensorError, DTypeError, EngineError, fromArray, IndexError, layerNorm, logSoftmax, max, mean,
-  ones, rmsNorm, ShapeError, softmax, sum, type Tensor, zeros,
+  crossEntropy, DisposedTensorError, DTypeError, EngineError, fromArray, IndexError, layerNorm, logSoftmax, max, type MaxOptions,
+  mean, ones, type ReduceOptions, rmsNorm, ShapeError, softmax, sum, type Tensor, zeros,
 } from '../../src/engine/index.js';
 import { goldenTests } from '../helpers/golden.js';
+import { repoRoot } from '../helpers/paths.js';
 
 type A = Record<string, unknown>;
 type Axis = number | number[] | undefined;
@@ -53,6 +57,35 @@ test('reductions over an empty axis: sum 0, mean NaN, empty gradient (as torch)'
   assert.ok(Number.isNaN(mean(zeros([0, 4])).item()));
 });
 
+test('reductions of a tensor with no rows give empty results and gradients (as torch)', () => {
+  // In a child process: a kernel that divides by the empty dim kills its process with SIGFPE.
+  const engine = pathToFileURL(join(repoRoot, 'dist', 'src', 'engine', 'index.js')).href;
+  const script = `
+    const P = await import(${JSON.stringify(engine)});
+    const x = P.zeros([0, 3]).setRequiresGrad();
+    const shapes = [
+      P.sum(x, { axis: 1 }), P.sum(x, { axis: 1, keepDim: true }), P.mean(P.zeros([0, 5]), { axis: -1 }),
+      P.mean(P.zeros([0, 5]), { axis: -1, keepDim: true }), P.max(x, { axis: 1 }), P.max(x, { axis: 1, keepDim: true }),
+      P.sum(P.zeros([0, 3, 2]), { axis: [1, 2] }), P.argmax(x, 1),
+    ].map((t) => t.shape);
+    P.sum(P.max(x, { axis: 1 })).backward();
+    P.sum(P.mean(x, { axis: 1 })).backward();
+    console.log(JSON.stringify([...shapes, x.grad.shape]));`;
+  const child = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', timeout: 60_000 });
+  assert.equal(child.signal, null, `the child was killed by ${child.signal}: ${child.stderr}`);
+  assert.equal(child.status, 0, child.stderr);
+  assert.deepEqual(JSON.parse(child.stdout), [[0], [0, 1], [0], [0, 1], [0], [0, 1], [0], [0], [0, 3]]);
+});
+
+test('reduction options of the wrong type are refused; null means none', () => {
+  assert.throws(() => sum(x23(), { keepDim: 1 as unknown as boolean }), /sum: argument 'keepDim' must be a boolean, got 1/);
+  assert.throws(() => mean(x23(), { axes: 1 } as ReduceOptions), /mean: argument 'options.axes' is not an option/);
+  assert.throws(() => max(x23(), { axis: 0, keepDim: 'no' as unknown as boolean }), /max: argument 'keepDim'/);
+  assert.throws(() => max(x23(), null as unknown as MaxOptions), /max: argument 'axis' must be given/);
+  assert.throws(() => sum(x23(), 1 as unknown as ReduceOptions), /sum: argument 'options' must be an object of options \(axis, keepDim\), got 1/);
+  assert.equal(sum(x23(), null as unknown as ReduceOptions).item(), 21);
+});
+
 test('softmax rejects bad axes and dtypes', () => {
   assert.throws(() => softmax(x23(), 2), /softmax: argument 'axis'/);
   assert.throws(() => logSoftmax(x23(), -3), ShapeError);
@@ -78,6 +111,8 @@ test('crossEntropy rejects bad targets before the native layer', () => {
   assert.throws(() => crossEntropy(logits, targets([0, 1, 2]), { reduction: 'avg' as 'mean' }), /reduction/);
   assert.throws(() => crossEntropy(zeros([3, 0]), targets([-100, -100, -100])), /class dim is empty/);
   assert.throws(() => crossEntropy(targets([0, 1]), targets([0])), DTypeError);
+  assert.throws(() => crossEntropy(logits, targets([0, 1, 2]), { ignore_index: 1 } as never), /crossEntropy: argument 'options.ignore_index' is not an option/);
+  assert.equal(crossEntropy(logits, targets([0, 1, 2]), null as never).item(), Math.fround(Math.log(4)));
 });
 
 test('crossEntropy with every target ignored: NaN mean, zero sum, zero gradient (as torch)', () => {

@@ -4,7 +4,7 @@ import { record } from '../autograd.js';
 import { EngineError, ShapeError } from '../errors.js';
 import { formatShape, sameShape } from '../shape.js';
 import { Tensor } from '../tensor.js';
-import { checkFloat } from './check.js';
+import { checkFloat, checkOptions } from './check.js';
 import { nativeKernel } from './native-kernel.js';
 import { applyPointwise, pointwiseOp } from './pointwise.js';
 
@@ -33,8 +33,8 @@ export interface GeluOptions {
   approximate?: 'none' | 'tanh';
 }
 
-export function gelu(x: Tensor, options: GeluOptions = {}): Tensor {
-  const approximate = options.approximate ?? 'none';
+export function gelu(x: Tensor, options?: GeluOptions): Tensor {
+  const approximate = checkOptions('gelu', options, ['approximate']).approximate ?? 'none';
   if (approximate !== 'none' && approximate !== 'tanh') {
     throw new EngineError('gelu', 'approximate', `must be 'none' or 'tanh', got '${String(approximate)}'`);
   }

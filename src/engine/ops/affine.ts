@@ -11,10 +11,15 @@ export function affineSizes(weight: Tensor, inOut: boolean): [number, number] {
   return inOut ? (weight.shape as [number, number]) : [weight.shape[1]!, weight.shape[0]!];
 }
 
+/** The rows of a [..., features] shape (counted without dividing by features, which may be 0). */
+export function rowsOf(shape: Shape): number {
+  return sizeOf(shape.slice(0, -1));
+}
+
 /** A new [..., out] tensor seeded with the bias rows (or uninitialised without a bias). */
 export function biasSeeded(x: Tensor, bias: Tensor | null, outF: number): Tensor {
   const out = Tensor.empty([...x.shape.slice(0, -1), outF]);
-  if (bias !== null) native.repeatRows(out.buffer, bias.buffer, sizeOf(out.shape) / outF, outF);
+  if (bias !== null) native.repeatRows(out.buffer, bias.buffer, rowsOf(out.shape), outF);
   return out;
 }
 
@@ -22,7 +27,7 @@ export function biasSeeded(x: Tensor, bias: Tensor | null, outF: number): Tensor
 export function affineForward(x: Tensor, weight: Tensor, bias: Tensor | null, inOut: boolean): Tensor {
   const [inF, outF] = affineSizes(weight, inOut);
   const out = biasSeeded(x, bias, outF);
-  native.matmul(x.buffer, 0, weight.buffer, 0, out.buffer, 0, 1, sizeOf(x.shape) / inF, outF, inF, false, !inOut, 1, bias === null ? 0 : 1, 0, 0, 0);
+  native.matmul(x.buffer, 0, weight.buffer, 0, out.buffer, 0, 1, rowsOf(x.shape), outF, inF, false, !inOut, 1, bias === null ? 0 : 1, 0, 0, 0);
   return out;
 }
 
@@ -30,6 +35,6 @@ export function affineForward(x: Tensor, weight: Tensor, bias: Tensor | null, in
 export function affineInputGradient(g: Tensor, weight: Tensor, xShape: Shape, inOut: boolean): Tensor {
   const [inF, outF] = affineSizes(weight, inOut);
   const gx = Tensor.empty(xShape);
-  native.matmul(g.buffer, 0, weight.buffer, 0, gx.buffer, 0, 1, sizeOf(xShape) / inF, inF, outF, false, inOut, 1, 0, 0, 0, 0);
+  native.matmul(g.buffer, 0, weight.buffer, 0, gx.buffer, 0, 1, rowsOf(xShape), inF, outF, false, inOut, 1, 0, 0, 0, 0);
   return gx;
 }

@@ -20,11 +20,12 @@ import { EngineError, ShapeError } from '../errors.js';
 import { defaultGenerator, Generator } from '../random.js';
 import { formatShape, type Shape, sizeOf } from '../shape.js';
 import { Tensor } from '../tensor.js';
-import { checkFloat } from './check.js';
+import { checkFinite, checkFlag, checkFloat, checkOptions } from './check.js';
 import { zeros } from './creation.js';
 import { nativeInts } from './native-ints.js';
 
 const OP = 'scaledDotProductAttention';
+const PACKED = 'packedQkvAttention';
 
 export interface AttentionOptions {
   /** Query i sees keys j ≤ i + (S − T) (bottom-right aligned; torch's is_causal when T == S). */
@@ -74,7 +75,11 @@ interface AttentionKernels {
 
 const kernels = native as unknown as AttentionKernels;
 
-const KNOWN_OPTIONS = new Set(['causal', 'scale', 'attnMask', 'bias', 'dropoutP', 'generator', 'layout', 'keyLength']);
+const SHARED_OPTIONS = ['causal', 'scale', 'attnMask', 'bias', 'dropoutP', 'generator'];
+const KNOWN_OPTIONS = [...SHARED_OPTIONS, 'layout', 'keyLength'];
+// No layout (a packed input is token-major) and no keyLength (k and v are qkv's own positions, not a
+// KV cache): packedQkvAttention rejects both rather than ignore them.
+const PACKED_OPTIONS = ['heads', 'kvHeads', ...SHARED_OPTIONS];
 
 interface Dims {
   B: number;
@@ -130,11 +135,11 @@ function checkHeads(Hq: number, Hkv: number, D: number, fail: (arg: string, what
 }
 
 /** Element strides of an additive term broadcast over [B, Hq, T, S] (0 on broadcast dims). */
-function termStrides(arg: string, t: Tensor, target: Shape): Int32Array {
-  checkFloat(OP, arg, t);
-  const bad = () => new ShapeError(OP, arg, `has shape ${formatShape(t.shape)}, which does not broadcast to [B, Hq, T, S] = ${formatShape(target)}`);
+function termStrides(op: string, arg: string, t: Tensor, target: Shape): Int32Array {
+  checkFloat(op, arg, t);
+  const bad = () => new ShapeError(op, arg, `has shape ${formatShape(t.shape)}, which does not broadcast to [B, Hq, T, S] = ${formatShape(target)}`);
   if (t.ndim > 4) throw bad();
-  if (t.size > 2 ** 31 - 1) throw new ShapeError(OP, arg, `has ${t.size} elements; the kernel indexes at most 2^31 - 1`);
+  if (t.size > 2 ** 31 - 1) throw new ShapeError(op, arg, `has ${t.size} elements; the kernel indexes at most 2^31 - 1`);
   const shape = [...new Array<number>(4 - t.ndim).fill(1), ...t.shape];
   const strides = [0, 0, 0, 0];
   let stride = 1;
@@ -146,20 +151,15 @@ function termStrides(arg: string, t: Tensor, target: Shape): Int32Array {
   return nativeInts(strides);
 }
 
-function checkOptions(options: AttentionOptions): void {
-  if (options === null || typeof options !== 'object') throw new EngineError(OP, 'options', `must be an object, got ${options === null ? 'null' : typeof options}`);
-  for (const key of Object.keys(options)) {
-    if (!KNOWN_OPTIONS.has(key)) throw new EngineError(OP, `options.${key}`, `is not an option (known: ${[...KNOWN_OPTIONS].join(', ')})`);
-  }
+/** The options both forms share; the caller has checked that no unknown key is present. */
+function checkSharedOptions(op: string, options: AttentionOptions): void {
   const { causal, scale, dropoutP, generator } = options;
-  if (causal !== undefined && typeof causal !== 'boolean') throw new EngineError(OP, 'options.causal', `must be a boolean, got ${typeof causal}`);
-  if (scale !== undefined && (typeof scale !== 'number' || !Number.isFinite(scale))) {
-    throw new EngineError(OP, 'options.scale', `must be a finite number, got ${String(scale)}`);
-  }
+  checkFlag(op, 'options.causal', causal, false);
+  checkFinite(op, 'options.scale', scale, 1);
   if (dropoutP !== undefined && !(typeof dropoutP === 'number' && dropoutP >= 0 && dropoutP < 1)) {
-    throw new EngineError(OP, 'options.dropoutP', `must be a number in [0, 1), got ${String(dropoutP)}`);
+    throw new EngineError(op, 'options.dropoutP', `must be a number in [0, 1), got ${String(dropoutP)}`);
   }
-  if (generator !== undefined && !(generator instanceof Generator)) throw new EngineError(OP, 'options.generator', 'must be a Generator');
+  if (generator !== undefined && !(generator instanceof Generator)) throw new EngineError(op, 'options.generator', 'must be a Generator');
 }
 
 /**
@@ -167,51 +167,56 @@ function checkOptions(options: AttentionOptions): void {
  * → [B, Hq, T, Dv] (with layout 'bthd': q [B, T, Hq, D], k [B, S, Hkv, D], v [B, S, Hkv, Dv] →
  * [B, T, Hq, Dv]). Hq must be a multiple of Hkv; query head h uses kv head ⌊h / (Hq/Hkv)⌋.
  */
-export function scaledDotProductAttention(q: Tensor, k: Tensor, v: Tensor, options: AttentionOptions = {}): Tensor {
-  checkOptions(options);
-  const layout = options.layout ?? 'bhtd';
+export function scaledDotProductAttention(q: Tensor, k: Tensor, v: Tensor, options?: AttentionOptions): Tensor {
+  const given: AttentionOptions = checkOptions(OP, options, KNOWN_OPTIONS);
+  checkSharedOptions(OP, given);
+  const layout = given.layout ?? 'bhtd';
   if (layout !== 'bhtd' && layout !== 'bthd') throw new EngineError(OP, 'options.layout', `must be 'bhtd' or 'bthd', got ${String(layout)}`);
   const tokenMajor = layout === 'bthd';
-  const dims = checkDims(q, k, v, tokenMajor, options.keyLength);
+  const dims = checkDims(q, k, v, tokenMajor, given.keyLength);
   const { B, Hq, Hkv, T, D, Dv, capacity } = dims;
   const layouts = [layoutOf(tokenMajor, Hq, T, D), layoutOf(tokenMajor, Hkv, capacity, D), layoutOf(tokenMajor, Hkv, capacity, Dv), layoutOf(tokenMajor, Hq, T, Dv)];
   const outShape = tokenMajor ? [B, T, Hq, Dv] : [B, Hq, T, Dv];
-  return attend([q, k, v], dims, layouts, outShape, options);
+  return attend(OP, [q, k, v], dims, layouts, outShape, given);
 }
 
 /**
  * Attention over q, k and v packed along the last dim of one projection output qkv [B, T, (Hq + 2·Hkv)·D] (first
  * the Hq query heads, then the Hkv key heads, then the Hkv value heads, D each) → [B, T, Hq·D], with the options of
- * scaledDotProductAttention. Reads the heads in place and writes the gradient of qkv whole.
+ * scaledDotProductAttention except layout and keyLength (refused: see PACKED_OPTIONS). Reads the heads in place and
+ * writes the gradient of qkv whole.
  */
 export function packedQkvAttention(qkv: Tensor, options: PackedAttentionOptions): Tensor {
-  const { heads: Hq, kvHeads: Hkv = options.heads, ...rest } = options ?? ({} as PackedAttentionOptions);
-  checkOptions(rest);
-  checkFloat(OP, 'qkv', qkv);
-  if (qkv.ndim !== 3) throw new ShapeError(OP, 'qkv', `must have 3 dims [batch, seq, (heads + 2·kvHeads)·headDim], got shape ${formatShape(qkv.shape)}`);
-  for (const [arg, n] of [['options.heads', Hq], ['options.kvHeads', Hkv]] as const) {
-    if (!Number.isInteger(n) || n < 1) throw new EngineError(OP, arg, `must be a positive integer, got ${String(n)}`);
-  }
+  const { heads, kvHeads, ...rest } = checkOptions(PACKED, options, PACKED_OPTIONS, true);
+  checkSharedOptions(PACKED, rest);
+  checkFloat(PACKED, 'qkv', qkv);
+  if (qkv.ndim !== 3) throw new ShapeError(PACKED, 'qkv', `must have 3 dims [batch, seq, (heads + 2·kvHeads)·headDim], got shape ${formatShape(qkv.shape)}`);
+  const headCount = (arg: string, n: unknown): number => {
+    if (typeof n !== 'number' || !Number.isInteger(n) || n < 1) throw new EngineError(PACKED, arg, `must be a positive integer, got ${String(n)}`);
+    return n;
+  };
+  const Hq = headCount('options.heads', heads);
+  const Hkv = kvHeads === undefined ? Hq : headCount('options.kvHeads', kvHeads);
   const [B, T, width] = qkv.shape as [number, number, number];
   const D = width / (Hq + 2 * Hkv);
-  if (!Number.isInteger(D)) throw new ShapeError(OP, 'qkv', `last dim ${width} is not (heads + 2·kvHeads)·headDim for ${Hq} + 2·${Hkv} heads`);
-  checkHeads(Hq, Hkv, D, (arg, what) => new ShapeError(OP, arg === 'q' ? 'options.heads' : 'options.kvHeads', what));
+  if (!Number.isInteger(D)) throw new ShapeError(PACKED, 'qkv', `last dim ${width} is not (heads + 2·kvHeads)·headDim for ${Hq} + 2·${Hkv} heads`);
+  checkHeads(Hq, Hkv, D, (arg, what) => new ShapeError(PACKED, arg === 'q' ? 'options.heads' : 'options.kvHeads', what));
   const row = (Hq + 2 * Hkv) * D;
   const at = (offset: number): Layout => [offset, T * row, D, row];
   const layouts = [at(0), at(Hq * D), at((Hq + Hkv) * D), layoutOf(true, Hq, T, D)];
-  return attend([qkv], { B, Hq, Hkv, T, S: T, D, Dv: D, capacity: T }, layouts, [B, T, Hq * D], rest);
+  return attend(PACKED, [qkv], { B, Hq, Hkv, T, S: T, D, Dv: D, capacity: T }, layouts, [B, T, Hq * D], rest);
 }
 
 /**
  * The fused kernels over `sources` ([q, k, v], or [qkv] read three times) in the given layouts; the output is a new
  * tensor of `outShape` in layouts[3].
  */
-function attend(sources: readonly Tensor[], dims: Dims, layouts: readonly Layout[], outShape: Shape, options: AttentionOptions): Tensor {
+function attend(op: string, sources: readonly Tensor[], dims: Dims, layouts: readonly Layout[], outShape: Shape, options: AttentionOptions): Tensor {
   const { B, Hq, Hkv, T, S, D, Dv } = dims;
   const target = [B, Hq, T, S];
   const terms = [options.attnMask, options.bias].filter((t): t is Tensor => t !== undefined);
-  const maskStrides = options.attnMask === undefined ? nativeInts([0, 0, 0, 0]) : termStrides('options.attnMask', options.attnMask, target);
-  const biasStrides = options.bias === undefined ? nativeInts([0, 0, 0, 0]) : termStrides('options.bias', options.bias, target);
+  const maskStrides = options.attnMask === undefined ? nativeInts([0, 0, 0, 0]) : termStrides(op, 'options.attnMask', options.attnMask, target);
+  const biasStrides = options.bias === undefined ? nativeInts([0, 0, 0, 0]) : termStrides(op, 'options.bias', options.bias, target);
   const scale = options.scale ?? 1 / Math.sqrt(D);
   const causal = options.causal ?? false;
   const inputs = [...sources, ...terms];
@@ -219,9 +224,9 @@ function attend(sources: readonly Tensor[], dims: Dims, layouts: readonly Layout
 
   if (B * Hq * T * Dv === 0 || S === 0) {
     // Nothing to attend over (or nothing to produce): the output and every gradient are zero.
-    return record(OP, zeros(outShape), inputs, (_g, needs) => inputs.map((t, i) => (needs[i] ? zeros(t.shape) : null)));
+    return record(op, zeros(outShape), inputs, (_g, needs) => inputs.map((t, i) => (needs[i] ? zeros(t.shape) : null)));
   }
-  if (sources.some((t) => sizeOf(t.shape) > 2 ** 31 - 1)) throw new ShapeError(OP, 'q', 'has more than 2^31 - 1 elements; the kernel indexes fewer');
+  if (sources.some((t) => sizeOf(t.shape) > 2 ** 31 - 1)) throw new ShapeError(op, sources.length === 1 ? 'qkv' : 'q', 'has more than 2^31 - 1 elements; the kernel indexes fewer');
 
   const dimArray = nativeInts([B, Hq, Hkv, T, S, D, Dv]);
   const layoutArray = nativeInts(layouts.flat());
@@ -244,7 +249,7 @@ function attend(sources: readonly Tensor[], dims: Dims, layouts: readonly Layout
   kernels.sdpaForward(...sharedArgs(inputs), out.buffer, lse.buffer);
 
   record(
-    OP,
+    op,
     out,
     inputs,
     (g, needs, saved) => {

@@ -1,6 +1,6 @@
 // Axis arguments of the reductions and row ops, and the [outer, reduce, inner] view their kernels
 // take: a contiguous tensor seen as outer blocks of `reduce` rows of `inner` elements.
-import { EngineError, ShapeError } from '../errors.js';
+import { ShapeError } from '../errors.js';
 import { normAxis, type Shape, sizeOf } from '../shape.js';
 
 export type AxisView = [outer: number, reduce: number, inner: number];
@@ -42,10 +42,4 @@ export function axisRuns(axes: readonly number[]): [number, number][] {
     else runs.push([a, a + 1]);
   }
   return runs;
-}
-
-export function checkKeepDim(op: string, keepDim: unknown): boolean {
-  if (keepDim === undefined) return false;
-  if (typeof keepDim !== 'boolean') throw new EngineError(op, 'keepDim', `must be a boolean, got ${typeof keepDim}`);
-  return keepDim;
 }

@@ -7,7 +7,7 @@ import { record } from '../autograd.js';
 import { EngineError, IndexError, ShapeError } from '../errors.js';
 import { formatShape, sameShape } from '../shape.js';
 import { Tensor } from '../tensor.js';
-import { checkFloat, checkInt, checkMinRank } from './check.js';
+import { checkFloat, checkInt, checkMinRank, checkOptions } from './check.js';
 import { scalar } from './creation.js';
 
 interface CrossEntropyKernels {
@@ -46,12 +46,13 @@ export function countTargets(targets: Int32Array, classes: number, ignoreIndex: 
 }
 
 /** Loss of logits [..., V] against int32 class targets [...]. */
-export function crossEntropy(logits: Tensor, targets: Tensor, options: CrossEntropyOptions = {}): Tensor {
+export function crossEntropy(logits: Tensor, targets: Tensor, options?: CrossEntropyOptions): Tensor {
   checkFloat('crossEntropy', 'logits', logits);
   checkInt('crossEntropy', 'targets', targets);
   checkMinRank('crossEntropy', 'logits', logits, 1);
-  const ignoreIndex = options.ignoreIndex ?? -100;
-  const reduction = options.reduction ?? 'mean';
+  const given = checkOptions('crossEntropy', options, ['ignoreIndex', 'reduction']);
+  const ignoreIndex = given.ignoreIndex ?? -100;
+  const reduction = given.reduction ?? 'mean';
   if (!Number.isInteger(ignoreIndex) || ignoreIndex < -(2 ** 31) || ignoreIndex >= 2 ** 31) {
     throw new EngineError('crossEntropy', 'ignoreIndex', `must be an int32 integer, got ${String(ignoreIndex)}`);
   }

@@ -7,7 +7,7 @@ import { IndexError, ShapeError } from '../errors.js';
 import { formatShape, normAxis, type Shape, stridesOf } from '../shape.js';
 import { Tensor } from '../tensor.js';
 import { aroundAxis } from './axis-layout.js';
-import { checkInt, checkTensor } from './check.js';
+import { checkInt, checkOptions, checkTensor } from './check.js';
 import { slice } from './view.js';
 
 type Buf = ArrayBuffer;
@@ -64,14 +64,14 @@ export interface EmbeddingOptions {
 }
 
 /** Rows of weight [V, D] for int32 ids of any shape: the result is [...ids.shape, D]. */
-export function embedding(weight: Tensor, ids: Tensor, options: EmbeddingOptions = {}): Tensor {
+export function embedding(weight: Tensor, ids: Tensor, options?: EmbeddingOptions): Tensor {
   checkTensor('embedding', 'weight', weight);
   checkInt('embedding', 'ids', ids);
+  const { paddingIdx: p } = checkOptions('embedding', options, ['paddingIdx']);
   if (weight.ndim !== 2) throw new ShapeError('embedding', 'weight', `must be 2-D [vocab, dim], got ${formatShape(weight.shape)}`);
   const [vocab, dim] = weight.shape as [number, number];
   let padding = -1;
-  if (options.paddingIdx !== undefined) {
-    const p = options.paddingIdx;
+  if (p !== undefined) {
     if (!Number.isInteger(p) || p < -vocab || p >= vocab) {
       throw new IndexError('embedding', 'paddingIdx', `must be an integer in [${-vocab}, ${vocab}), got ${p}`);
     }

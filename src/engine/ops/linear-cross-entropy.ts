@@ -7,7 +7,7 @@ import { isGradEnabled, record } from '../autograd.js';
 import { EngineError, ShapeError } from '../errors.js';
 import { formatShape } from '../shape.js';
 import { Tensor } from '../tensor.js';
-import { checkFloat, checkInt } from './check.js';
+import { checkFloat, checkInt, checkOptions } from './check.js';
 import { scalar } from './creation.js';
 import { countTargets } from './cross-entropy.js';
 import { mul } from './binary.js';
@@ -51,12 +51,13 @@ export interface LinearCrossEntropyOptions {
  * and int32 targets [N]; a scalar. The gradients are computed with the loss when x or weight
  * requires grad and grad mode is on, so backward only scales them.
  */
-export function linearCrossEntropy(x: Tensor, weight: Tensor, targets: Tensor, options: LinearCrossEntropyOptions = {}): Tensor {
+export function linearCrossEntropy(x: Tensor, weight: Tensor, targets: Tensor, options?: LinearCrossEntropyOptions): Tensor {
   checkFloat(OP, 'x', x);
   checkFloat(OP, 'weight', weight);
   checkInt(OP, 'targets', targets);
-  const ignoreIndex = options.ignoreIndex ?? -100;
-  const reduction = options.reduction ?? 'mean';
+  const given = checkOptions(OP, options, ['ignoreIndex', 'reduction', 'chunkRows']);
+  const ignoreIndex = given.ignoreIndex ?? -100;
+  const reduction = given.reduction ?? 'mean';
   if (reduction !== 'mean' && reduction !== 'sum') throw new EngineError(OP, 'reduction', `must be 'mean' or 'sum', got ${String(reduction)}`);
   if (!Number.isInteger(ignoreIndex)) throw new EngineError(OP, 'ignoreIndex', `must be an integer, got ${String(ignoreIndex)}`);
   if (x.ndim !== 2) throw new ShapeError(OP, 'x', `must be 2-D [N, E], got ${formatShape(x.shape)}`);
@@ -71,7 +72,7 @@ export function linearCrossEntropy(x: Tensor, weight: Tensor, targets: Tensor, o
   const grads = isGradEnabled() && (x.requiresGrad || weight.requiresGrad);
   const dx = grads && x.requiresGrad ? Tensor.empty(x.shape) : null;
   const dw = grads && weight.requiresGrad ? Tensor.empty(weight.shape, 'float32', true) : null;
-  const chunkRows = options.chunkRows ?? defaultChunkRows(n, v);
+  const chunkRows = given.chunkRows ?? defaultChunkRows(n, v);
   if (!Number.isInteger(chunkRows) || chunkRows < 1) throw new EngineError(OP, 'chunkRows', `must be a positive integer, got ${String(chunkRows)}`);
   const chunk = Math.max(1, Math.min(n, chunkRows));
   const loss = Tensor.empty([n]);

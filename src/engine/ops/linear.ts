@@ -8,10 +8,10 @@ import { native } from '../../native/binding.js';
 import { record } from '../autograd.js';
 import { isHalf } from '../dtype.js';
 import { DTypeError, ShapeError } from '../errors.js';
-import { formatShape, sizeOf } from '../shape.js';
+import { formatShape } from '../shape.js';
 import { Tensor } from '../tensor.js';
-import { checkFloat, checkMinRank, checkTensor } from './check.js';
-import { affineForward, affineInputGradient, affineSizes, biasSeeded } from './affine.js';
+import { checkFlag, checkFloat, checkMinRank, checkOptions, checkTensor } from './check.js';
+import { affineForward, affineInputGradient, affineSizes, biasSeeded, rowsOf } from './affine.js';
 import { sumToShape } from './view.js';
 
 type Buf = ArrayBuffer;
@@ -28,12 +28,12 @@ export interface LinearOptions {
   weightInOut?: boolean;
 }
 
-export function linear(x: Tensor, weight: Tensor, bias: Tensor | null = null, options: LinearOptions = {}): Tensor {
+export function linear(x: Tensor, weight: Tensor, bias: Tensor | null = null, options?: LinearOptions): Tensor {
   checkFloat('linear', 'x', x);
   checkTensor('linear', 'weight', weight);
   if (weight.dtype !== 'float32' && !isHalf(weight.dtype)) throw new DTypeError('linear', 'weight', `must be float32, bfloat16 or float16, got ${weight.dtype}`);
   checkMinRank('linear', 'x', x, 1);
-  const inOut = options.weightInOut ?? false;
+  const inOut = checkFlag('linear', 'options.weightInOut', checkOptions('linear', options, ['weightInOut']).weightInOut, false);
   if (weight.ndim !== 2) throw new ShapeError('linear', 'weight', `must be 2-D, got ${formatShape(weight.shape)}`);
   const [inF, outF] = affineSizes(weight, inOut);
   if (x.shape[x.ndim - 1] !== inF) {
@@ -43,7 +43,7 @@ export function linear(x: Tensor, weight: Tensor, bias: Tensor | null = null, op
     checkFloat('linear', 'bias', bias);
     if (bias.ndim !== 1 || bias.shape[0] !== outF) throw new ShapeError('linear', 'bias', `must have shape [${outF}], got ${formatShape(bias.shape)}`);
   }
-  const rows = sizeOf(x.shape) / inF;
+  const rows = rowsOf(x.shape);
   if (isHalf(weight.dtype)) return halfLinear(x, weight, rows, inF, outF, inOut, bias);
   const out = affineForward(x, weight, bias, inOut);
 

@@ -7,7 +7,7 @@ import { record } from '../autograd.js';
 import { ShapeError } from '../errors.js';
 import { broadcastShapes, formatShape, sizeOf } from '../shape.js';
 import { Tensor } from '../tensor.js';
-import { checkFloat, checkMinRank } from './check.js';
+import { checkFinite, checkFlag, checkFloat, checkMinRank, checkOptions } from './check.js';
 import { expand, sumToShape } from './view.js';
 
 export interface MatmulOptions {
@@ -17,14 +17,15 @@ export interface MatmulOptions {
   alpha?: number;
 }
 
-export function matmul(a: Tensor, b: Tensor, options: MatmulOptions = {}): Tensor {
+export function matmul(a: Tensor, b: Tensor, options?: MatmulOptions): Tensor {
   checkFloat('matmul', 'a', a);
   checkFloat('matmul', 'b', b);
   checkMinRank('matmul', 'a', a, 2);
   checkMinRank('matmul', 'b', b, 2);
-  const transA = options.transA ?? false;
-  const transB = options.transB ?? false;
-  const alpha = options.alpha ?? 1;
+  const given = checkOptions('matmul', options, ['transA', 'transB', 'alpha']);
+  const transA = checkFlag('matmul', 'options.transA', given.transA, false);
+  const transB = checkFlag('matmul', 'options.transB', given.transB, false);
+  const alpha = checkFinite('matmul', 'options.alpha', given.alpha, 1);
   const [ar, ac] = a.shape.slice(-2) as [number, number];
   const [br, bc] = b.shape.slice(-2) as [number, number];
   const [m, k] = transA ? [ac, ar] : [ar, ac];
@@ -36,13 +37,15 @@ export function matmul(a: Tensor, b: Tensor, options: MatmulOptions = {}): Tenso
   const bBatch = b.shape.slice(0, -2);
   const batchShape = broadcastShapes('matmul', aBatch, bBatch);
   const batch = sizeOf(batchShape);
+  // Rows of a (and of the output) when a 2-D b is applied to all of them in one GEMM.
+  const rows = sizeOf(a.shape.slice(0, -1));
   const out = Tensor.empty([...batchShape, m, n]);
 
   let A = a;
   let B = b;
   const temps: Tensor[] = [];
   if (b.ndim === 2 && !transA) {
-    native.matmul(a.buffer, 0, b.buffer, 0, out.buffer, 0, 1, sizeOf(a.shape) / k, n, k, false, transB, alpha, 0, 0, 0, 0);
+    native.matmul(a.buffer, 0, b.buffer, 0, out.buffer, 0, 1, rows, n, k, false, transB, alpha, 0, 0, 0, 0);
   } else {
     const aFull = sizeOf(aBatch) === batch || sizeOf(aBatch) === 1;
     const bFull = sizeOf(bBatch) === batch || sizeOf(bBatch) === 1;
@@ -70,8 +73,8 @@ export function matmul(a: Tensor, b: Tensor, options: MatmulOptions = {}): Tenso
       }
       if (needB) {
         if (b.ndim === 2 && !transA && a.ndim > 2) {
-          const a2 = sa!.view([sizeOf(a.shape) / k, k]);
-          const g2 = g.view([sizeOf(g.shape) / n, n]);
+          const a2 = sa!.view([rows, k]);
+          const g2 = g.view([rows, n]);
           gb = transB ? matmul(g2, a2, { transA: true, ...scaled }) : matmul(a2, g2, { transA: true, ...scaled });
         } else {
           gb = transB

@@ -6,8 +6,8 @@ import { record } from '../autograd.js';
 import { ShapeError } from '../errors.js';
 import { formatShape, type Shape } from '../shape.js';
 import { Tensor } from '../tensor.js';
-import { axisRuns, axisView, checkKeepDim, reductionAxes, singleAxis } from './axes.js';
-import { checkFloat } from './check.js';
+import { axisRuns, axisView, reductionAxes, singleAxis } from './axes.js';
+import { checkFlag, checkFloat, checkOptions } from './check.js';
 
 interface ReduceKernels {
   reduceSum(x: ArrayBuffer, y: ArrayBuffer, outer: number, reduce: number, inner: number, scale: number): void;
@@ -34,10 +34,11 @@ function withOnes(shape: Shape, start: number, end: number): number[] {
 }
 
 /** Σ over the axes, times `scale`: the shared body of sum and mean. */
-function scaledSum(op: 'sum' | 'mean', x: Tensor, options: ReduceOptions): Tensor {
+function scaledSum(op: 'sum' | 'mean', x: Tensor, options: ReduceOptions | undefined): Tensor {
   checkFloat(op, 'x', x);
-  const keepDim = checkKeepDim(op, options.keepDim);
-  const axes = reductionAxes(op, options.axis, x.ndim);
+  const { axis, keepDim: keep } = checkOptions(op, options, ['axis', 'keepDim']);
+  const keepDim = checkFlag(op, 'keepDim', keep, false);
+  const axes = reductionAxes(op, axis, x.ndim);
   const runs = axisRuns(axes);
   if (runs.length === 0) runs.push([x.ndim, x.ndim]);
   const count = axes.reduce((p, a) => p * x.shape[a]!, 1);
@@ -71,21 +72,22 @@ function scaledSum(op: 'sum' | 'mean', x: Tensor, options: ReduceOptions): Tenso
   });
 }
 
-export function sum(x: Tensor, options: ReduceOptions = {}): Tensor {
+export function sum(x: Tensor, options?: ReduceOptions): Tensor {
   return scaledSum('sum', x, options);
 }
 
 /** Mean over the axes; an empty reduction gives NaN, like torch. */
-export function mean(x: Tensor, options: ReduceOptions = {}): Tensor {
+export function mean(x: Tensor, options?: ReduceOptions): Tensor {
   return scaledSum('mean', x, options);
 }
 
 /** Largest value along one axis (NaN wins); the gradient goes to the first maximum. */
 export function max(x: Tensor, options: MaxOptions): Tensor {
   checkFloat('max', 'x', x);
-  if (options?.axis === undefined) throw new ShapeError('max', 'axis', 'must be given (an integer axis)');
-  const keepDim = checkKeepDim('max', options.keepDim);
-  const axis = singleAxis('max', options.axis, x.ndim);
+  const { axis: given, keepDim: keep } = checkOptions('max', options, ['axis', 'keepDim']);
+  if (given === undefined) throw new ShapeError('max', 'axis', 'must be given (an integer axis)');
+  const keepDim = checkFlag('max', 'keepDim', keep, false);
+  const axis = singleAxis('max', given, x.ndim);
   const view = axis === null ? axisView([1], 0, 1) : axisView(x.shape, axis, axis + 1);
   if (view[1] === 0) throw new ShapeError('max', 'x', `has shape ${formatShape(x.shape)}: cannot take the max of empty axis ${axis}`);
   const kept = axis === null ? [] : withOnes(x.shape, axis, axis + 1);

@@ -6,7 +6,7 @@ import { native } from '../../native/binding.js';
 import { EngineError, ShapeError } from '../errors.js';
 import { formatShape } from '../shape.js';
 import { Tensor } from '../tensor.js';
-import { checkInt } from './check.js';
+import { checkInt, checkOptions } from './check.js';
 import { fromArray } from './creation.js';
 
 interface RotaryTableKernels {
@@ -24,7 +24,8 @@ export interface RotaryOptions {
   dim: number;
   /** Base wavelength (rope_theta); default 10000. */
   theta?: number;
-  scaling?: RopeScaling;
+  /** None when omitted or null (a config's rope_scaling is null for a model without scaling). */
+  scaling?: RopeScaling | null;
 }
 
 const f32 = Math.fround;
@@ -61,13 +62,13 @@ function llama3(invFreq: Float32Array, s: Extract<RopeScaling, { type: 'llama3' 
 
 /** The dim/2 inverse frequencies of the rotation, after rope scaling. */
 export function rotaryInvFreq(options: RotaryOptions): Float32Array {
-  const dim = options.dim;
-  if (!Number.isInteger(dim) || dim < 2 || dim % 2 !== 0) throw new ShapeError(OP, 'dim', `must be a positive even integer, got ${dim}`);
-  const theta = f32(checkPositive('theta', options.theta ?? 10000));
+  const { dim, theta: base, scaling } = checkOptions(OP, options, ['dim', 'theta', 'scaling'], true);
+  if (typeof dim !== 'number' || !Number.isInteger(dim) || dim < 2 || dim % 2 !== 0) throw new ShapeError(OP, 'dim', `must be a positive even integer, got ${dim}`);
+  const theta = f32(checkPositive('theta', base ?? 10000));
   const invFreq = new Float32Array(dim / 2);
   for (let i = 0; i < invFreq.length; i++) invFreq[i] = f32(1 / f32(Math.pow(theta, f32((2 * i) / dim))));
-  const scaling = options.scaling;
-  if (scaling === undefined) return invFreq;
+  if (scaling === undefined || scaling === null) return invFreq;
+  if (typeof scaling !== 'object') throw new EngineError(OP, 'scaling', `must be an object with a type, got ${String(scaling)}`);
   if (scaling.type === 'linear') {
     const factor = f32(checkPositive('scaling.factor', scaling.factor));
     return invFreq.map((v) => f32(v / factor));
@@ -86,7 +87,7 @@ export function rotaryCosSin(positions: Tensor, options: RotaryOptions): { cos: 
     throw new ShapeError(OP, 'positions', `must be [seq] or [batch, seq], got ${formatShape(positions.shape)}`);
   }
   const invFreq = fromArray(rotaryInvFreq(options));
-  const shape = [...positions.shape, options.dim];
+  const shape = [...positions.shape, 2 * invFreq.size];
   const cos = Tensor.empty(shape);
   const sin = Tensor.empty(shape);
   kernels.rotaryTable(positions.buffer, positions.size, invFreq.buffer, invFreq.size, cos.buffer, sin.buffer);

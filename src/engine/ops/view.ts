@@ -4,9 +4,9 @@ import { native } from '../../native/binding.js';
 import { isGradEnabled, record } from '../autograd.js';
 import { DTYPE_BYTES } from '../dtype.js';
 import { EngineError, ShapeError } from '../errors.js';
-import { formatShape, normAxis, type Shape, sameShape, sizeOf, stridesOf } from '../shape.js';
+import { checkShape, formatShape, normAxis, type Shape, sameShape, sizeOf, stridesOf } from '../shape.js';
 import { Tensor } from '../tensor.js';
-import { checkFloat } from './check.js';
+import { checkFloat, checkInteger, checkList } from './check.js';
 import { zeros } from './creation.js';
 import { nativeInts } from './native-ints.js';
 
@@ -16,7 +16,7 @@ function alive(op: string, t: Tensor, arg = 'x'): Tensor {
 
 /** Resolves one -1 entry and checks the element count. */
 export function resolveShape(op: string, size: number, shape: Shape): number[] {
-  const out = [...shape];
+  const out = [...checkList(op, 'shape', shape)];
   const free = out.indexOf(-1);
   if (out.filter((d) => d === -1).length > 1) throw new ShapeError(op, 'shape', `can infer at most one -1, got ${formatShape(shape)}`);
   for (const d of out) {
@@ -43,6 +43,7 @@ export function flatten(x: Tensor, startDim = 0, endDim = -1): Tensor {
   if (x.ndim === 0) return reshape(x, [1]);
   const s = normAxis('flatten', startDim, x.ndim, 'startDim');
   const e = normAxis('flatten', endDim, x.ndim, 'endDim');
+  if (s > e) throw new ShapeError('flatten', 'startDim', `cannot come after endDim (startDim ${startDim}, endDim ${endDim} for ${x.ndim} dims)`);
   const merged = x.shape.slice(s, e + 1).reduce((p, d) => p * d, 1);
   return reshape(x, [...x.shape.slice(0, s), merged, ...x.shape.slice(e + 1)]);
 }
@@ -69,6 +70,7 @@ function gather(x: Tensor, shape: Shape, strides: readonly number[], offset: num
 
 export function permute(x: Tensor, dims: readonly number[]): Tensor {
   alive('permute', x);
+  checkList('permute', 'dims', dims);
   if (dims.length !== x.ndim) throw new ShapeError('permute', 'dims', `must list ${x.ndim} axes, got ${dims.length}`);
   const axes = dims.map((d) => normAxis('permute', d, x.ndim, 'dims'));
   if (new Set(axes).size !== axes.length) throw new ShapeError('permute', 'dims', `must be a permutation, got [${dims.join(', ')}]`);
@@ -95,8 +97,8 @@ export function slice(x: Tensor, axis: number, start: number, end?: number, step
   const n = x.shape[a]!;
   if (!Number.isInteger(step) || step < 1) throw new ShapeError('slice', 'step', `must be a positive integer, got ${step}`);
   const clamp = (v: number) => Math.min(Math.max(v < 0 ? v + n : v, 0), n);
-  const s = clamp(start);
-  const e = clamp(end ?? n);
+  const s = clamp(checkInteger('slice', 'start', start));
+  const e = end === undefined ? n : clamp(checkInteger('slice', 'end', end));
   const len = Math.max(0, Math.ceil((e - s) / step));
   const inStrides = stridesOf(x.shape);
   const shape = x.shape.map((d, i) => (i === a ? len : d));
@@ -132,10 +134,13 @@ export function assignSlice(dst: Tensor, src: Tensor, axis: number, start: numbe
 /** Broadcasts size-1 axes (and new leading axes) to `shape`; -1 keeps an axis. */
 export function expand(x: Tensor, shape: Shape): Tensor {
   alive('expand', x);
+  checkList('expand', 'shape', shape);
   if (shape.length < x.ndim) throw new ShapeError('expand', 'shape', `${formatShape(shape)} has fewer dims than ${formatShape(x.shape)}`);
   const lead = shape.length - x.ndim;
   const inStrides = stridesOf(x.shape);
   const target = shape.map((d, i) => (i < lead ? d : d === -1 ? x.shape[i - lead]! : d));
+  // -1 keeps an existing axis only; a new leading axis needs its size.
+  checkShape('expand', target);
   const strides = target.map((d, i) => {
     if (i < lead) return 0;
     const src = x.shape[i - lead]!;
@@ -151,6 +156,8 @@ export function expand(x: Tensor, shape: Shape): Tensor {
 /** Sums g down to `shape` (the reverse of broadcasting); used by the backward of broadcasting ops. */
 export function sumToShape(g: Tensor, shape: Shape): Tensor {
   alive('sumToShape', g, 'g');
+  checkShape('sumToShape', checkList('sumToShape', 'shape', shape));
+  if (shape.length > g.ndim) throw new ShapeError('sumToShape', 'shape', `${formatShape(shape)} has more dims than g ${formatShape(g.shape)}`);
   if (sameShape(g.shape, shape)) return reshape(g, shape);
   const padded = [...new Array<number>(g.ndim - shape.length).fill(1), ...shape];
   padded.forEach((d, i) => {
