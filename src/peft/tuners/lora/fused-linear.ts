@@ -5,8 +5,7 @@
 // same pass. The composition it replaces: addLowRank(linear(x, W, b), linear(x, A), B, s).
 import { record } from '../../../engine/autograd.js';
 import { EngineError } from '../../../engine/errors.js';
-import { affineForward, affineInputGradient, affineSizes } from '../../../engine/ops/affine.js';
-import { sizeOf } from '../../../engine/shape.js';
+import { affineForward, affineInputGradient, affineSizes, rowsOf } from '../../../engine/ops/affine.js';
 import { Tensor } from '../../../engine/tensor.js';
 import { native } from '../../../native/binding.js';
 
@@ -36,7 +35,7 @@ export function loraLinear(x: Tensor, weight: Tensor, bias: Tensor | null, A: Te
   if (A.shape[0]! > FUSED_MAX_RANK) throw new EngineError('loraLinear', 'A', `rank ${A.shape[0]} is above ${FUSED_MAX_RANK}`);
   const [inF, outF] = affineSizes(weight, weightInOut);
   const r = A.shape[0]!;
-  const rows = sizeOf(x.shape) / inF;
+  const rows = rowsOf(x.shape);
   const out = affineForward(x, weight, bias, weightInOut);
   const h = Tensor.empty([rows, r]);
   kernels.loraDown(x.buffer, A.buffer, h.buffer, rows, inF, r);
