@@ -4,6 +4,7 @@
 // counted), which is what leak tests need.
 import { native } from '../native/binding.js';
 import { releaseToPool, takePooled } from './buffer-pool.js';
+import { EngineError } from './errors.js';
 
 export class Storage {
   private static live = 0;
@@ -22,6 +23,7 @@ export class Storage {
   }
 
   static allocate(bytes: number, zero = false): Storage {
+    if (!Number.isSafeInteger(bytes) || bytes < 0) throw new EngineError('Storage.allocate', 'bytes', `must be a non-negative integer, got ${bytes}`);
     return new Storage(takePooled(bytes, zero) ?? native.allocBuffer(bytes, zero), bytes);
   }
 

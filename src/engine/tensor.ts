@@ -1,7 +1,7 @@
 // The tensor handle: shape + dtype over a reference-counted native Storage, always contiguous
 // (row-major). Views that cannot share memory (permute, slice, expand) are materialised by ops.
 import { native } from '../native/binding.js';
-import { DTYPE_BYTES, type DType, isHalf } from './dtype.js';
+import { checkDType, DTYPE_BYTES, type DType, isHalf } from './dtype.js';
 import { DisposedTensorError, DTypeError, ShapeError } from './errors.js';
 import { checkShape, formatShape, type Shape, sizeOf } from './shape.js';
 import { Storage } from './storage.js';
@@ -13,10 +13,21 @@ let nextId = 1;
 
 export type TypedData = Float32Array | Int32Array;
 
+/** A frozen copy of `shape` (or `shape` itself when already frozen, as another tensor's is). */
+function frozenShape(shape: Shape): Shape {
+  if (Object.isFrozen(shape)) return shape;
+  // An indexed copy freezes faster than a spread one in V8.
+  const copy = new Array<number>(shape.length);
+  for (let i = 0; i < shape.length; i++) copy[i] = shape[i]!;
+  return Object.freeze(copy);
+}
+
 export class Tensor {
   readonly isTensor = true;
   readonly id = nextId++;
   readonly size: number;
+  /** Frozen: kernels trust it to describe the storage, so it must not change under them. */
+  readonly shape: Shape;
   requiresGrad = false;
   grad: Tensor | null = null;
   gradFn: GradNode | null = null;
@@ -25,17 +36,19 @@ export class Tensor {
   /** Wraps storage (taking over one reference to it). Use the creation ops instead. */
   constructor(
     readonly storage: Storage,
-    readonly shape: Shape,
+    shape: Shape,
     readonly dtype: DType,
     track = true,
   ) {
-    this.size = sizeOf(shape);
+    this.shape = frozenShape(shape);
+    this.size = sizeOf(this.shape);
     if (track) trackTensor(this);
   }
 
   static empty(shape: Shape, dtype: DType = 'float32', zero = false): Tensor {
     checkShape('empty', shape);
-    return new Tensor(Storage.allocate(sizeOf(shape) * DTYPE_BYTES[dtype], zero), [...shape], dtype);
+    checkDType('empty', dtype);
+    return new Tensor(Storage.allocate(sizeOf(shape) * DTYPE_BYTES[dtype], zero), shape, dtype);
   }
 
   get ndim(): number {
@@ -72,11 +85,12 @@ export class Tensor {
   /** A new tensor with this one's memory and another shape of the same size. */
   view(shape: Shape): Tensor {
     this.assertAlive('view', 'this');
+    checkShape('view', shape);
     if (sizeOf(shape) !== this.size) {
       throw new ShapeError('view', 'shape', `${formatShape(shape)} does not match size ${this.size}`);
     }
     this.storage.retain();
-    return new Tensor(this.storage, [...shape], this.dtype);
+    return new Tensor(this.storage, shape, this.dtype);
   }
 
   /** Zero-copy typed view of the data (float32 or int32 tensors only). */

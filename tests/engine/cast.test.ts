@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { fromArray, toDtype } from '../../src/engine/index.js';
+import { type DType, DTypeError, fromArray, type Tensor, toDtype } from '../../src/engine/index.js';
 import { fixturePath } from '../helpers/paths.js';
 
 const fixture = JSON.parse(readFileSync(fixturePath('ops', 'cast.json'), 'utf8')) as {
@@ -37,4 +37,11 @@ test('a half tensor cannot require grad and cannot be read as float32 without co
   const half = fromArray([1, 2], [2], 'bfloat16');
   assert.throws(() => half.setRequiresGrad(), /only float32 tensors can require grad/);
   assert.throws(() => half.data(), /convert with toDtype/);
+});
+
+test('an unknown or missing target dtype is refused', () => {
+  const x = fromArray([1, 2]);
+  assert.throws(() => toDtype(x, 'float64' as DType), (e: Error) => e instanceof DTypeError && /^toDtype: argument 'dtype' must be float32, float16, bfloat16 or int32, got 'float64'$/.test(e.message));
+  assert.throws(() => toDtype(x, undefined as unknown as DType), /toDtype: argument 'dtype' .* got undefined/);
+  assert.throws(() => toDtype(null as unknown as Tensor, 'float32'), /toDtype: argument 'x' must be a Tensor/);
 });

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { DisposedTensorError, mul, randn, scope } from '../../src/engine/index.js';
+import { add, DisposedTensorError, mul, randn, scope, Storage, zeros } from '../../src/engine/index.js';
 
 test('a disposed tensor is refused before it reaches native code', () => {
   const x = randn([3]).setRequiresGrad();
@@ -11,5 +11,29 @@ test('a disposed tensor is refused before it reaches native code', () => {
   const y = scope(() => mul(x, 2));
   assert.throws(() => y.backward(g), (e: Error) => e instanceof DisposedTensorError && /backward: argument 'grad'/.test(e.message));
   y.dispose();
+  x.dispose();
+});
+
+test('a tensor shape cannot be changed under the kernels', () => {
+  const x = zeros([4]);
+  assert.ok(Object.isFrozen(x.shape));
+  assert.throws(() => {
+    (x.shape as number[])[0] = 1e7;
+  }, TypeError);
+  assert.throws(() => (x.shape as number[]).push(1), TypeError);
+  assert.deepEqual([...add(x, x).shape], [4]);
+  const dims = [2, 2];
+  const y = x.view(dims);
+  dims[0] = 4;
+  assert.deepEqual([...y.shape], [2, 2], 'the caller keeps its own array');
+  assert.equal(y.alias().shape, y.shape, 'a frozen shape is shared, not copied');
+  for (const t of [x, y]) t.dispose();
+});
+
+test('view shapes and storage sizes are checked', () => {
+  const x = zeros([4]);
+  assert.throws(() => x.view([-2, -2]), /view: argument 'shape' must hold non-negative integers/);
+  assert.throws(() => Storage.allocate(NaN), /Storage.allocate: argument 'bytes' must be a non-negative integer, got NaN/);
+  assert.throws(() => Storage.allocate(-4), /Storage.allocate/);
   x.dispose();
 });

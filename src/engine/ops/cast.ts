@@ -1,13 +1,14 @@
 // dtype conversion. float32 <-> bfloat16/float16 for storage, float32 <-> int32 for indices.
 // Only float32 tensors carry gradients, so a conversion is never part of the graph.
 import { native } from '../../native/binding.js';
-import type { DType } from '../dtype.js';
-import { isHalf } from '../dtype.js';
+import { checkDType, type DType, isHalf } from '../dtype.js';
 import { Tensor } from '../tensor.js';
+import { checkTensor } from './check.js';
 import { reshape } from './view.js';
 
 export function toDtype(x: Tensor, dtype: DType): Tensor {
-  x.assertAlive('toDtype', 'x');
+  checkTensor('toDtype', 'x', x);
+  checkDType('toDtype', dtype);
   if (x.dtype === dtype) return reshape(x, x.shape);
   const out = Tensor.empty(x.shape, dtype);
   const bf16 = x.dtype === 'bfloat16' || dtype === 'bfloat16';

@@ -3,7 +3,7 @@
 // it from the forward's counter instead of keeping it in memory.
 import { record } from '../autograd.js';
 import { EngineError } from '../errors.js';
-import { defaultGenerator, Generator } from '../random.js';
+import { type Generator, generatorOption } from '../random.js';
 import { Tensor } from '../tensor.js';
 import { checkFloat } from './check.js';
 import { checkNumber } from './check-number.js';
@@ -25,8 +25,7 @@ export function dropout(x: Tensor, p: number, options: DropoutOptions = {}): Ten
   checkFloat('dropout', 'x', x);
   checkNumber('dropout', 'p', p);
   if (!(p >= 0 && p <= 1)) throw new EngineError('dropout', 'p', `must be in [0, 1], got ${p}`);
-  const gen = options.generator ?? defaultGenerator;
-  if (!(gen instanceof Generator)) throw new EngineError('dropout', 'generator', 'must be a Generator');
+  const gen = generatorOption('dropout', options.generator);
   if (options.training === false || p === 0) return contiguous(x);
   const [seedHi, seedLo] = gen.seedWords();
   const counter = gen.take(x.size);
