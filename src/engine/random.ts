@@ -61,9 +61,9 @@ export class Generator {
 }
 
 /** The generator an op draws from: `generator` when given (checked), else defaultGenerator. */
-export function generatorOption(op: string, generator: unknown): Generator {
+export function generatorOption(op: string, generator: unknown, arg = 'generator'): Generator {
   if (generator === undefined || generator === null) return defaultGenerator;
-  if (!(generator instanceof Generator)) throw new EngineError(op, 'generator', `must be a Generator, got ${describeValue(generator)}`);
+  if (!(generator instanceof Generator)) throw new EngineError(op, arg, `must be a Generator, got ${describeValue(generator)}`);
   return generator;
 }
 

@@ -17,7 +17,7 @@
 import { native } from '../../native/binding.js';
 import { isGradEnabled, record } from '../autograd.js';
 import { EngineError, ShapeError } from '../errors.js';
-import { defaultGenerator, Generator } from '../random.js';
+import { type Generator, generatorOption } from '../random.js';
 import { formatShape, type Shape, sizeOf } from '../shape.js';
 import { Tensor } from '../tensor.js';
 import { checkFinite, checkFlag, checkFloat, checkOptions } from './check.js';
@@ -159,7 +159,7 @@ function checkSharedOptions(op: string, options: AttentionOptions): void {
   if (dropoutP !== undefined && !(typeof dropoutP === 'number' && dropoutP >= 0 && dropoutP < 1)) {
     throw new EngineError(op, 'options.dropoutP', `must be a number in [0, 1), got ${String(dropoutP)}`);
   }
-  if (generator !== undefined && !(generator instanceof Generator)) throw new EngineError(op, 'options.generator', 'must be a Generator');
+  generatorOption(op, generator, 'options.generator');
 }
 
 /**
@@ -231,7 +231,7 @@ function attend(op: string, sources: readonly Tensor[], dims: Dims, layouts: rea
   const dimArray = nativeInts([B, Hq, Hkv, T, S, D, Dv]);
   const layoutArray = nativeInts(layouts.flat());
   const dropoutP = options.dropoutP ?? 0;
-  const generator = options.generator ?? defaultGenerator;
+  const generator = generatorOption(op, options.generator, 'options.generator');
   const [seedHi, seedLo] = dropoutP > 0 ? generator.seedWords() : [0, 0];
   const counter = dropoutP > 0 ? generator.take(B * Hq * T * S) : 0;
   const maskIndex = options.attnMask === undefined ? -1 : sources.length;
