@@ -40,7 +40,8 @@ function writerOf(name: string): number | null {
   return null;
 }
 
-function isRunning(pid: number): boolean {
+/** Whether a process of that id exists (it may belong to another user). */
+export function isProcessRunning(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
@@ -68,7 +69,7 @@ export function settleInterruptedWrites(dir: string): void {
   if (!existsSync(dir)) return;
   for (const name of readdirSync(dir)) {
     const writer = writerOf(name);
-    if (writer === null || (writer !== process.pid && isRunning(writer))) continue;
+    if (writer === null || (writer !== process.pid && isProcessRunning(writer))) continue;
     const path = join(dir, name);
     if (STAGE.test(name) && existsSync(join(path, COMPLETE_MARK))) moveStagedEntries(path, dir);
     rmSync(path, { recursive: true, force: true });

@@ -5,15 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import { readdir, rename, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
+import { isProcessRunning } from '../atomic-folder.js';
 
 async function tryClaim(from: string, to: string): Promise<boolean> {
   try {
@@ -33,7 +25,7 @@ async function candidates(restingPath: string): Promise<string[]> {
   const names = await readdir(dir).catch(() => [] as string[]);
   const orphans = names.filter((n) => {
     const m = orphan.exec(n);
-    return m !== null && Number(m[1]) !== process.pid && !isAlive(Number(m[1]));
+    return m !== null && Number(m[1]) !== process.pid && !isProcessRunning(Number(m[1]));
   });
   return [restingPath, ...orphans.map((n) => join(dir, n))];
 }
