@@ -3,7 +3,7 @@
 // as soon as the node has run. Inputs that do not require grad (frozen weights) get no gradient
 // work at all: backward functions receive `needs` and skip those products.
 import { native } from '../native/binding.js';
-import { EngineError, ShapeError } from './errors.js';
+import { DTypeError, EngineError, ShapeError } from './errors.js';
 import { keep, scope } from './scope.js';
 import { formatShape, sameShape } from './shape.js';
 import { Tensor } from './tensor.js';
@@ -119,6 +119,7 @@ export function runBackward(root: Tensor, grad: Tensor | undefined, retainGraph:
     if (!sameShape(grad.shape, root.shape)) {
       throw new ShapeError('backward', 'grad', `has shape ${formatShape(grad.shape)}, expected ${formatShape(root.shape)}`);
     }
+    if (grad.dtype !== 'float32') throw new DTypeError('backward', 'grad', `must be float32, got ${grad.dtype}`);
     seed = grad.view(grad.shape);
   }
   keep(seed);

@@ -2,7 +2,7 @@
 // (row-major). Views that cannot share memory (permute, slice, expand) are materialised by ops.
 import { native } from '../native/binding.js';
 import { checkDType, DTYPE_BYTES, type DType, isHalf } from './dtype.js';
-import { DisposedTensorError, DTypeError, ShapeError } from './errors.js';
+import { DisposedTensorError, DTypeError, EngineError, ShapeError } from './errors.js';
 import { checkShape, formatShape, type Shape, sizeOf } from './shape.js';
 import { Storage } from './storage.js';
 import { trackTensor } from './scope.js';
@@ -48,7 +48,17 @@ export class Tensor {
   static empty(shape: Shape, dtype: DType = 'float32', zero = false): Tensor {
     checkShape('empty', shape);
     checkDType('empty', dtype);
-    return new Tensor(Storage.allocate(sizeOf(shape) * DTYPE_BYTES[dtype], zero), shape, dtype);
+    const bytes = sizeOf(shape) * DTYPE_BYTES[dtype];
+    const tooLarge = () => new EngineError('empty', 'shape', `${formatShape(shape)} of ${dtype} needs ${bytes.toLocaleString('en-US')} bytes, more than can be allocated`);
+    if (!Number.isSafeInteger(bytes)) throw tooLarge();
+    let storage: Storage;
+    try {
+      storage = Storage.allocate(bytes, zero);
+    } catch (err) {
+      if ((err as { code?: string }).code === 'ERR_PEFTJS_OOM') throw tooLarge();
+      throw err;
+    }
+    return new Tensor(storage, shape, dtype);
   }
 
   get ndim(): number {

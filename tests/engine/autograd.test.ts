@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { add, EngineError, fromArray, linear, mul, noGrad, scope, sum } from '../../src/engine/index.js';
+import { add, DTypeError, EngineError, fromArray, linear, mul, noGrad, scope, sum } from '../../src/engine/index.js';
 
 test('gradients accumulate across backward calls until zeroGrad', () => {
   const x = fromArray([1, 2, 3]).setRequiresGrad();
@@ -45,4 +45,11 @@ test('the graph is freed after backward unless retained', () => {
   y.backward();
   assert.deepEqual([...x.grad!.toArray()], [4, 8]);
   assert.throws(() => y.backward(), /already freed/);
+});
+
+test('backward refuses a seed gradient that is not float32, naming it', () => {
+  const x = fromArray([1, 2], [2]).setRequiresGrad();
+  const y = mul(x, x);
+  const intGrad = fromArray([1, 1], [2], 'int32');
+  assert.throws(() => y.backward(intGrad), (e: unknown) => e instanceof DTypeError && /^backward: argument 'grad' must be float32, got int32$/.test((e as Error).message));
 });

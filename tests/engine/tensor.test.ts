@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { add, DisposedTensorError, mul, randn, scope, Storage, zeros } from '../../src/engine/index.js';
+import { add, DisposedTensorError, EngineError, mul, randn, scope, Storage, zeros } from '../../src/engine/index.js';
 
 test('a disposed tensor is refused before it reaches native code', () => {
   const x = randn([3]).setRequiresGrad();
@@ -36,4 +36,10 @@ test('view shapes and storage sizes are checked', () => {
   assert.throws(() => Storage.allocate(NaN), /Storage.allocate: argument 'bytes' must be a non-negative integer, got NaN/);
   assert.throws(() => Storage.allocate(-4), /Storage.allocate/);
   x.dispose();
+});
+
+test('a tensor too large to allocate is refused naming its shape and size', () => {
+  for (const shape of [[1e9, 1e9], [1e7, 1e6]]) {
+    assert.throws(() => zeros(shape), (e: unknown) => e instanceof EngineError && new RegExp(`^empty: argument 'shape' \\[${shape.join(', ')}\\] of float32 needs [\\d,]+ bytes, more than can be allocated$`).test((e as Error).message));
+  }
 });
