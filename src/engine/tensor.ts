@@ -22,6 +22,10 @@ function frozenShape(shape: Shape): Shape {
   return Object.freeze(copy);
 }
 
+function tooLargeError(shape: Shape, dtype: DType, bytes: number): EngineError {
+  return new EngineError('empty', 'shape', `${formatShape(shape)} of ${dtype} needs ${bytes.toLocaleString('en-US')} bytes, more than can be allocated`);
+}
+
 export class Tensor {
   readonly isTensor = true;
   readonly id = nextId++;
@@ -49,13 +53,12 @@ export class Tensor {
     checkShape('empty', shape);
     checkDType('empty', dtype);
     const bytes = sizeOf(shape) * DTYPE_BYTES[dtype];
-    const tooLarge = () => new EngineError('empty', 'shape', `${formatShape(shape)} of ${dtype} needs ${bytes.toLocaleString('en-US')} bytes, more than can be allocated`);
-    if (!Number.isSafeInteger(bytes)) throw tooLarge();
+    if (!Number.isSafeInteger(bytes)) throw tooLargeError(shape, dtype, bytes);
     let storage: Storage;
     try {
       storage = Storage.allocate(bytes, zero);
     } catch (err) {
-      if ((err as { code?: string }).code === 'ERR_PEFTJS_OOM') throw tooLarge();
+      if ((err as { code?: string }).code === 'ERR_PEFTJS_OOM') throw tooLargeError(shape, dtype, bytes);
       throw err;
     }
     return new Tensor(storage, shape, dtype);
