@@ -29,7 +29,14 @@ export async function readTaskRecords(task: Task, path: string, option: string):
     const usable = Object.entries(READERS).filter(([, r]) => r.tasks.includes(task.name)).map(([e]) => e);
     throw new CliError(`${option}: expected a ${usable.join(' or ')} file for --task ${task.name}, got ${path}`);
   }
-  const records = await collect(reader.read(path));
+  let records: DataRecord[];
+  try {
+    records = await collect(reader.read(path));
+  } catch (err) {
+    // A missing or unreadable file (ENOENT, EISDIR, EACCES); a bad record is the reader's DataError.
+    if (typeof (err as NodeJS.ErrnoException).code === 'string') throw new CliError(`${option}: cannot read ${path}: ${(err as Error).message}`);
+    throw err;
+  }
   if (records.length === 0) throw new CliError(`${option}: ${path} holds no records`);
   return records;
 }

@@ -30,7 +30,7 @@ import { PrefixEncoder } from './tuners/prefix-tuning/model.js';
 import { PrefixTuningConfig } from './tuners/prefix-tuning/config.js';
 import { PromptEmbedding } from './tuners/prompt-tuning/model.js';
 import { PromptTuningConfig } from './tuners/prompt-tuning/config.js';
-import { preparePromptLearningConfig } from './utils/other.js';
+import { checkAdapterName, preparePromptLearningConfig } from './utils/other.js';
 import { TaskType } from './utils/peft-types.js';
 import { warn } from './utils/warnings.js';
 import { AuxiliaryTrainingWrapper, setTrainable } from './utils/wrappers.js';
@@ -95,6 +95,7 @@ export class PromptLearning {
    * mode), freezes the model and wraps its modules_to_save (active ones when `activate`). One method per model.
    */
   addAdapter(adapterName: string, config: PromptLearningConfig, options: PromptLearningOptions & { activate: boolean }): void {
+    checkAdapterName(adapterName);
     const first = this.peftConfig.values().next().value;
     if (first !== undefined && first.peftType !== config.peftType) {
       throw new AdapterError(`cannot combine adapters of different methods: ${first.peftType} and ${config.peftType}`);

@@ -1,7 +1,7 @@
 // `peftjs train` end to end on a tiny Llama whose vocabulary fits the byte-level BPE fixture tokenizer:
 // packed text and chat records, the PEFT adapter files, metrics, checkpoints and resuming.
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -102,4 +102,21 @@ test('bad records surface as line-numbered DataErrors; a text file is refused fo
   writeFileSync(join(work, 'notes.txt'), 'some text\n');
   const txt = runCli(['train', '--task', 'seq-cls', '--model', model, '--data', join(work, 'notes.txt'), '--output', out]);
   assert.match(txt.stderr, /--data: expected a \.jsonl or \.csv file for --task seq-cls/);
+});
+
+test('a missing or unreadable data file is a usage error naming the option', () => {
+  const model = makeTinyLlamaFolder();
+  const work = mkdtempSync(join(tmpdir(), 'peftjs-missing-'));
+  writeFileSync(join(work, 'cls.jsonl'), `${JSON.stringify({ text: 'good', label: 'a' })}\n${JSON.stringify({ text: 'fine', label: 'b' })}\n`);
+  const out = join(work, 'out');
+  const missing = runCli(['train', '--task', 'seq-cls', '--model', model, '--data', join(work, 'nope.jsonl'), '--output', out]);
+  assert.equal(missing.status, 2);
+  assert.match(missing.stderr, /^peftjs train: --data: cannot read .*nope\.jsonl: ENOENT/);
+  mkdirSync(join(work, 'folder.jsonl'));
+  const folder = runCli(['train', '--task', 'seq-cls', '--model', model, '--data', join(work, 'cls.jsonl'), '--validation-data', join(work, 'folder.jsonl'), '--output', out]);
+  assert.equal(folder.status, 2);
+  assert.match(folder.stderr, /^peftjs train: --validation-data: cannot read .*folder\.jsonl: EISDIR/);
+  const evalMissing = runCli(['eval', '--task', 'seq-cls', '--model', model, '--data', join(work, 'nope.jsonl')]);
+  assert.equal(evalMissing.status, 2);
+  assert.match(evalMissing.stderr, /^peftjs eval: --data: cannot read .*nope\.jsonl/);
 });

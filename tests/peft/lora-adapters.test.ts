@@ -94,6 +94,23 @@ test('addWeightedAdapter refuses unequal ranks for linear and unknown adapters',
   assert.equal(lm.peftConfig.has('x'), false);
 });
 
+test('addWeightedAdapter refuses weights that are not finite', () => {
+  const lm = twoAdapters(m.other_config, m.state);
+  assert.throws(() => lm.addWeightedAdapter(['default', 'other'], [1, Number.NaN], 'x'), /weights must be finite numbers, got NaN for adapter 'other'/);
+  assert.throws(() => lm.addWeightedAdapter(['default'], [Infinity], 'x'), /got Infinity for adapter 'default'/);
+  assert.equal(lm.peftConfig.has('x'), false);
+});
+
+test('adapter names are non-empty strings without dots, as PyTorch module names', () => {
+  const lm = twoAdapters(m.other_config, m.state);
+  // '' would save over the "default" adapter's folder; a dot splits the parameter name, so the weights would not load back.
+  for (const name of ['', 'a.b', '../elsewhere']) {
+    assert.throws(() => lm.addAdapter(name, LoraConfig.fromJSON(m.other_config)), new RegExp(`adapter name must be a non-empty string without '\\.', got ${JSON.stringify(name).replace(/\./g, '\\.')}`));
+  }
+  assert.throws(() => new LoraModel(new Net(), LoraConfig.fromJSON(m.config), 'v1.2'), AdapterError);
+  assert.deepEqual([...lm.peftConfig.keys()], ['default', 'other']);
+});
+
 test('adapter management errors name the adapter', () => {
   const lm = twoAdapters(m.other_config, m.state);
   assert.throws(() => lm.setAdapter('nope'), /adapter 'nope' does not exist/);

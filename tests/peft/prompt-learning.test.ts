@@ -148,6 +148,7 @@ test('prompt learning refuses a config without task type, prefix tuning on a mod
   assert.throws(() => getPeftModel(distilbert, new PrefixTuningConfig({ taskType: 'SEQ_CLS', numVirtualTokens: 2 })), UnsupportedError);
   const peft = getPeftModel(gpt2, new PromptTuningConfig({ taskType: 'CAUSAL_LM', numVirtualTokens: 2 }));
   assert.throws(() => peft.addAdapter('p', new PrefixTuningConfig({ taskType: 'CAUSAL_LM', numVirtualTokens: 2 })), /different methods/);
+  assert.throws(() => peft.addAdapter('v.2', new PromptTuningConfig({ taskType: 'CAUSAL_LM', numVirtualTokens: 2 })), /adapter name must be a non-empty string without '\.'/);
   assert.throws(() => peft.mergeAndUnload(), UnsupportedError);
   assert.throws(() => peft.setRequiresGrad('default'), UnsupportedError);
   assert.throws(() => peft.forward({ inputIds: fromArray([[1, 2]], [1, 2], 'int32'), adapterNames: ['default'] }), UnsupportedError);

@@ -10,7 +10,7 @@ import { PreTrainedModel } from '../../models/pretrained.js';
 import type { PeftConfig } from '../config.js';
 import { AdapterError } from '../errors.js';
 import { warn } from '../utils/warnings.js';
-import { countParameters } from '../utils/other.js';
+import { checkAdapterName, countParameters } from '../utils/other.js';
 import { AuxiliaryTrainingWrapper, ModulesToSaveWrapper, setAdditionalTrainableModules, type AuxiliaryConfig } from '../utils/wrappers.js';
 import { BaseTunerLayer, type MergeOptions } from './base-tuner-layer.js';
 import { matchTargets, type MatchTargetsConfig } from './match-targets.js';
@@ -89,6 +89,7 @@ export abstract class BaseTuner<C extends TunerConfig, M extends Module = Module
     protected readonly options: TunerOptions = {},
   ) {
     super();
+    checkAdapterName(adapterName);
     this.registerModule('model', model);
     this.peftConfig.set(adapterName, config);
     this.active = [adapterName];
@@ -112,6 +113,7 @@ export abstract class BaseTuner<C extends TunerConfig, M extends Module = Module
 
   /** Adds an adapter beside the existing ones. As in PEFT it is not activated: call setAdapter to use it. */
   addAdapter(adapterName: string, config: C): void {
+    checkAdapterName(adapterName);
     if (this.peftConfig.has(adapterName)) throw new AdapterError(`adapter '${adapterName}' already exists`);
     if (!(config instanceof this.configClass)) {
       throw new AdapterError(`adapter '${adapterName}': a ${this.typeName} takes ${this.configClass.name} adapters only`);
@@ -321,11 +323,13 @@ export abstract class BaseTuner<C extends TunerConfig, M extends Module = Module
   }
 
   /**
-   * The configs of `adapters` for addWeightedAdapter, after PEFT's checks: one weight per adapter, every adapter
-   * present, and no module trained by two of them through modules_to_save.
+   * The configs of `adapters` for addWeightedAdapter, after PEFT's checks: one finite weight per adapter, every
+   * adapter present, and no module trained by two of them through modules_to_save.
    */
   protected weightedAdapterConfigs(adapters: readonly string[], weights: readonly number[]): C[] {
     if (adapters.length === 0 || adapters.length !== weights.length) throw new AdapterError(`give one weight per adapter (got ${adapters.length} adapters and ${weights.length} weights)`);
+    const bad = weights.findIndex((w) => typeof w !== 'number' || !Number.isFinite(w));
+    if (bad >= 0) throw new AdapterError(`weights must be finite numbers, got ${String(weights[bad])} for adapter '${adapters[bad]}'`);
     const configs = adapters.map((a) => {
       const c = this.peftConfig.get(a);
       if (c === undefined) throw new AdapterError(`adapter '${a}' does not exist`);

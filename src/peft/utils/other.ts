@@ -1,8 +1,18 @@
 // Helpers PEFT keeps in peft/utils/other.py: target and pattern matching, prompt-learning config preparation,
 // parameter counts.
-import { ConfigError } from '../errors.js';
+import { AdapterError, ConfigError } from '../errors.js';
 import type { Module } from '../../nn/module.js';
 import { pyFullmatch, pyMatch } from './python-regex.js';
+
+/**
+ * An adapter name becomes a module and parameter name segment (`lora_A.<name>.weight`) and a save subfolder, so, as
+ * PyTorch's add_module requires, it is a non-empty string without '.'.
+ */
+export function checkAdapterName(name: unknown): void {
+  if (typeof name !== 'string' || name === '' || name.includes('.')) {
+    throw new AdapterError(`adapter name must be a non-empty string without '.', got ${JSON.stringify(name) ?? String(name)}`);
+  }
+}
 
 /** A str `target_modules` selects a module when the regex matches its whole dotted name. */
 export function matchTargetAgainstKey(targetPattern: string, key: string): boolean {
