@@ -197,6 +197,12 @@ export class Options {
   number(name: string): number | undefined {
     return this.values.get(name) as number | undefined;
   }
+  /** A 'number' option that must be a whole number ≥ 0 (a seed, a count). */
+  nonNegativeInteger(name: string): number | undefined {
+    const v = this.number(name);
+    if (v !== undefined && !(Number.isSafeInteger(v) && v >= 0)) throw new CliError(`--${name}: expected a whole number ≥ 0, got ${v}`);
+    return v;
+  }
   boolean(name: string): boolean | undefined {
     return this.values.get(name) as boolean | undefined;
   }

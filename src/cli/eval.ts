@@ -58,7 +58,7 @@ async function loadModel(task: Task, opts: Options, records: readonly DataRecord
     throw new CliError(`--adapter: ${folder.configPath} has task_type ${JSON.stringify(folder.config['task_type'] ?? null)}; --task ${task.name} needs ${task.taskType}`);
   }
   const labels = task.labelled ? ((folder === null ? null : readLabels(folder.dir)) ?? (await modelFolderLabels(modelDir)) ?? labelsOfRecords(task, opts, records)) : null;
-  manualSeed(opts.number('seed') ?? 42);
+  manualSeed(opts.nonNegativeInteger('seed') ?? 42);
   const base = await loadTaskModel(task.auto, modelDir, labels);
   return { model: folder === null ? base : await PeftModel.fromPretrained(base, folder.dir), base, labels };
 }

@@ -145,7 +145,7 @@ export async function runGenerate(opts: Options, _positionals: readonly string[]
   const modelDir = opts.requireString('model');
   const tokenizer = await loadTokenizer(opts.string('tokenizer') ?? modelDir);
   const model = await loadModel(modelDir, adapters, opts.boolean('merge') ?? false);
-  const seed = opts.number('seed');
+  const seed = opts.nonNegativeInteger('seed');
   const options: GenerateOptions = { ...settings, tokenizer, trimStopStrings: true, ...(seed === undefined ? {} : { generator: new Generator(seed) }) };
   const labelled = !json && prompts.length > 1;
   const header = (p: CliPrompt) => (labelled ? `> ${promptLabel(p)}\n` : '');

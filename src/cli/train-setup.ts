@@ -37,7 +37,10 @@ export async function prepareTraining(opts: Options): Promise<TrainingSetup> {
   const validationData = opts.string('validation-data');
   const validationSize = opts.number('validation-size');
   if (validationData !== undefined && validationSize !== undefined) throw new CliError('give --validation-data or --validation-size, not both');
-  const seed = opts.number('seed') ?? 42;
+  if (validationSize !== undefined && !(validationSize > 0 && (validationSize < 1 || Number.isSafeInteger(validationSize)))) {
+    throw new CliError(`--validation-size: expected a count of examples (a whole number ≥ 1) or a ratio in (0, 1), got ${validationSize}`);
+  }
+  const seed = opts.nonNegativeInteger('seed') ?? 42;
   const tokenizer = await loadTokenizer(opts.string('tokenizer') ?? modelDir);
   const records = await readTaskRecords(task, data, '--data');
   const validationRecords = validationData === undefined ? undefined : await readTaskRecords(task, validationData, '--validation-data');

@@ -120,3 +120,22 @@ test('a missing or unreadable data file is a usage error naming the option', () 
   assert.equal(evalMissing.status, 2);
   assert.match(evalMissing.stderr, /^peftjs eval: --data: cannot read .*nope\.jsonl/);
 });
+
+test('--seed and --validation-size outside their ranges are usage errors naming the option', () => {
+  const model = makeTinyLlamaFolder();
+  const work = mkdtempSync(join(tmpdir(), 'peftjs-ranges-'));
+  writeFileSync(join(work, 'cls.jsonl'), `${JSON.stringify({ text: 'good', label: 'a' })}\n${JSON.stringify({ text: 'fine', label: 'b' })}\n`);
+  const base = ['--task', 'seq-cls', '--model', model, '--data', join(work, 'cls.jsonl')];
+  for (const seed of ['-1', '1.5', '1e20']) {
+    for (const verb of ['train', 'eval']) {
+      const r = runCli([verb, ...base, ...(verb === 'train' ? ['--output', join(work, 'out')] : []), '--seed', seed]);
+      assert.equal(r.status, 2, `${verb} --seed ${seed}: ${r.stderr}`);
+      assert.match(r.stderr, new RegExp(`--seed: expected a whole number ≥ 0, got ${Number(seed)}`));
+    }
+  }
+  for (const size of ['0', '-3', '2.5']) {
+    const r = runCli(['train', ...base, '--output', join(work, 'out'), '--validation-size', size]);
+    assert.equal(r.status, 2, `--validation-size ${size}: ${r.stderr}`);
+    assert.match(r.stderr, /--validation-size: expected a count of examples \(a whole number ≥ 1\) or a ratio in \(0, 1\)/);
+  }
+});
