@@ -70,6 +70,12 @@ function positiveInteger(opts: Options, flag: string, fallback: number): number 
   return n;
 }
 
+/** The --seed generator, checked before anything is loaded. */
+function seededGenerator(opts: Options): Generator | undefined {
+  const seed = opts.nonNegativeInteger('seed');
+  return seed === undefined ? undefined : new Generator(seed);
+}
+
 interface AdapterSource {
   name: string;
   path: string;
@@ -136,6 +142,7 @@ async function generateBatch(model: GenerativeModel, inputs: string[] | ReturnTy
 export async function runGenerate(opts: Options, _positionals: readonly string[], out: NodeJS.WritableStream): Promise<void> {
   const settings = generationOptions(opts);
   const batchSize = positiveInteger(opts, 'batch-size', 1);
+  const generator = seededGenerator(opts);
   const json = opts.boolean('json') ?? false;
   if (json && opts.boolean('stream') === true) throw new CliError('--stream and --json cannot be combined (--json prints each prompt once it is done)');
   const stream = opts.boolean('stream') ?? (!json && isTerminal(out));
@@ -145,8 +152,7 @@ export async function runGenerate(opts: Options, _positionals: readonly string[]
   const modelDir = opts.requireString('model');
   const tokenizer = await loadTokenizer(opts.string('tokenizer') ?? modelDir);
   const model = await loadModel(modelDir, adapters, opts.boolean('merge') ?? false);
-  const seed = opts.nonNegativeInteger('seed');
-  const options: GenerateOptions = { ...settings, tokenizer, trimStopStrings: true, ...(seed === undefined ? {} : { generator: new Generator(seed) }) };
+  const options: GenerateOptions = { ...settings, tokenizer, trimStopStrings: true, ...(generator === undefined ? {} : { generator }) };
   const labelled = !json && prompts.length > 1;
   const header = (p: CliPrompt) => (labelled ? `> ${promptLabel(p)}\n` : '');
   try {

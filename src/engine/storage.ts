@@ -2,6 +2,7 @@
 // saves for backward) each hold one reference; the memory is freed when the last one is released.
 // The live counters cover storages allocated and not yet released (a storage left to V8's GC stays
 // counted), which is what leak tests need.
+import { constants } from 'node:buffer';
 import { native } from '../native/binding.js';
 import { releaseToPool, takePooled } from './buffer-pool.js';
 import { EngineError } from './errors.js';
@@ -22,8 +23,15 @@ export class Storage {
     Storage.liveByteCount += bytes;
   }
 
+  /**
+   * The largest storage there can be: the native buffers are Node buffers, and asking for a larger
+   * one would abort the process (Node frees the memory when it refuses, then the addon frees it again).
+   */
+  static readonly maxBytes: number = constants.MAX_LENGTH;
+
   static allocate(bytes: number, zero = false): Storage {
     if (!Number.isSafeInteger(bytes) || bytes < 0) throw new EngineError('Storage.allocate', 'bytes', `must be a non-negative integer, got ${bytes}`);
+    if (bytes > Storage.maxBytes) throw new EngineError('Storage.allocate', 'bytes', `must be at most ${Storage.maxBytes}, the largest buffer Node holds, got ${bytes}`);
     return new Storage(takePooled(bytes, zero) ?? native.allocBuffer(bytes, zero), bytes);
   }
 

@@ -53,7 +53,7 @@ export class Tensor {
     checkShape('empty', shape);
     checkDType('empty', dtype);
     const bytes = sizeOf(shape) * DTYPE_BYTES[dtype];
-    if (!Number.isSafeInteger(bytes)) throw tooLargeError(shape, dtype, bytes);
+    if (!Number.isSafeInteger(bytes) || bytes > Storage.maxBytes) throw tooLargeError(shape, dtype, bytes);
     let storage: Storage;
     try {
       storage = Storage.allocate(bytes, zero);

@@ -18,8 +18,23 @@ function show(value: unknown): string {
   }
 }
 
+/** Where call options come from, for messages. */
+export const OPTIONS_SOURCE = 'generation options';
+
+/** The origin of call option `name`. */
+export const callOption = (name: string): Origin => ({ source: OPTIONS_SOURCE, name });
+
 export function invalid(at: Origin, expected: string, value: unknown): never {
   throw new GenerationConfigError(at.name, `${at.source}: '${at.name}' must be ${expected}, got ${show(value)}`);
+}
+
+/** The options argument of `fn`: an object (undefined: no options). */
+export function optionsArgument<T extends object>(fn: string, options: T | undefined): T {
+  if (options === undefined) return {} as T;
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
+    throw new GenerationConfigError('options', `${fn}: options must be an object, got ${show(options)}`);
+  }
+  return options;
 }
 
 const isInt = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v);

@@ -1,7 +1,7 @@
 // Generation settings as transformers resolves them: call options (camelCase) over the model's
 // generation config (its generation_config.json, snake_case, or the generation keys of config.json
 // when there is none) over transformers' global defaults — top_k 50 included.
-import { CLEARABLE, FIELD_BY_JSON, FIELDS, invalid, UNSUPPORTED, type FieldKey, type Origin } from './config-fields.js';
+import { callOption, CLEARABLE, FIELD_BY_JSON, FIELDS, invalid, OPTIONS_SOURCE, UNSUPPORTED, type FieldKey, type Origin } from './config-fields.js';
 import { GenerationConfigError } from './errors.js';
 
 export interface GenerationOptions {
@@ -63,8 +63,6 @@ export interface GenerationConfig {
 /** transformers' max_length when neither it nor max_new_tokens is set, counted as new tokens. */
 export const DEFAULT_NEW_TOKENS = 20;
 
-const OPTIONS_SOURCE = 'generation options';
-
 /**
  * Reads a generation_config.json object (snake_case) into generation options. Unknown keys and
  * settings that do not change decoding (use_cache, output_scores, …) are ignored; null means unset;
@@ -119,10 +117,10 @@ export function resolveGenerationConfig(options: GenerationOptions = {}, modelDe
   const get = <T>(key: FieldKey): T | null | undefined => {
     const fromOptions = options[key];
     if (fromOptions === null) {
-      if (!CLEARABLE.has(key)) invalid({ source: OPTIONS_SOURCE, name: key }, 'set (null only clears token ids, stop strings, maxNewTokens and minNewTokens)', null);
+      if (!CLEARABLE.has(key)) invalid(callOption(key), 'set (null only clears token ids, stop strings, maxNewTokens and minNewTokens)', null);
       return null;
     }
-    const at = fromOptions !== undefined ? { source: OPTIONS_SOURCE, name: key } : { source: defaultsSource, name: FIELDS[key].json };
+    const at = fromOptions !== undefined ? callOption(key) : { source: defaultsSource, name: FIELDS[key].json };
     const value = fromOptions ?? modelDefaults[key];
     if (value === undefined || value === null) return undefined;
     origins.set(key, at);

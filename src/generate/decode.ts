@@ -2,8 +2,9 @@
 // the model: a StepFn turns the tokens appended last into next-token logits. Each step processes the
 // logits, picks a token per row, gives rows that already finished the pad token (when EOS ids are
 // set, as transformers does), and stops rows on EOS, stop strings or the maximum length.
-import { defaultGenerator, type Generator } from '../engine/random.js';
+import { defaultGenerator, Generator } from '../engine/random.js';
 import { Tensor } from '../engine/tensor.js';
+import { callOption, flag, invalid, optionsArgument } from './config-fields.js';
 import { lengthLimits, resolveGenerationConfig, type GenerationOptions } from './config.js';
 import type { TokenDecoder } from './detokenizer.js';
 import { GenerationConfigError, GenerationError } from './errors.js';
@@ -60,12 +61,27 @@ function checkLogits(out: unknown, batchSize: number, vocab: number): number {
   return out.shape[1]!;
 }
 
+/** The options of decoding that are not generation settings, checked, with their defaults. */
+function decodingSettings(options: DecodingOptions | undefined) {
+  const { generationConfig, tokenizer, generator, skipSpecialTokens, trimStopStrings, ...generation } = optionsArgument('decode', options);
+  if (tokenizer !== undefined && typeof tokenizer?.decode !== 'function') invalid(callOption('tokenizer'), 'a tokenizer (with a decode method)', tokenizer);
+  if (generator !== undefined && generator !== null && !(generator instanceof Generator)) invalid(callOption('generator'), 'a Generator (e.g. new Generator(seed))', generator);
+  return {
+    generationConfig,
+    tokenizer,
+    generator: generator ?? defaultGenerator,
+    skipSpecialTokens: skipSpecialTokens === undefined || flag(skipSpecialTokens, callOption('skipSpecialTokens')),
+    trimStopStrings: trimStopStrings !== undefined && flag(trimStopStrings, callOption('trimStopStrings')),
+    generation,
+  };
+}
+
 /**
  * Generates from `prompt` and streams the progress: one chunk per step, then, with a tokenizer, a
  * closing chunk with any text held back. The generator's return value is the full result.
  */
 export async function* decodeStream(step: StepFn, prompt: PromptBatch, options: DecodingOptions = {}): AsyncGenerator<DecodingChunk, DecodingResult, undefined> {
-  const { generationConfig, tokenizer, generator = defaultGenerator, skipSpecialTokens = true, trimStopStrings = false, ...generation } = options;
+  const { generationConfig, tokenizer, generator, skipSpecialTokens, trimStopStrings, generation } = decodingSettings(options);
   const config = resolveGenerationConfig(generation, generationConfig);
   if (config.stopStrings.length > 0 && tokenizer === undefined) {
     throw new GenerationConfigError('stopStrings', "generation options: 'stopStrings' need a tokenizer: pass the model's tokenizer as the 'tokenizer' option");

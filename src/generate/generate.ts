@@ -4,6 +4,7 @@
 // one token per row and step. With LoRA adapters: the active ones, disabled or merged as the model
 // is, or one adapter per prompt (adapterNames) in a single batched forward per step. With prompt
 // learning (a PeftModel): the virtual tokens or prefix go in at the first step only.
+import { callOption, flag, invalid, optionsArgument } from './config-fields.js';
 import { lengthLimits, resolveGenerationConfig, type GenerationConfig } from './config.js';
 import { decodeStream, type DecodingChunk, type DecodingOptions, type DecodingResult } from './decode.js';
 import { GenerationConfigError } from './errors.js';
@@ -13,7 +14,7 @@ import { checkPrompt, type CheckedPrompt, type PromptBatch } from './prompt.js';
 import { causalLmSession, seq2seqSession, type DecodingSession } from './sessions.js';
 import { generationTarget, modelDefaults, targetForward, type Forward, type GenerationTarget, type GenerativeModel } from './target.js';
 import type { RenderOptions } from '../tokenizers/chat-template.js';
-import type { Tokenizer } from '../tokenizers/tokenizer.js';
+import { Tokenizer } from '../tokenizers/tokenizer.js';
 
 export interface GenerateOptions extends Omit<DecodingOptions, 'tokenizer'> {
   /** Encodes text and chat prompts; decodes the generated text (result.text, streamed text, stop strings). */
@@ -44,8 +45,10 @@ function session(target: GenerationTarget, forward: Forward, prompt: CheckedProm
  * text that became final); the generator's return value is the full result.
  */
 export async function* generateStream(model: GenerativeModel, inputs: GenerateInputs, options: GenerateOptions = {}): AsyncGenerator<DecodingChunk, DecodingResult, undefined> {
-  const { adapterNames, chat, addSpecialTokens, ...decoding } = options;
+  const { adapterNames, chat, addSpecialTokens, ...decoding } = optionsArgument('generate', options);
   const { generationConfig: given, tokenizer, generator: _g, skipSpecialTokens: _s, trimStopStrings: _t, ...settings } = decoding;
+  if (tokenizer !== undefined && !(tokenizer instanceof Tokenizer)) invalid(callOption('tokenizer'), 'a Tokenizer (see loadTokenizer)', tokenizer);
+  if (addSpecialTokens !== undefined) flag(addSpecialTokens, callOption('addSpecialTokens'));
   const target = generationTarget(model);
   const lm = target.model;
   const generationConfig = given ?? modelDefaults(lm);

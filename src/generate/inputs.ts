@@ -49,9 +49,15 @@ function needTokenizer(enc: PromptEncoding, what: string): Tokenizer {
 
 const isMessage = (v: unknown): v is ChatMessage => typeof v === 'object' && v !== null && !Array.isArray(v) && typeof (v as ChatMessage).role === 'string';
 
+/** `list` when it is a non-empty array, else an error saying what `arg` must be. */
+function nonEmptyList<T>(list: readonly T[], arg: string, expected: string): readonly T[] {
+  if (!Array.isArray(list) || list.length === 0) throw new GenerationError(`generate: ${arg} must be ${expected}`);
+  return list;
+}
+
 /** Unpadded rows of token ids from texts or conversations (`encoded`), or given as ids. */
 function encodeRows(list: readonly unknown[], enc: PromptEncoding): { rows: Rows; encoded: boolean } {
-  if (!Array.isArray(list) || list.length === 0) throw new GenerationError('generate: inputs must be a prompt or a non-empty list of prompts');
+  nonEmptyList(list, 'inputs', 'a prompt or a non-empty list of prompts');
   const first = list[0];
   if (typeof first === 'string') {
     const tokenizer = needTokenizer(enc, 'text');
@@ -77,7 +83,8 @@ function encodeRows(list: readonly unknown[], enc: PromptEncoding): { rows: Rows
  */
 function pad(rows: Rows, enc: PromptEncoding, encoded: boolean): PromptBatch {
   rows.forEach((row, b) => {
-    if (!Array.isArray(row) || row.length === 0) throw new GenerationError(`generate: prompt ${b} is empty; give at least one token`);
+    if (!Array.isArray(row)) throw new GenerationError(`generate: prompt ${b} must be an array of token ids, got ${typeof row}`);
+    if (row.length === 0) throw new GenerationError(`generate: prompt ${b} is empty; give at least one token`);
   });
   const width = Math.max(...rows.map((r) => r.length));
   if (rows.every((r) => r.length === width)) return encoded ? { inputIds: rows, attentionMask: rows.map((r) => r.map(() => 1)) } : { inputIds: rows };
@@ -97,7 +104,7 @@ function pad(rows: Rows, enc: PromptEncoding, encoded: boolean): PromptBatch {
 export function promptBatch(inputs: GenerateInputs, enc: PromptEncoding): PromptBatch {
   if (inputs instanceof Tensor) return pad(tensorRows(inputs, 'inputs'), enc, false);
   if (typeof inputs === 'object' && inputs !== null && 'inputIds' in inputs) {
-    const ids = inputs.inputIds instanceof Tensor ? tensorRows(inputs.inputIds, 'inputIds') : inputs.inputIds;
+    const ids = inputs.inputIds instanceof Tensor ? tensorRows(inputs.inputIds, 'inputIds') : nonEmptyList(inputs.inputIds, 'inputIds', 'a non-empty list of rows of token ids');
     const mask = inputs.attentionMask instanceof Tensor ? tensorRows(inputs.attentionMask, 'attentionMask') : inputs.attentionMask;
     return mask === undefined ? pad(ids, enc, false) : { inputIds: ids, attentionMask: mask };
   }

@@ -34,7 +34,7 @@ export function repetitionPenaltyProcessor(penalty: number): LogitsProcessor {
     name: 'repetitionPenalty',
     process(scores, history) {
       const { data, batch, vocab } = scoreRows(scores, history, 'repetitionPenalty');
-      if (gathered.length < history.length) gathered = new Float32Array(history.capacity);
+      if (gathered.length < history.length) gathered = new Float32Array(2 * history.length);
       for (let b = 0; b < batch; b++) {
         const ids = history.row(b);
         const base = b * vocab;

@@ -6,9 +6,10 @@
 //   its mask and the decoder's cache (self and cross keys/values) are reused at every later step.
 //   Prompt learning rewrites the encoder's inputs once, before the first step: virtual-token
 //   embeddings prepended (with the mask), or a key/value prefix the decoder's cache starts with.
-// After the first step the cache is copied into buffers preallocated for the whole generation, which
-// later steps write in place (no per-step concatenation). A session owns the cache between steps and
-// frees it on dispose.
+// After the first step the cache is copied into preallocated buffers, which later steps write in
+// place (no per-step concatenation); when they are full they are copied into buffers twice as large,
+// never past the generation's capacity, so a large maximum length costs nothing up front. A session
+// owns the cache between steps and frees it on dispose.
 import { noGrad } from '../engine/autograd.js';
 import { fromArray } from '../engine/ops/creation.js';
 import { reshape, slice } from '../engine/ops/view.js';
@@ -35,13 +36,16 @@ function cacheTensors(cache: readonly LayerKV[] | undefined): Set<Tensor> {
   return out;
 }
 
+/** Cache positions preallocated at least, when the capacity allows. */
+const MIN_ROOM = 64;
+
 /**
  * One cached forward per step (under noGrad, intermediates freed), returning the last position's
  * logits [B, V] and the encoder output the model computed (when it ran its encoder). The new cache
  * replaces the old one, whose tensors the model did not carry over are freed.
  */
 class CachedForward {
-  /** `capacity`: the positions the cache must hold by the last step; `past`: a preallocated cache to start from. */
+  /** `capacity`: the positions the cache must hold by the last step; `past`: a cache to start from (a prefix). */
   constructor(
     private readonly forward: Forward,
     private readonly capacity: number,
@@ -60,7 +64,7 @@ class CachedForward {
         }
         const [, t, v] = out.logits.shape as [number, number, number];
         const encoded = inputs.encoderHiddenStates === undefined ? out.encoderLastHiddenState : undefined;
-        const cache = this.past === undefined ? preallocateKV(out.pastKeyValues, this.capacity) : out.pastKeyValues;
+        const cache = this.withRoom(out.pastKeyValues);
         return { logits: reshape(t === 1 ? out.logits : slice(out.logits, 1, t - 1), [b, v]), encoded, cache };
       }),
     );
@@ -73,6 +77,14 @@ class CachedForward {
   dispose(): void {
     for (const tensor of cacheTensors(this.past)) tensor.dispose();
     this.past = undefined;
+  }
+
+  /** The cache in preallocated buffers with room for the next step's token (grown by doubling when full). */
+  private withRoom(cache: LayerKV[]): LayerKV[] {
+    const first = cache[0];
+    const length = cachedLength(first);
+    const full = first?.length === undefined || first.key.shape[2]! <= length;
+    return full && length < this.capacity ? preallocateKV(cache, Math.min(this.capacity, Math.max(2 * length, MIN_ROOM))) : cache;
   }
 }
 
@@ -110,13 +122,13 @@ export function seq2seqSession(forward: Forward, encoderIds: Int32Array, encoder
     scope(() => {
       const given: ModelInputs = { inputIds: fromArray(encoderIds, shape), attentionMask: fromArray(encoderMask, shape) };
       const { pastKeyValues, ...rewritten } = prompt?.(given) ?? given;
-      return { encoder: rewritten, prefix: pastKeyValues === undefined ? undefined : preallocateKV(pastKeyValues, capacity + cachedLength(pastKeyValues[0])) };
+      return { encoder: rewritten, prefix: pastKeyValues };
     }),
   );
   const encoderTensors = Object.values(encoder).filter((v): v is Tensor => (v as { isTensor?: boolean } | undefined)?.isTensor === true);
   for (const t of [...encoderTensors, ...cacheTensors(prefix)]) keep(t);
   const attentionMask = encoder.attentionMask!;
-  const cached = new CachedForward(forward, capacity, prefix);
+  const cached = new CachedForward(forward, capacity + cachedLength(prefix?.[0]), prefix);
   let encoderHiddenStates: Tensor | undefined;
   const step: StepFn = (input) => {
     const decoder = () => ({ decoderInputIds: ids(input), attentionMask, logitsToKeep: 1 });

@@ -154,6 +154,11 @@ test('generate: errors name the model folder, the adapter name, the prompt or th
   const topP = await run(['--model', modelDir, '--prompt', 'Hi', '--top-p', '1.5']);
   assert.equal(topP.status, 2);
   assert.match(topP.stderr, /--top-p: .*'topP' must be .*\[0, 1\], got 1\.5/);
+  for (const seed of ['-1', '1.5', '1e30']) {
+    const bad = await run(['--model', join(work, 'no-such-model'), '--prompt', 'Hi', '--do-sample', '--seed', seed]);
+    assert.equal(bad.status, 2, 'refused before the model is loaded');
+    assert.ok(bad.stderr.includes(`--seed: expected a whole number ≥ 0, got ${Number(seed)}`), bad.stderr);
+  }
   const together = await run(['--model', modelDir, '--prompt', 'Hi', '--json', '--stream']);
   assert.equal(together.status, 2);
   assert.match(together.stderr, /--stream and --json cannot be combined/);

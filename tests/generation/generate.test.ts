@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { fromArray, Generator, manualSeed, Storage, type Tensor } from '../../src/engine/index.js';
-import { generate, generateStream, GenerationConfigError, GenerationError, type GenerateOptions } from '../../src/generate/index.js';
+import { decode, generate, generateStream, GenerationConfigError, GenerationError, type GenerateOptions } from '../../src/generate/index.js';
 import { AutoModelForCausalLM, type ModelInputs, type PreTrainedModel } from '../../src/models/index.js';
 import { cachedLength } from '../../src/models/shared/attention.js';
 import { getPeftModel } from '../../src/peft/mapping-func.js';
@@ -163,4 +163,45 @@ test('adapterNames: one known adapter per prompt, on a model with adapters', asy
   await rejects(() => generate(lora, [[45]], { ...greedy, adapterNames: ['two'] }), GenerationError, /unknown adapter\(s\) two/);
   const out = await generate(lora, [[45], [46]], { ...greedy, adapterNames: ['one', '__base__'] });
   assert.equal(out.sequences.length, 2);
+});
+
+test('a huge maxNewTokens allocates nothing up front: the cache and the token history grow with the rows', async () => {
+  manualSeed(5);
+  const raw = { model_type: 'llama', vocab_size: 426, hidden_size: 32, intermediate_size: 64, num_hidden_layers: 2, num_attention_heads: 4, num_key_value_heads: 2, max_position_embeddings: 256 };
+  const llama = AutoModelForCausalLM.fromConfig(raw).eval();
+  const prompt = [45, 46, 47];
+  // One token per call from the growing prompt (no cache past the prefill), the draws of one generator.
+  const reference = [...prompt];
+  const sampling = (seed: number) => ({ doSample: true, topK: 0, generator: new Generator(seed) });
+  const draws = sampling(7);
+  for (let i = 0; i < 140; i++) reference.push((await generate(llama, [reference], { maxNewTokens: 1, ...draws })).tokens[0]![0]!);
+  // EOS: a token the reference first generates past the cache's first 64 positions.
+  const stopAt = reference.findIndex((id, i) => i > 70 && reference.indexOf(id) === i);
+  assert.ok(stopAt > 0);
+  const positions = new Set<number>();
+  const forward = llama.forward.bind(llama);
+  llama.forward = (inputs: ModelInputs) => {
+    if (inputs.pastKeyValues !== undefined) positions.add(inputs.pastKeyValues[0]!.key.shape[2]!);
+    return forward(inputs);
+  };
+  const out = await generate(llama, [prompt], { maxNewTokens: 1e12, eosTokenId: reference[stopAt]!, ...sampling(7) });
+  assert.deepEqual(out.sequences, [reference.slice(0, stopAt + 1)]);
+  assert.equal(out.finishReasons[0], 'eos');
+  assert.ok(Math.max(...positions) <= 2 * stopAt, `cache buffers of ${[...positions].join(', ')} positions for ${stopAt + 1} tokens`);
+});
+
+test('malformed inputIds and options are refused naming them', async () => {
+  await rejects(() => generate(model, { inputIds: null as never }), GenerationError, /inputIds must be a non-empty list of rows of token ids/);
+  await rejects(() => generate(model, { inputIds: [45, 46] as never }), GenerationError, /prompt 0 must be an array of token ids, got number/);
+  await rejects(() => generate(model, [[45]], null as never), GenerationConfigError, /^generate: options must be an object, got null/, 'options');
+  await rejects(() => decode(() => fromArray([0]), { inputIds: [[45]] }, null as never), GenerationConfigError, /^decode: options must be an object/, 'options');
+  const bad: [GenerateOptions, string, RegExp][] = [
+    [{ doSample: true, generator: {} as never }, 'generator', /'generator' must be a Generator/],
+    [{ tokenizer: null as never }, 'tokenizer', /'tokenizer' must be a Tokenizer/],
+    [{ skipSpecialTokens: 'no' as never }, 'skipSpecialTokens', /'skipSpecialTokens' must be true or false, got "no"/],
+    [{ trimStopStrings: 1 as never }, 'trimStopStrings', /'trimStopStrings' must be true or false, got 1/],
+    [{ addSpecialTokens: 'x' as never }, 'addSpecialTokens', /'addSpecialTokens' must be true or false/],
+  ];
+  for (const [options, option, message] of bad) await rejects(() => generate(model, [[45]], { ...greedy, ...options }), GenerationConfigError, message, option);
+  assert.equal((await generate(model, [[45]], { ...greedy, doSample: true, generator: null as never })).tokens[0]!.length, 6, 'null: the default generator');
 });

@@ -151,3 +151,13 @@ test('processor arguments are checked and named', () => {
   assert.throws(() => topKWarper(1).process(scores, TokenHistory.from([[0], [1]])), /scores.*\[2, vocab\]/);
   scores.dispose();
 });
+
+test('TokenHistory grows its rows as tokens are appended, up to its capacity', () => {
+  const history = TokenHistory.from([[1, 2], [3, 4]], 1e12);
+  for (let i = 0; i < 200; i++) history.append(Int32Array.of(10 + i, 20 + i));
+  assert.deepEqual(history.toRows(), [[1, 2, ...Array.from({ length: 200 }, (_, i) => 10 + i)], [3, 4, ...Array.from({ length: 200 }, (_, i) => 20 + i)]]);
+  const full = TokenHistory.from([[1]], 3);
+  full.append(Int32Array.of(2));
+  full.append(Int32Array.of(3));
+  assert.throws(() => full.append(Int32Array.of(4)), /full \(capacity 3 tokens per row\)/);
+});

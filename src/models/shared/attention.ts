@@ -56,12 +56,13 @@ export function appendKV(past: LayerKV | undefined, key: Tensor, value: Tensor):
 
 /**
  * Each layer's keys and values copied into buffers of `capacity` positions, for appendKV to fill in
- * place (other fields, such as T5's cross-attention keys, are kept; preallocated layers too).
+ * place (other fields, such as T5's cross-attention keys, are kept; preallocated layers with that
+ * much room too, smaller ones are copied into larger buffers). The given buffers are not freed.
  */
 export function preallocateKV(cache: readonly LayerKV[], capacity: number): LayerKV[] {
   return cache.map((kv) => {
-    if (kv.length !== undefined) return kv;
-    const length = kv.key.shape[2]!;
+    if (kv.length !== undefined && kv.key.shape[2]! >= capacity) return kv;
+    const length = cachedLength(kv);
     const grow = (t: Tensor): Tensor => {
       const [b, h, , d] = t.shape as [number, number, number, number];
       const buffer = Tensor.empty([b, h, Math.max(capacity, length), d]);
