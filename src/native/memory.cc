@@ -51,6 +51,11 @@ struct Block {
   // The ArrayBuffer's length, which V8 counts as external memory while the buffer lives.
   size_t length;
   bool released;
+  // Set while Node is making the ArrayBuffer: a refused buffer (one past Node's maximum length) has
+  // its finaliser run, at once or later, although allocBuffer reports the failure and cleans up.
+  bool creating = false;
+  bool finalized_while_creating = false;
+  bool orphaned = false;
 };
 
 constexpr size_t kMinCachedBytes = 16384;
@@ -118,6 +123,15 @@ size_t trim_cache(size_t limit) {
 // detach): V8 has taken the length off its count, so it is added back.
 void finalize(napi_env env, void* /*data*/, void* hint) {
   Block* block = static_cast<Block*>(hint);
+  if (block->creating) {
+    block->finalized_while_creating = true;
+    return;
+  }
+  if (block->orphaned) {
+    std::free(block->region.raw);
+    delete block;
+    return;
+  }
   if (!block->released) {
     size_t freed;
     {
@@ -170,11 +184,22 @@ PEFTJS_FN(allocBuffer) {
   if (zero) std::memset(data, 0, rounded);
   Block* block = new Block{region, rounded, nbytes, false};
   napi_value ab;
-  if (napi_create_external_arraybuffer(env, data, nbytes, finalize, block, &ab) != napi_ok) {
-    std::free(region.raw);
+  block->creating = true;
+  const napi_status status = napi_create_external_arraybuffer(env, data, nbytes, finalize, block, &ab);
+  block->creating = false;
+  if (status != napi_ok) {
     if (cached) account(env, -static_cast<int64_t>(rounded));
-    delete block;
-    napi_throw_error(env, "ERR_PEFTJS_ALLOC", "allocBuffer: cannot create an external ArrayBuffer");
+    // A finaliser that already ran left the cleanup to us; one still to come will do it itself.
+    if (block->finalized_while_creating) {
+      std::free(region.raw);
+      delete block;
+    } else {
+      block->orphaned = true;
+    }
+    // Node may have left its own exception pending; ours replaces it only when none is.
+    bool pending = false;
+    napi_is_exception_pending(env, &pending);
+    if (!pending) napi_throw_error(env, "ERR_PEFTJS_ALLOC", "allocBuffer: cannot create an external ArrayBuffer");
     return nullptr;
   }
   {

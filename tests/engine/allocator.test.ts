@@ -1,5 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { allocatorStats, emptyAllocatorCache, full, setAllocatorCacheLimit, Tensor, zeros } from '../../src/engine/index.js';
 
 test('released buffers are cached by size, reused, and handed back on demand', () => {
@@ -84,4 +87,21 @@ test('live memory growing and shrinking through cached buffers does not drive V8
   await new Promise((resolve) => setTimeout(resolve, 20));
   observer.disconnect();
   assert.ok(fullGCs <= 3, `${fullGCs} full GCs over 10 cycles`);
+});
+
+test('a buffer past the largest Node holds is refused by the addon with an error, not freed twice', () => {
+  // Storage.allocate refuses such sizes first; this reaches the addon directly, in a child process
+  // because the failure it guards against aborts the process.
+  const binding = pathToFileURL(join(process.cwd(), 'dist/src/native/binding.js')).href;
+  const script = `import('${binding}').then(({ native }) => {
+    for (let i = 0; i < 2; i++) {
+      try { native.allocBuffer(5 * 2 ** 30, false); } catch (e) { console.log(e.code); }
+    }
+    native.freeBuffer(native.allocBuffer(1 << 20, true));
+    console.log('done');
+  })`;
+  const child = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', timeout: 30_000 });
+  assert.equal(child.signal, null, child.stderr);
+  assert.equal(child.status, 0, child.stderr);
+  assert.deepEqual(child.stdout.trim().split('\n'), ['ERR_BUFFER_TOO_LARGE', 'ERR_BUFFER_TOO_LARGE', 'done']);
 });
