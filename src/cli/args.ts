@@ -57,30 +57,35 @@ function findSpec(verb: VerbSpec, name: string, origin: string): OptionSpec {
   return spec;
 }
 
+/** A config value as an error message shows it: JSON, except for what JSON cannot spell (YAML's .inf and .nan). */
+function shown(raw: unknown): string {
+  return typeof raw === 'number' && !Number.isFinite(raw) ? String(raw) : JSON.stringify(raw);
+}
+
 function convert(spec: OptionSpec, raw: unknown, origin: string): OptionValue {
   const where = `--${spec.name}${origin}`;
   switch (spec.type) {
     case 'boolean':
       if (typeof raw === 'boolean') return raw;
       if (raw === 'true' || raw === 'false') return raw === 'true';
-      throw new CliError(`${where} expects true or false, got ${JSON.stringify(raw)}`);
+      throw new CliError(`${where} expects true or false, got ${shown(raw)}`);
     case 'number': {
       const n = typeof raw === 'number' ? raw : typeof raw === 'string' && raw.trim() !== '' ? Number(raw) : NaN;
-      if (!Number.isFinite(n)) throw new CliError(`${where} expects a number, got ${JSON.stringify(raw)}`);
+      if (!Number.isFinite(n)) throw new CliError(`${where} expects a number, got ${shown(raw)}`);
       return n;
     }
     case 'list':
       if (Array.isArray(raw) && raw.every((x) => typeof x === 'string')) return raw as string[];
       if (typeof raw === 'string') return raw.split(',').map((s) => s.trim()).filter((s) => s !== '');
-      throw new CliError(`${where} expects a comma-separated list, got ${JSON.stringify(raw)}`);
+      throw new CliError(`${where} expects a comma-separated list, got ${shown(raw)}`);
     case 'strings':
       if (Array.isArray(raw) && raw.every((x) => typeof x === 'string')) return raw as string[];
       if (typeof raw === 'string') return [raw];
-      throw new CliError(`${where} expects a string or a list of strings, got ${JSON.stringify(raw)}`);
+      throw new CliError(`${where} expects a string or a list of strings, got ${shown(raw)}`);
     case 'string':
       if (typeof raw === 'string') return raw;
       if (typeof raw === 'number') return String(raw);
-      throw new CliError(`${where} expects a string, got ${JSON.stringify(raw)}`);
+      throw new CliError(`${where} expects a string, got ${shown(raw)}`);
   }
 }
 
@@ -151,6 +156,7 @@ export function parseArgs(verb: VerbSpec, argv: readonly string[]): ParsedArgs {
   const values = new Map<string, OptionValue>();
   if (configPath !== null) {
     for (const [key, raw] of Object.entries(readConfigFile(configPath))) {
+      if (key === 'config' || key === 'help') throw new CliError(`--config: ${configPath} sets ${JSON.stringify(key)}, which only the command line can give`);
       const spec = findSpec(verb, key.replaceAll('_', '-'), ` in ${configPath}`);
       values.set(spec.name, convert(spec, raw, ` in ${configPath}`));
     }

@@ -1,7 +1,7 @@
 // Base class of every model: its config, the embeddings PEFT and generation look for, and weight
 // loading that follows transformers (base-model prefix added or stripped, tied weights, keys a
 // family knows to ignore) while refusing checkpoints that do not fit.
-import { existsSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { totalmem } from 'node:os';
 import { join } from 'node:path';
 import { formatShape, sameShape } from '../engine/shape.js';
@@ -220,7 +220,7 @@ export abstract class PreTrainedModel<C extends PretrainedConfig = PretrainedCon
    * tensor (a decoder bias tied to the head's bias) under its first name.
    */
   savePretrained(dir: string): void {
-    if (existsSync(dir) && !existsSync(join(dir, '.'))) throw new StateDictError(`savePretrained: ${dir} is not a directory`);
+    if (statSync(dir, { throwIfNoEntry: false })?.isDirectory() === false) throw new StateDictError(`savePretrained: ${dir} is not a directory`);
     const tiedHead = this.config.tieWordEmbeddings ? this.outputEmbeddingsName() : null;
     const tensors: Record<string, Tensor> = {};
     const written = new Set<Tensor>();

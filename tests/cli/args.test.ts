@@ -46,6 +46,21 @@ test('--config YAML or JSON, snake_case keys, command-line options override it',
   assert.throws(() => parseArgs(verb, ['x', '--config', join(dir, 'bad.yaml')]), /unknown option --learning-rat in .*bad\.yaml \(did you mean --learning-rate\?\)/);
 });
 
+test('--config: values JSON cannot spell are shown as they are, and config or help inside the file are refused', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'peftjs-args-'));
+  writeFileSync(join(dir, 'inf.yaml'), 'learning_rate: .inf\noutput: o\n');
+  assert.throws(() => parseArgs(verb, ['x', '--config', join(dir, 'inf.yaml')]), (e: unknown) => e instanceof CliError && /--learning-rate in .*inf\.yaml expects a number, got Infinity$/.test(e.message));
+  writeFileSync(join(dir, 'nan.yaml'), 'learning_rate: .nan\noutput: o\n');
+  assert.throws(() => parseArgs(verb, ['x', '--config', join(dir, 'nan.yaml')]), /expects a number, got NaN$/);
+  for (const key of ['config', 'help']) {
+    writeFileSync(join(dir, `${key}.yaml`), `${key}: other.yaml\noutput: o\n`);
+    assert.throws(
+      () => parseArgs(verb, ['x', '--config', join(dir, `${key}.yaml`)]),
+      (e: unknown) => e instanceof CliError && e.message === `--config: ${join(dir, `${key}.yaml`)} sets "${key}", which only the command line can give`,
+    );
+  }
+});
+
 test('errors name the option', () => {
   assert.throws(() => parseArgs(verb, ['x', '--output', 'o', '--learning-rat', '1']), (e: unknown) => e instanceof CliError && /unknown option --learning-rat \(did you mean --learning-rate\?\)/.test(e.message));
   assert.throws(() => parseArgs(verb, ['x', '--output', 'o', '--learning-rate', 'fast']), /--learning-rate expects a number, got "fast"/);

@@ -1,12 +1,13 @@
 // `peftjs merge`: a trained adapter folded into the base weights gives a model folder that loads on its
 // own and computes what the base model with the adapter computes.
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { test } from 'node:test';
 import { fromArray, noGrad } from '../../src/engine/index.js';
 import { SafetensorsFile } from '../../src/io/safetensors-reader.js';
+import { saveSafetensors } from '../../src/io/safetensors-writer.js';
 import { AutoModelForCausalLM } from '../../src/models/index.js';
 import { PeftModel } from '../../src/peft/peft-model.js';
 import { assertClose } from '../helpers/assert-close.js';
@@ -57,4 +58,63 @@ test('merge: typed errors for a missing adapter and an unknown option', () => {
   const unknown = runCli(['merge', '--model', 'm', '--adapter', 'a', '--ouput', 'o']);
   assert.equal(unknown.status, 2);
   assert.match(unknown.stderr, /unknown option --ouput \(did you mean --output\?\)/);
+});
+
+/** A copy of `adapter` whose first lora_A weight holds `value`. */
+function brokenAdapter(adapter: string, value: number): string {
+  const dir = mkdtempSync(join(tmpdir(), 'peftjs-broken-'));
+  copyFileSync(join(adapter, 'adapter_config.json'), join(dir, 'adapter_config.json'));
+  const st = SafetensorsFile.open(join(adapter, 'adapter_model.safetensors'));
+  const tensors = new Map(st.keys().map((k) => {
+    const raw = st.readRaw(k);
+    return [k, fromArray(new Float32Array(raw.bytes.slice().buffer), [...raw.shape])] as const;
+  }));
+  st.close();
+  tensors.get([...tensors.keys()].find((k) => k.includes('lora_A'))!)!.data()[0] = value;
+  saveSafetensors(join(dir, 'adapter_model.safetensors'), tensors);
+  return dir;
+}
+
+test('merge: an adapter with NaN or infinite weights is refused, with or without --safe-merge, and nothing is written', () => {
+  const model = makeTinyLlamaFolder();
+  const work = mkdtempSync(join(tmpdir(), 'peftjs-merge-'));
+  writeFileSync(join(work, 'corpus.txt'), Array.from({ length: 8 }, (_, i) => `Line ${i}: the quick brown fox jumps over the lazy dog.`).join('\n\n'));
+  const adapter = join(work, 'adapter');
+  const trained = runCli(['train', '--model', model, '--data', join(work, 'corpus.txt'), '--output', adapter, '--block-size', '16', '--max-steps', '1', '--no-progress']);
+  assert.equal(trained.status, 0, trained.stderr);
+  for (const value of [Number.NaN, Number.POSITIVE_INFINITY]) {
+    const broken = brokenAdapter(adapter, value);
+    const output = join(work, `merged-${value}`);
+    const safe = runCli(['merge', '--model', model, '--adapter', broken, '--output', output]);
+    assert.equal(safe.status, 1, safe.stderr);
+    assert.match(safe.stderr, /MergeError: model\.layers\.0\.self_attn\.q_proj: cannot merge adapter 'default': the merged weights hold NaN or infinite values/);
+    const unsafe = runCli(['merge', '--model', model, '--adapter', broken, '--output', output, '--no-safe-merge']);
+    assert.equal(unsafe.status, 1, unsafe.stderr);
+    assert.match(unsafe.stderr, /merging adapter 'default' put NaN or infinite values into the base weights/);
+    assert.match(unsafe.stderr, /the merged model holds NaN or infinite values in model\.layers\.0\.self_attn\.q_proj\.weight; .*nothing was written/);
+    assert.equal(existsSync(output), false);
+  }
+});
+
+test('merge: an --output that is a file, empty, the --model folder or the --adapter folder is a usage error naming it', () => {
+  const model = makeTinyLlamaFolder();
+  const work = mkdtempSync(join(tmpdir(), 'peftjs-merge-'));
+  const adapter = join(work, 'adapter');
+  mkdirSync(adapter);
+  writeFileSync(join(work, 'file'), 'x');
+  const modelFiles = readdirSync(model).map((f) => [f, readFileSync(join(model, f))] as const);
+  const cases: [string, RegExp][] = [
+    [join(work, 'file'), /--output: .*file is a file; expected a folder for the merged model/],
+    ['', /--output: expected a folder for the merged model, got an empty path/],
+    [model, /--output: .* is the --model folder; the merged weights would replace the base model's/],
+    [join(model, '..', basename(model), '.'), /is the --model folder/],
+    [adapter, /--output: .*adapter is the --adapter folder/],
+  ];
+  for (const [output, message] of cases) {
+    const r = runCli(['merge', '--model', model, '--adapter', adapter, '--output', output]);
+    assert.equal(r.status, 2, `${output}: ${r.stderr}`);
+    assert.match(r.stderr, message);
+  }
+  assert.deepEqual(readdirSync(model).map((f) => [f, readFileSync(join(model, f))] as const), modelFiles);
+  assert.deepEqual(readdirSync(adapter), []);
 });

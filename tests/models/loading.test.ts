@@ -241,3 +241,17 @@ for (const name of Object.keys(AUTO)) {
     }
   });
 }
+
+test('savePretrained into a path that is a file is refused, naming it, and leaves the file alone', async () => {
+  const model = await GPT2Model.fromPretrained(modelFixtureDir('gpt2-base'));
+  try {
+    await inTempDir(async (dir) => {
+      const file = join(dir, 'not-a-folder');
+      writeFileSync(file, 'x');
+      assert.throws(() => model.savePretrained(file), (e: unknown) => e instanceof StateDictError && e.message === `savePretrained: ${file} is not a directory`);
+      assert.equal(readFileSync(file, 'utf8'), 'x');
+    });
+  } finally {
+    model.dispose();
+  }
+});

@@ -89,6 +89,17 @@ test('safeMerge refuses non-finite results, names the module and adapter, and le
   assert.equal(layer.merged, false);
 });
 
+test('a merge without safeMerge that leaves NaN or infinite weights warns, naming the module and adapter', () => {
+  const finite = linearLayer();
+  assert.deepEqual(captureWarnings(() => finite.merge()).warnings, []);
+  const layer = linearLayer();
+  layer.factors('default').A.data()[0] = Number.POSITIVE_INFINITY;
+  const { warnings } = captureWarnings(() => layer.merge());
+  assert.equal(warnings.length, 1);
+  assert.match(warnings[0]!, /^blocks\.0\.proj: merging adapter 'default' put NaN or infinite values into the base weights.*safeMerge: true/);
+  assert.equal(layer.merged, true);
+});
+
 test('merge state: merging twice warns, unmerge restores, a disabled merged layer unmerges on forward', () => {
   const layer = linearLayer();
   const before = layer.weight.toArray();

@@ -15,6 +15,14 @@ export interface MergeOptions {
   adapterNames?: string[];
 }
 
+/**
+ * What a merge without safeMerge warns when it left NaN or infinite values in the base weights (PEFT's
+ * merges say nothing, and the broken weights would go unnoticed until the model is used).
+ */
+export function nonFiniteMergeWarning(label: string, adapter: string): string {
+  return `${label}: merging adapter '${adapter}' put NaN or infinite values into the base weights; the adapter seems to be broken (merge with safeMerge: true to refuse such merges)`;
+}
+
 function setEntryGrad(container: AdapterContainer, key: string, flag: boolean): void {
   if (container instanceof ParameterDict) {
     const t = container.get(key);

@@ -11,7 +11,7 @@ import { ParameterDict } from '../../../nn/containers.js';
 import { Conv1D, Linear } from '../../../nn/linear.js';
 import { AdapterError, MergeError } from '../../errors.js';
 import { warn } from '../../utils/warnings.js';
-import { BaseTunerLayer, type MergeOptions } from '../base-tuner-layer.js';
+import { BaseTunerLayer, type MergeOptions, nonFiniteMergeWarning } from '../base-tuner-layer.js';
 import type { IA3Config } from './config.js';
 
 /** The config fields a layer reads when an adapter is added. */
@@ -98,7 +98,10 @@ export class IA3Layer extends BaseTunerLayer {
         weight.data().set(w);
         if (b !== null) bias!.data().set(b);
       } else {
-        this.applyVector(weight.data() as Float32Array, bias === null ? null : (bias.data() as Float32Array), values, false);
+        const w = weight.data() as Float32Array;
+        const b = bias === null ? null : (bias.data() as Float32Array);
+        this.applyVector(w, b, values, false);
+        if (!w.every(Number.isFinite) || (b !== null && !b.every(Number.isFinite))) warn(nonFiniteMergeWarning(this.label, adapter));
       }
       this.mergedAdapters.push(adapter);
     }

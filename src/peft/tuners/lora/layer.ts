@@ -20,7 +20,7 @@ import type { Module } from '../../../nn/module.js';
 import { AdapterError, MergeError, UnsupportedError } from '../../errors.js';
 import { fromTensor, type Mat, transpose as transposeMat } from '../../utils/linalg.js';
 import { warn } from '../../utils/warnings.js';
-import { BaseTunerLayer, type MergeOptions } from '../base-tuner-layer.js';
+import { BaseTunerLayer, type MergeOptions, nonFiniteMergeWarning } from '../base-tuner-layer.js';
 import type { InitLoraWeights, LoraConfig } from './config.js';
 import { DoraLayer, doraWeightNorm } from './dora.js';
 import { type FactorInit, oloraInit, orthogonalInit, pissaInit } from './init.js';
@@ -312,6 +312,7 @@ export abstract class LoraLayer extends BaseTunerLayer {
       } else {
         this.applyMerge(W, adapter);
         if (loraBias !== null) addScaled(baseBias!, loraBias, this.scaling.get(adapter)!);
+        if (!allFinite(W) || (loraBias !== null && !allFinite(baseBias!))) warn(nonFiniteMergeWarning(this.label, adapter));
       }
       this.mergedAdapters.push(adapter);
     }
