@@ -2,9 +2,12 @@
 // the Hub (renamed repos) are followed; a redirect elsewhere (CDN, storage) ends the walk, since that
 // response already carries the file's metadata and the token must not leave the Hub.
 import { HubMetadataError, type HubTarget } from './errors.js';
+import { isCommitHash } from './repo.js';
 import { errorFromResponse } from './response-errors.js';
 
 const MAX_REDIRECTS = 20;
+/** ETags name files in blobs/ and .locks/: a git sha1, a sha256, or another plain token, never a path. */
+const BLOB_NAME = /^[A-Za-z0-9_-]{1,128}$/;
 
 export interface FileMetadata {
   /** Commit the revision resolved to (X-Repo-Commit). */
@@ -74,8 +77,20 @@ export async function fetchMetadata(
         `could not be resolved: the response from ${current} has no X-Repo-Commit header, so it is not served by a Hub endpoint (check HF_ENDPOINT, proxy and firewall)`,
       );
     }
+    if (!isCommitHash(commit)) {
+      throw new HubMetadataError(
+        target,
+        `could not be resolved: the response from ${current} has X-Repo-Commit ${JSON.stringify(commit.slice(0, 100))}, not a 40-character lowercase hex commit hash`,
+      );
+    }
     if (etag === null) {
       throw new HubMetadataError(target, `could not be resolved: the response from ${current} has no ETag, so the file version cannot be pinned`);
+    }
+    if (!BLOB_NAME.test(etag)) {
+      throw new HubMetadataError(
+        target,
+        `could not be resolved: the response from ${current} has ETag ${JSON.stringify(etag.slice(0, 100))}, expected letters, digits, '-' and '_' only (a content hash)`,
+      );
     }
     const downloadUrl = next ?? current;
     return {

@@ -9,6 +9,11 @@ const URL_PREFIX: Record<RepoType, string> = { model: '', dataset: 'datasets/', 
 const COMMIT_HASH = /^[0-9a-f]{40}$/;
 const REPO_PART = /^\w(?:[\w.-]*\w)?$/;
 
+/** `.` and `..` name no file of their own: the URL and the cache path would both collapse them. */
+function isDotSegment(segment: string): boolean {
+  return segment === '.' || segment === '..';
+}
+
 export function isCommitHash(revision: string): boolean {
   return COMMIT_HASH.test(revision);
 }
@@ -31,13 +36,22 @@ export function validateTarget(t: HubTarget): void {
       "is invalid: a repo id is 'name' or 'namespace/name' (letters, digits, '-', '_', '.'; no '--' or '..'; at most 96 characters)",
     );
   }
-  if (t.revision !== undefined && (t.revision.length === 0 || t.revision.startsWith('/') || t.revision.split('/').includes('..'))) {
-    throw new HubArgumentError(t, "is invalid: a revision is a branch, tag or commit hash (non-empty, no leading '/' or '..' segments)");
+  if (
+    t.revision !== undefined &&
+    (t.revision.length === 0 || t.revision.startsWith('/') || t.revision.includes('\0') || t.revision.split('/').some(isDotSegment))
+  ) {
+    throw new HubArgumentError(t, "is invalid: a revision is a branch, tag or commit hash (non-empty, no leading '/', '.' or '..' segments)");
   }
   if (t.filename !== undefined) {
     const segments = t.filename.replace(/\\/g, '/').split('/');
-    if (t.filename.length === 0 || t.filename.startsWith('/') || /^[A-Za-z]:/.test(t.filename) || segments.some((s) => s === '..' || s === '')) {
-      throw new HubArgumentError(t, "is invalid: a filename is a relative '/'-separated path without empty or '..' segments");
+    if (
+      t.filename.length === 0 ||
+      t.filename.startsWith('/') ||
+      /^[A-Za-z]:/.test(t.filename) ||
+      t.filename.includes('\0') ||
+      segments.some((s) => isDotSegment(s) || s === '')
+    ) {
+      throw new HubArgumentError(t, "is invalid: a filename is a relative '/'-separated path without empty, '.' or '..' segments");
     }
   }
 }

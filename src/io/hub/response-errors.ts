@@ -9,6 +9,7 @@ import {
   type HubError,
   type HubTarget,
 } from './errors.js';
+import { isCommitHash } from './repo.js';
 
 export function errorFromResponse(res: Response, target: HubTarget): HubError {
   const code = res.headers.get('x-error-code');
@@ -19,7 +20,13 @@ export function errorFromResponse(res: Response, target: HubTarget): HubError {
     return new RevisionNotFoundError(target, `was not found on the Hub: no such branch, tag or commit${said}`);
   }
   if (code === 'EntryNotFound' || (status === 404 && code === null)) {
-    return new EntryNotFoundError(target, `was not found on the Hub: the repository has no such file${said}`, res.headers.get('x-repo-commit'));
+    // The commit names the cache folder that records the absence, so only a well-formed hash is kept.
+    const commit = res.headers.get('x-repo-commit');
+    return new EntryNotFoundError(
+      target,
+      `was not found on the Hub: the repository has no such file${said}`,
+      commit !== null && isCommitHash(commit) ? commit : null,
+    );
   }
   if (code === 'GatedRepo') {
     return new HubAuthError(target, status, `is not accessible (HTTP ${status}): the repository is gated; request access on the Hub and send a token that has it${said}`);

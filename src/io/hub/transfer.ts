@@ -57,19 +57,39 @@ async function attempt(req: TransferRequest, part: Partial, state: { total: numb
       await res.body?.cancel();
       throw errorFromResponse(res, req.target);
     }
-    if (part.size > 0 && (res.status !== 206 || rangeStart(res) !== part.size)) {
-      // The server ignored or misread the range: start over.
+    if (res.status === 206 && rangeStart(res) !== part.size) {
+      // Bytes from elsewhere than the end of the partial would be appended out of place: start over.
+      await res.body?.cancel();
+      await truncate(part.path, 0);
+      const asked = part.size;
+      part.size = 0;
+      throw new Error(
+        `the server answered the request for bytes from ${asked} with Content-Range ${JSON.stringify(res.headers.get('content-range'))}; starting over`,
+      );
+    }
+    if (part.size > 0 && res.status !== 206) {
+      // The server ignored the range and sends the whole file: start over.
       await truncate(part.path, 0);
       part.size = 0;
     }
-    state.total = req.expectedSize ?? announcedTotal(res);
+    const total = req.expectedSize ?? announcedTotal(res);
+    if (total === null) {
+      await res.body?.cancel();
+      throw new DownloadError(
+        req.target,
+        `could not be downloaded: the response from ${res.url} announces no size (no Content-Length, X-Linked-Size or Content-Range), so the download cannot be bounded`,
+      );
+    }
+    state.total = total;
     const file = await open(part.path, 'a');
     try {
       for await (const chunk of res.body ?? []) {
         rearm();
         await file.write(chunk as Uint8Array);
         part.size += (chunk as Uint8Array).byteLength;
-        req.onProgress?.({ type: 'progress', file: req.target.filename, loaded: part.size, total: state.total });
+        // More bytes than announced: stop reading now; transferBlob discards the partial.
+        if (part.size > total) break;
+        req.onProgress?.({ type: 'progress', file: req.target.filename, loaded: part.size, total });
       }
     } finally {
       await file.close();
