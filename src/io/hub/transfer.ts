@@ -72,14 +72,8 @@ async function attempt(req: TransferRequest, part: Partial, state: { total: numb
       await truncate(part.path, 0);
       part.size = 0;
     }
+    // With no size announced anywhere the body is taken as it comes, as huggingface_hub does.
     const total = req.expectedSize ?? announcedTotal(res);
-    if (total === null) {
-      await res.body?.cancel();
-      throw new DownloadError(
-        req.target,
-        `could not be downloaded: the response from ${res.url} announces no size (no Content-Length, X-Linked-Size or Content-Range), so the download cannot be bounded`,
-      );
-    }
     state.total = total;
     const file = await open(part.path, 'a');
     try {
@@ -88,7 +82,7 @@ async function attempt(req: TransferRequest, part: Partial, state: { total: numb
         await file.write(chunk as Uint8Array);
         part.size += (chunk as Uint8Array).byteLength;
         // More bytes than announced: stop reading now; transferBlob discards the partial.
-        if (part.size > total) break;
+        if (total !== null && part.size > total) break;
         req.onProgress?.({ type: 'progress', file: req.target.filename, loaded: part.size, total });
       }
     } finally {
