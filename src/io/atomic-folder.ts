@@ -50,13 +50,20 @@ export function isProcessRunning(pid: number): boolean {
   }
 }
 
-/** Moves each entry of `stage` but its mark into `dir`, replacing a file or folder of the same name. */
+/**
+ * Moves each entry of `stage` but its mark into `dir`, replacing a file or folder of the same name.
+ * An entry already gone was moved by another process finishing the same stage.
+ */
 function moveStagedEntries(stage: string, dir: string): void {
   for (const name of readdirSync(stage)) {
     if (name === COMPLETE_MARK) continue;
     const target = join(dir, name);
     if (statSync(target, { throwIfNoEntry: false })?.isDirectory()) rmSync(target, { recursive: true, force: true });
-    renameSync(join(stage, name), target);
+    try {
+      renameSync(join(stage, name), target);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    }
   }
   syncDirectory(dir);
 }
@@ -71,7 +78,14 @@ export function settleInterruptedWrites(dir: string): void {
     const writer = writerOf(name);
     if (writer === null || (writer !== process.pid && isProcessRunning(writer))) continue;
     const path = join(dir, name);
-    if (STAGE.test(name) && existsSync(join(path, COMPLETE_MARK))) moveStagedEntries(path, dir);
+    if (STAGE.test(name) && existsSync(join(path, COMPLETE_MARK))) {
+      try {
+        moveStagedEntries(path, dir);
+      } catch (err) {
+        // Another process finished this stage and removed it while we read it.
+        if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+      }
+    }
     rmSync(path, { recursive: true, force: true });
   }
 }

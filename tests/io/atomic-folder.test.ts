@@ -1,10 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { commitFiles } from '../../src/io/atomic-folder.js';
 import { openFileSource } from '../../src/io/index.js';
 import { goneProcessId } from '../helpers/gone-process.js';
+import { makeTempDir } from '../helpers/temp.js';
 import { withTempDir } from '../helpers/temp-dir.js';
 
 test('commitFiles removes what writers that are gone left behind, and keeps what running ones are writing', () =>
@@ -62,3 +65,33 @@ test('a stage left complete by a killed writer is moved into place when the fold
     assert.deepEqual(readdirSync(dir).sort(), ['a.json', 'b.json']);
     assert.deepEqual(['a.json', 'b.json'].map((f) => readFileSync(join(dir, f), 'utf8')), ['new a', 'new b']);
   }));
+
+test('two processes opening a folder at once both finish the same interrupted save without error', async () => {
+  const io = pathToFileURL(join(process.cwd(), 'dist/src/io/index.js')).href;
+  const script = `import('${io}').then((io) => { try { io.openFileSource(process.argv[1]); } catch (e) { console.log(e.message); } })`;
+  const open = (dir: string) =>
+    new Promise<string>((resolve) => {
+      const child = spawn(process.execPath, ['-e', script, dir], { stdio: ['ignore', 'pipe', 'inherit'] });
+      let out = '';
+      child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+      child.on('close', () => resolve(out));
+    });
+  const gone = goneProcessId();
+  const { dir: root, remove } = makeTempDir();
+  try {
+    for (let trial = 0; trial < 25; trial++) {
+      const dir = join(root, String(trial));
+      const stage = join(dir, `.files.tmp-${gone}-0000000a`);
+      mkdirSync(stage, { recursive: true });
+      for (const f of 'abcdefgh') {
+        writeFileSync(join(dir, `${f}.json`), 'old');
+        writeFileSync(join(stage, `${f}.json`), 'new');
+      }
+      writeFileSync(join(stage, '.complete'), '');
+      assert.deepEqual(await Promise.all([open(dir), open(dir)]), ['', ''], `trial ${trial}`);
+      assert.deepEqual(readdirSync(dir).map((f) => readFileSync(join(dir, f), 'utf8')), Array(8).fill('new'));
+    }
+  } finally {
+    remove();
+  }
+});
