@@ -62,6 +62,22 @@ test('chat template variables: special tokens, tools/documents as none, extra va
   rejectsWith(() => none.applyChatTemplate(chat, { chatTemplate: '{% if %}' }), /does not parse/);
 });
 
+test('chat templates are bounded: endless loops and runaway strings or lists are errors, host objects out of reach', () => {
+  const tok = new Tokenizer({ tokenizerJson: spJson, tokenizerConfig: { bos_token: '<s>' } });
+  const render = (chatTemplate: string): unknown => tok.applyChatTemplate(chat, { tokenize: false, chatTemplate });
+  rejectsWith(() => render('{% for i in range(10**9) %}{% endfor %}'), /the chat template failed: it runs too long; .* at most 5000000 steps/);
+  rejectsWith(() => render('{% set r = range(1000) %}{% for a in r %}{% for b in r %}{% for c in r %}{% endfor %}{% endfor %}{% endfor %}'), /runs too long/);
+  rejectsWith(() => render("{% set ns = namespace(s='x') %}{% for i in range(40) %}{% set ns.s = ns.s + ns.s %}{% endfor %}{{ ns.s }}"), /builds a string of 134217728 characters/);
+  rejectsWith(() => render('{% set ns = namespace(s=[1]) %}{% for i in range(40) %}{% set ns.s = ns.s + ns.s %}{% endfor %}{{ ns.s }}'), /builds a list of 2097152 items/);
+  rejectsWith(() => render("{{ 'a' | indent(10**9) }}"), /builds a string or list too long to hold/);
+  // Only the values passed in are reachable: no prototypes, constructors or Function.
+  assert.equal(render('{{ messages.constructor }}|{{ messages[0].__proto__ }}|{{ range.constructor }}'), '||');
+  rejectsWith(() => render("{{ messages.constructor.constructor('return process')() }}"), /the chat template failed: Cannot call something that is not a function/);
+  // The globals a template has as transformers gives them.
+  assert.equal(render('{{ bos_token }}{{ range(3) | list }}{{ range(5, 0, -2) | list }}{{ none is none }}{{ True }}'), '<s>[0, 1, 2][5, 3, 1]truetrue');
+  assert.match(String(render("{{ strftime_now('%Y-%m') }}")), /^\d{4}-\d{2}$/);
+});
+
 test('special_tokens_map.json fills in special tokens unless the config has added_tokens_decoder', () => {
   const legacy = new Tokenizer({ tokenizerJson: spJson, tokenizerConfig: { bos_token: '<unk>' }, specialTokensMap: { bos_token: { content: '<s>' }, pad_token: '</s>' } });
   assert.equal(legacy.bosToken, '<s>');

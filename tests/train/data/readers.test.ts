@@ -39,6 +39,19 @@ test('readLines: LF and CRLF, a last line without a newline, BOM, chunk boundari
   await rejectsAt(readLines(file('bad.txt', Uint8Array.from([0x61, 0x0a, 0x62, 0xff, 0x0a]))), join(tmp.dir, 'bad.txt'), 2, /invalid UTF-8/);
 });
 
+test('readLines: a line longer than maxLineBytes is an error naming it; a long line is read in linear time', async () => {
+  const path = file('long.txt', `short\n${'y'.repeat(200_000)}\r\n${'z'.repeat(100_000)}`);
+  await rejectsAt(readLines(path, { maxLineBytes: 150_000 }), path, 2, /line longer than 150000 bytes/);
+  await rejectsAt(readLines(file('tail.txt', `a\nb\n${'z'.repeat(100_000)}`), { maxLineBytes: 99_999 }), join(tmp.dir, 'tail.txt'), 3, /line longer than 99999 bytes/);
+  assert.deepEqual((await collect(readLines(path, { maxLineBytes: 200_000 }))).map((l) => [l.text.length, l.eol]), [[5, '\n'], [200_000, '\r\n'], [100_000, '']]);
+  // 64 MiB on one line: chunks are joined once, not once per chunk.
+  const big = file('big.jsonl', `{"text":"${'w'.repeat(64 << 20)}"}\n`);
+  const started = Date.now();
+  const [rec] = await collect(readJsonl(big));
+  assert.equal((rec!.data.text as string).length, 64 << 20);
+  assert.ok(Date.now() - started < 5_000, `took ${Date.now() - started} ms`);
+});
+
 test('readJsonl: objects with line numbers, blank lines skipped', async () => {
   const path = file('train.jsonl', '{"text": "a", "label": 1}\n\n  \n{"text": "b"}\n');
   const recs = await collect(readJsonl(path));
@@ -87,6 +100,12 @@ test('readCsv errors: field counts, stray quotes, unterminated quotes, bad heade
   const empty = file('empty.csv', '');
   await rejectsAt(readCsv(empty), empty, 1, /expected a header row/);
   await assert.rejects(readCsv(empty, { delimiter: '"' }).next(), TypeError);
+});
+
+test('readCsv: an unbalanced quote is an error at its record once the record outgrows maxLineBytes', async () => {
+  const path = file('unbalanced.csv', `text,label\nok,1\n"oops,2\n${'a,1\n'.repeat(10_000)}`);
+  await rejectsAt(readCsv(path, { maxLineBytes: 1000 }), path, 3, /a quoted field runs on past 1000 bytes from this line \(an unbalanced quote\?\)/);
+  await rejectsAt(readCsv(path), path, 3, /a quoted field is never closed/);
 });
 
 test('readTextDocuments: blank-line blocks with their first line, or whole files', async () => {
