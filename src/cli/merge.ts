@@ -10,6 +10,7 @@ import {
 } from '../models/index.js';
 import { MergeError } from '../peft/errors.js';
 import { PeftModel } from '../peft/peft-model.js';
+import { allFinite } from '../peft/tuners/base-tuner-layer.js';
 import { CliError, type Options, type VerbSpec } from './args.js';
 import { loadTaskModel, readLabels } from './task-model.js';
 
@@ -64,8 +65,7 @@ function nonFiniteTensors(model: PreTrainedModel): string[] {
   const bad: string[] = [];
   for (const [name, t] of model.stateDict()) {
     if (t.dtype === 'int32') continue;
-    const values = t.dtype === 'float32' ? t.data() : t.toArray();
-    if (!values.every(Number.isFinite)) bad.push(name);
+    if (!allFinite(t.dtype === 'float32' ? t.data() : t.toArray())) bad.push(name);
   }
   return bad;
 }

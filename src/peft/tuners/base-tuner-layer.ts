@@ -15,6 +15,12 @@ export interface MergeOptions {
   adapterNames?: string[];
 }
 
+/** Whether every value is finite: what a merge checks its result for. */
+export function allFinite(values: ArrayLike<number>): boolean {
+  for (let i = 0; i < values.length; i++) if (!Number.isFinite(values[i])) return false;
+  return true;
+}
+
 /**
  * What a merge without safeMerge warns when it left NaN or infinite values in the base weights (PEFT's
  * merges say nothing, and the broken weights would go unnoticed until the model is used).

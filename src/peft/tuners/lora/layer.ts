@@ -20,7 +20,7 @@ import type { Module } from '../../../nn/module.js';
 import { AdapterError, MergeError, UnsupportedError } from '../../errors.js';
 import { fromTensor, type Mat, transpose as transposeMat } from '../../utils/linalg.js';
 import { warn } from '../../utils/warnings.js';
-import { BaseTunerLayer, type MergeOptions, nonFiniteMergeWarning } from '../base-tuner-layer.js';
+import { allFinite, BaseTunerLayer, type MergeOptions, nonFiniteMergeWarning } from '../base-tuner-layer.js';
 import type { InitLoraWeights, LoraConfig } from './config.js';
 import { DoraLayer, doraWeightNorm } from './dora.js';
 import { type FactorInit, oloraInit, orthogonalInit, pissaInit } from './init.js';
@@ -103,11 +103,6 @@ function writeMat(t: Tensor, m: Mat, transposed = false): void {
   const src = transposed ? transposeMat(m) : m;
   if (src.rows * src.cols !== t.size) throw new AdapterError(`cannot write a ${src.rows}x${src.cols} matrix into a tensor of shape [${t.shape.join(', ')}]`);
   t.data().set(Float32Array.from(src.data));
-}
-
-function allFinite(t: Tensor): boolean {
-  for (const v of t.data()) if (!Number.isFinite(v)) return false;
-  return true;
 }
 
 export abstract class LoraLayer extends BaseTunerLayer {
@@ -296,7 +291,7 @@ export abstract class LoraLayer extends BaseTunerLayer {
         this.applyMerge(copy, adapter);
         const biasCopy = loraBias === null ? null : cloneTensor(baseBias!);
         if (biasCopy !== null) addScaled(biasCopy, loraBias!, this.scaling.get(adapter)!);
-        if (!allFinite(copy) || (biasCopy !== null && !allFinite(biasCopy))) {
+        if (!allFinite(copy.data()) || (biasCopy !== null && !allFinite(biasCopy.data()))) {
           copy.dispose();
           biasCopy?.dispose();
           this.mergedNorms.get(adapter)?.dispose();
@@ -312,7 +307,7 @@ export abstract class LoraLayer extends BaseTunerLayer {
       } else {
         this.applyMerge(W, adapter);
         if (loraBias !== null) addScaled(baseBias!, loraBias, this.scaling.get(adapter)!);
-        if (!allFinite(W) || (loraBias !== null && !allFinite(baseBias!))) warn(nonFiniteMergeWarning(this.label, adapter));
+        if (!allFinite(W.data()) || (loraBias !== null && !allFinite(baseBias!.data()))) warn(nonFiniteMergeWarning(this.label, adapter));
       }
       this.mergedAdapters.push(adapter);
     }
