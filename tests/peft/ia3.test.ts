@@ -9,7 +9,8 @@ import { test } from 'node:test';
 import { noGrad, type Tensor } from '../../src/engine/index.js';
 import { AutoModelForCausalLM, AutoModelForSeq2SeqLM, AutoModelForSequenceClassification, type ModelInputs, type ModelOutput, type PreTrainedModel } from '../../src/models/index.js';
 import { Embedding } from '../../src/nn/embedding.js';
-import { ConfigError, TargetModulesError } from '../../src/peft/errors.js';
+import { Linear } from '../../src/nn/linear.js';
+import { ConfigError, MergeError, TargetModulesError } from '../../src/peft/errors.js';
 import { getPeftModel } from '../../src/peft/mapping-func.js';
 import { PeftModel } from '../../src/peft/peft-model.js';
 import { IA3Config } from '../../src/peft/tuners/ia3/config.js';
@@ -172,3 +173,24 @@ for (const name of ['gpt2-ia3', 'bert-ia3', 'llama-ia3', 't5-ia3']) {
     }
   });
 }
+
+test('IA3 merges: safeMerge refuses a vector that makes the weights non-finite and leaves them alone; a plain merge warns', () => {
+  const layer = (): IA3Layer => {
+    const l = new IA3Layer(new Linear(4, 3), 'default', new IA3Config({ initIa3Weights: true }), false, { key: 'blocks.0.proj' });
+    l.ia3L.get('default')!.data()[1] = Number.POSITIVE_INFINITY;
+    return l;
+  };
+  const safe = layer();
+  const before = (safe.getBaseLayer() as Linear).weight.toArray();
+  assert.throws(() => safe.merge({ safeMerge: true }), (e: unknown) => e instanceof MergeError && e.module === 'blocks.0.proj' && /NaN or infinite/.test(e.message));
+  assert.deepEqual((safe.getBaseLayer() as Linear).weight.toArray(), before);
+  assert.equal(safe.merged, false);
+  const plain = layer();
+  const { warnings } = captureWarnings(() => plain.merge());
+  assert.equal(warnings.length, 1);
+  assert.match(warnings[0]!, /^blocks\.0\.proj: merging adapter 'default' put NaN or infinite values/);
+  assert.equal(plain.merged, true);
+  const finite = new IA3Layer(new Linear(4, 3), 'default', new IA3Config({ initIa3Weights: true }), false, { key: 'blocks.0.proj' });
+  assert.deepEqual(captureWarnings(() => finite.merge({ safeMerge: true })).warnings, []);
+  assert.equal(finite.merged, true);
+});
