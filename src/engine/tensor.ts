@@ -22,8 +22,8 @@ function frozenShape(shape: Shape): Shape {
   return Object.freeze(copy);
 }
 
-function tooLargeError(shape: Shape, dtype: DType, bytes: number): EngineError {
-  return new EngineError('empty', 'shape', `${formatShape(shape)} of ${dtype} needs ${bytes.toLocaleString('en-US')} bytes, more than can be allocated`);
+function tooLargeError(op: string, shape: Shape, dtype: DType, bytes: number): EngineError {
+  return new EngineError(op, 'shape', `${formatShape(shape)} of ${dtype} needs ${bytes.toLocaleString('en-US')} bytes, more than can be allocated`);
 }
 
 export class Tensor {
@@ -49,16 +49,17 @@ export class Tensor {
     if (track) trackTensor(this);
   }
 
-  static empty(shape: Shape, dtype: DType = 'float32', zero = false): Tensor {
-    checkShape('empty', shape);
-    checkDType('empty', dtype);
+  /** A new tensor of `shape` (zero-filled with `zero`); errors name `op`, the function the caller was asked for. */
+  static empty(shape: Shape, dtype: DType = 'float32', zero = false, op = 'empty'): Tensor {
+    checkShape(op, shape);
+    checkDType(op, dtype);
     const bytes = sizeOf(shape) * DTYPE_BYTES[dtype];
-    if (!Number.isSafeInteger(bytes) || bytes > Storage.maxBytes) throw tooLargeError(shape, dtype, bytes);
+    if (!Number.isSafeInteger(bytes) || bytes > Storage.maxBytes) throw tooLargeError(op, shape, dtype, bytes);
     let storage: Storage;
     try {
       storage = Storage.allocate(bytes, zero);
     } catch (err) {
-      if ((err as { code?: string }).code === 'ERR_PEFTJS_OOM') throw tooLargeError(shape, dtype, bytes);
+      if ((err as { code?: string }).code === 'ERR_PEFTJS_OOM') throw tooLargeError(op, shape, dtype, bytes);
       throw err;
     }
     return new Tensor(storage, shape, dtype);

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { add, DisposedTensorError, EngineError, mul, randn, scope, Storage, zeros } from '../../src/engine/index.js';
+import { add, DisposedTensorError, EngineError, mul, randn, scope, Storage, Tensor, zeros } from '../../src/engine/index.js';
 
 test('a disposed tensor is refused before it reaches native code', () => {
   const x = randn([3]).setRequiresGrad();
@@ -38,9 +38,12 @@ test('view shapes and storage sizes are checked', () => {
   x.dispose();
 });
 
-test('a tensor too large to allocate is refused naming its shape and size', () => {
+test('a tensor too large to allocate is refused naming the function called, its shape and size', () => {
   // [1, 2, 3e7, 64]: 15 GB, more than Node wraps in one buffer (refused before the allocator, which aborted).
+  const tooLarge = (op: string, shape: number[]) => (e: unknown) =>
+    e instanceof EngineError && new RegExp(`^${op}: argument 'shape' \\[${shape.join(', ')}\\] of float32 needs [\\d,]+ bytes, more than can be allocated$`).test((e as Error).message);
   for (const shape of [[1e9, 1e9], [1e7, 1e6], [1, 2, 3e7, 64]]) {
-    assert.throws(() => zeros(shape), (e: unknown) => e instanceof EngineError && new RegExp(`^empty: argument 'shape' \\[${shape.join(', ')}\\] of float32 needs [\\d,]+ bytes, more than can be allocated$`).test((e as Error).message));
+    assert.throws(() => zeros(shape), tooLarge('zeros', shape));
+    assert.throws(() => Tensor.empty(shape), tooLarge('empty', shape));
   }
 });

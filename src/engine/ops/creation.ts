@@ -7,6 +7,7 @@ import { DTypeError, EngineError, ShapeError } from '../errors.js';
 import { type Generator, generatorOption } from '../random.js';
 import { checkShape, formatShape, type Shape, sizeOf } from '../shape.js';
 import { Tensor } from '../tensor.js';
+import { checkFinite } from './check.js';
 import { checkNumber } from './check-number.js';
 
 const INT32_MIN = -(2 ** 31);
@@ -23,11 +24,6 @@ function checkElement(op: string, arg: string, v: unknown, dtype: DType): number
   throw new EngineError(op, arg, `must be an integer in int32 range [${INT32_MIN}, ${INT32_MAX}], got ${v}`);
 }
 
-function checkFinite(op: string, arg: string, v: unknown): number {
-  if (!Number.isFinite(checkNumber(op, arg, v))) throw new EngineError(op, arg, `must be a finite number, got ${v}`);
-  return v as number;
-}
-
 /** The dtypes that can be filled from JS numbers directly. */
 function checkFillDType(op: string, dtype: unknown): 'float32' | 'int32' {
   checkDType(op, dtype);
@@ -37,8 +33,7 @@ function checkFillDType(op: string, dtype: unknown): 'float32' | 'int32' {
 
 /** Tensor.empty with the shape and dtype checked under the caller's name. */
 function create(op: string, shape: Shape, dtype: unknown, zero = false): Tensor {
-  checkShape(op, shape);
-  return Tensor.empty(shape, checkDType(op, dtype), zero);
+  return Tensor.empty(shape, dtype as DType, zero, op);
 }
 
 export function zeros(shape: Shape, dtype: DType = 'float32'): Tensor {
@@ -98,8 +93,8 @@ export interface RandomOptions {
 
 /** Uniform samples in [low, high); low <= high, both finite. */
 export function rand(shape: Shape, options: RandomOptions & { low?: number; high?: number } = {}): Tensor {
-  const low = checkFinite('rand', 'low', options.low ?? 0);
-  const high = checkFinite('rand', 'high', options.high ?? 1);
+  const low = checkFinite('rand', 'low', options.low, 0);
+  const high = checkFinite('rand', 'high', options.high, 1);
   if (low > high) throw new EngineError('rand', 'low', `must not exceed high, got low ${low} and high ${high}`);
   const gen = generatorOption('rand', options.generator);
   const t = create('rand', shape, 'float32');
@@ -110,8 +105,8 @@ export function rand(shape: Shape, options: RandomOptions & { low?: number; high
 
 /** Normal samples with the given finite mean and finite, non-negative standard deviation. */
 export function randn(shape: Shape, options: RandomOptions & { mean?: number; std?: number } = {}): Tensor {
-  const mean = checkFinite('randn', 'mean', options.mean ?? 0);
-  const std = checkFinite('randn', 'std', options.std ?? 1);
+  const mean = checkFinite('randn', 'mean', options.mean, 0);
+  const std = checkFinite('randn', 'std', options.std, 1);
   if (std < 0) throw new EngineError('randn', 'std', `must be non-negative, got ${std}`);
   const gen = generatorOption('randn', options.generator);
   const t = create('randn', shape, 'float32');
