@@ -1,8 +1,9 @@
 // The `train` and `forward` benches: one step of a LoRA causal LM on both sides (see models.ts),
-// reported as tokens/s, achieved GFLOP/s next to a GEMM peak measured in the same run, and each
-// process's peak RSS.
-import { matmul, noGrad, randn, scope } from '../../src/index.js';
+// reported as tokens/s, achieved GFLOP/s next to the GEMM and FMA peaks measured in the same run,
+// and each process's peak RSS.
+import { getNumThreads, matmul, noGrad, randn, scope } from '../../src/index.js';
 import type { Bench, CaseResult, RunContext, Subject } from '../harness/bench.js';
+import { fmaPeakGflops } from '../harness/fma-peak.js';
 import { buildOurs, flopsPerToken, LM_FLAGS, lmCase, type LmMode, type LmParams } from './models.js';
 
 const PEAK_SHAPE = [1024, 768, 3072] as const;
@@ -44,20 +45,37 @@ function subject(p: LmParams): Subject {
 }
 
 const mb = (v: number) => `${Math.round(v)} MB`;
+const percent = (part: number, whole: number) => `${((100 * part) / whole).toFixed(0)}%`;
+
+/** The FMA peak, or why it could not be measured (the probe needs a C++ compiler). */
+function fmaPeakOrReason(threads: number): number | string {
+  try {
+    return fmaPeakGflops(threads);
+  } catch (e) {
+    return e instanceof Error ? e.message.split('\n')[0]! : String(e);
+  }
+}
 
 function notes(results: readonly CaseResult[], ctx: RunContext): string[] {
   const peak = gemmPeakGflops();
+  const fmaPeak = fmaPeakOrReason(getNumThreads());
   const lines: string[] = [];
   for (const r of results) {
     const p = r.case.params as unknown as LmParams;
     const flops = flopsPerToken(p);
     const side = (name: string, seconds: number) => {
       const gflops = (flops * r.case.work!) / seconds / 1e9;
-      return `${name} ${gflops.toFixed(1)} GFLOP/s (${((100 * gflops) / peak).toFixed(0)}% of GEMM peak)`;
+      const ofFma = typeof fmaPeak === 'number' ? `, ${percent(gflops, fmaPeak)} of FMA peak` : '';
+      return `${name} ${gflops.toFixed(1)} GFLOP/s (${percent(gflops, peak)} of GEMM peak${ofFma})`;
     };
     lines.push(`${r.case.label}: ${(flops / 1e6).toFixed(1)} MFLOP/token; ${side('ours', r.ours.seconds)}${r.torch ? `, ${side('torch', r.torch.seconds)}` : ''}`);
   }
   lines.push(`GEMM peak ${PEAK_SHAPE.join('x')}: ${peak.toFixed(1)} GFLOP/s (best of 12, ours)`);
+  lines.push(
+    typeof fmaPeak === 'number'
+      ? `FMA peak (fp32, registers only, ${getNumThreads()} threads): ${fmaPeak.toFixed(1)} GFLOP/s; the GEMM peak is ${percent(peak, fmaPeak)} of it`
+      : `FMA peak: not measured (${fmaPeak})`,
+  );
   const { ours, torch } = ctx.rssMb;
   lines.push(`peak RSS: ours ${mb(ours.peak)} (process baseline ${mb(ours.baseline)})${torch ? `, torch ${mb(torch.peak)} (process baseline ${mb(torch.baseline)})` : ''}`);
   return lines;
