@@ -48,9 +48,12 @@ async function resolveOnline(
   opts: HubDownloadOptions,
 ): Promise<DownloadedFile & { transferred: boolean }> {
   const url = resolveUrl(s.endpoint, t.repoId, t.repoType, t.revision, t.filename);
+  const maxRetries = opts.maxRetries ?? 5;
+  const onRetry = (attempt: number, reason: string): void =>
+    opts.onProgress?.({ type: 'retry', file: t.filename, loaded: 0, attempt, reason });
   let meta;
   try {
-    meta = await fetchMetadata(url, t, s.endpoint, s.token, s.etagTimeoutMs);
+    meta = await fetchMetadata(url, t, s.endpoint, s.token, s.etagTimeoutMs, { maxRetries, onRetry });
   } catch (e) {
     if (e instanceof EntryNotFoundError && e.commit !== null) {
       await cache.markMissing(e.commit, t.filename);
@@ -82,7 +85,7 @@ async function resolveOnline(
       cache,
       target: t,
       stallTimeoutMs: s.downloadTimeoutMs,
-      maxRetries: opts.maxRetries ?? 5,
+      maxRetries,
       ...(opts.onProgress && { onProgress: opts.onProgress }),
     }).finally(() => inflight.delete(blob));
     inflight.set(blob, pending);

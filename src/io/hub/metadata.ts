@@ -1,9 +1,11 @@
 // The metadata request: HEAD {endpoint}/{repo}/resolve/{revision}/{filename}. Redirects that stay on
 // the Hub (renamed repos) are followed; a redirect elsewhere (CDN, storage) ends the walk, since that
-// response already carries the file's metadata and the token must not leave the Hub.
+// response already carries the file's metadata and the token must not leave the Hub. Each request is
+// repeated while the answer is 429/5xx.
 import { HubMetadataError, type HubTarget } from './errors.js';
 import { isCommitHash } from './repo.js';
 import { errorFromResponse } from './response-errors.js';
+import { fetchRetrying, type RetryPolicy } from './retry.js';
 
 const MAX_REDIRECTS = 20;
 /** ETags name files in blobs/ and .locks/: a git sha1, a sha256, or another plain token, never a path. */
@@ -52,15 +54,18 @@ export async function fetchMetadata(
   endpoint: string,
   token: string | null,
   timeoutMs: number,
+  retries: RetryPolicy,
 ): Promise<FileMetadata> {
   let current = url;
   for (let hop = 0; hop <= MAX_REDIRECTS; hop++) {
-    const res = await fetch(current, {
-      method: 'HEAD',
-      headers: hubRequestHeaders(token),
-      redirect: 'manual',
-      signal: AbortSignal.timeout(timeoutMs),
-    });
+    const send = (): Promise<Response> =>
+      fetch(current, {
+        method: 'HEAD',
+        headers: hubRequestHeaders(token),
+        redirect: 'manual',
+        signal: AbortSignal.timeout(timeoutMs),
+      });
+    const res = await fetchRetrying(send, retries);
     const location = res.headers.get('location');
     const isRedirect = res.status >= 300 && res.status < 400 && location !== null;
     if (!isRedirect && !res.ok) throw errorFromResponse(res, target);

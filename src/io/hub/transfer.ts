@@ -1,11 +1,12 @@
 // GET of one blob into the cache: continues a partial download with `Range: bytes=<n>-`, retries
-// connections that break off, checks the size and renames the finished file to blobs/<etag>.
+// connections that break off and 429/5xx answers, checks the size and renames the finished file to
+// blobs/<etag>.
 import { open, rename, rm, truncate } from 'node:fs/promises';
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { RepoCache } from './cache.js';
 import { describeError, DownloadError, HubError, type HubTarget } from './errors.js';
 import { claimPartial, releasePartial, type Partial } from './partial.js';
 import { errorFromResponse } from './response-errors.js';
+import { backoffMs, isRetryableStatus, RetryableAnswer, retryTiming, statusRetryDelayMs } from './retry.js';
 import type { DownloadEvent } from './types.js';
 
 export interface TransferRequest {
@@ -55,7 +56,8 @@ async function attempt(req: TransferRequest, part: Partial, state: { total: numb
     }
     if (!res.ok) {
       await res.body?.cancel();
-      throw errorFromResponse(res, req.target);
+      const error = errorFromResponse(res, req.target);
+      throw isRetryableStatus(res.status) ? new RetryableAnswer(res, error) : error;
     }
     if (res.status === 206 && rangeStart(res) !== part.size) {
       // Bytes from elsewhere than the end of the partial would be appended out of place: start over.
@@ -93,6 +95,11 @@ async function attempt(req: TransferRequest, part: Partial, state: { total: numb
   }
 }
 
+/** The pause before the next attempt: what a 429/5xx answer asks for, else the connection backoff. */
+function retryDelayMs(failure: unknown, failures: number): number {
+  return failure instanceof RetryableAnswer ? statusRetryDelayMs(failure.retryAfter, failures) : backoffMs(failures, retryTiming.connection);
+}
+
 /** Downloads the blob to blobs/<etag>, continuing a partial download when one is found. */
 export async function transferBlob(req: TransferRequest): Promise<void> {
   const { cache, etag, target } = req;
@@ -116,10 +123,11 @@ export async function transferBlob(req: TransferRequest): Promise<void> {
         if (e instanceof HubError) throw e;
         failures = part.size > before ? 1 : failures + 1;
         if (failures > req.maxRetries) {
+          if (e instanceof RetryableAnswer) throw e.error;
           throw new DownloadError(target, `could not be downloaded: the transfer broke off after ${part.size} bytes (${describeError(e)}); the next download resumes from there`, { cause: e });
         }
         req.onProgress?.({ type: 'retry', file: target.filename, loaded: part.size, attempt: failures, reason: describeError(e) });
-        if (part.size === before) await sleep(Math.min(250 * 2 ** (failures - 1), 2000));
+        if (part.size === before) await retryTiming.sleep(retryDelayMs(e, failures));
       }
     }
     await rename(part.path, cache.blobPath(etag));
