@@ -18,6 +18,8 @@ import { PeftConfig, PromptLearningConfig, type SaveOptions } from './config.js'
 import { AdapterError, ConfigError, UnsupportedError } from './errors.js';
 import { PromptLearning, type PromptLearningOptions } from './prompt-learning.js';
 import { BaseTunerLayer, type MergeOptions } from './tuners/base-tuner-layer.js';
+import { AdaLoraConfig } from './tuners/adalora/config.js';
+import { AdaLoraModel } from './tuners/adalora/model.js';
 import { IA3Config } from './tuners/ia3/config.js';
 import { IA3Model } from './tuners/ia3/model.js';
 import { LoraConfig } from './tuners/lora/config.js';
@@ -93,10 +95,10 @@ function autoMappingOf(model: Module): NonNullable<SaveOptions['autoMapping']> {
 }
 
 /** An adapter config PeftModel runs. */
-export type AdapterConfig = LoraConfig | IA3Config | PromptLearningConfig;
+export type AdapterConfig = LoraConfig | AdaLoraConfig | IA3Config | PromptLearningConfig;
 
 /** A tuner that injects adapter layers (PEFT_TYPE_TO_TUNER_MAPPING for the injected methods). */
-type Tuner = LoraModel | IA3Model;
+type Tuner = LoraModel | AdaLoraModel | IA3Model;
 
 /** Appends task-head names to a config's modules_to_save, as PEFT's task classes do (duplicates included). */
 function extendModulesToSave(config: AdapterConfig, names: readonly string[]): void {
@@ -104,8 +106,15 @@ function extendModulesToSave(config: AdapterConfig, names: readonly string[]): v
 }
 
 function adapterConfig(config: PeftConfig): AdapterConfig {
-  if (config instanceof LoraConfig || config instanceof IA3Config || config instanceof PromptLearningConfig) return config;
-  throw new ConfigError('peft_type', `is ${config.peftType}; PeftModel supports LORA, IA3, PROMPT_TUNING, P_TUNING and PREFIX_TUNING adapters`);
+  if (config instanceof LoraConfig || config instanceof AdaLoraConfig || config instanceof IA3Config || config instanceof PromptLearningConfig) return config;
+  throw new ConfigError('peft_type', `is ${config.peftType}; PeftModel supports LORA, ADALORA, IA3, PROMPT_TUNING, P_TUNING and PREFIX_TUNING adapters`);
+}
+
+/** The tuner of an injected method's first adapter. */
+function createTuner(model: Module, config: LoraConfig | AdaLoraConfig | IA3Config, adapterName: string): Tuner {
+  if (config instanceof IA3Config) return new IA3Model(model, config, adapterName);
+  if (config instanceof AdaLoraConfig) return new AdaLoraModel(model, config, adapterName);
+  return new LoraModel(model, config, adapterName);
 }
 
 /** The parameter-name prefix of a method (PEFT_TYPE_TO_PREFIX_MAPPING): an adapter name inside it confuses loading. */
@@ -139,7 +148,7 @@ export class PeftModel extends Module {
       // PEFT's constructor adds prompt-learning adapters through add_adapter, so task classes add their heads twice.
       this.addAdapter(adapterName, first, options);
     } else {
-      this.tuner = this.registerModule('base_model', first instanceof IA3Config ? new IA3Model(model, first, adapterName) : new LoraModel(model, first, adapterName));
+      this.tuner = this.registerModule('base_model', createTuner(model, first, adapterName));
     }
     this.addHeadModules(first, 'after');
     if (this.tuner !== null && this.headModules !== null) {
@@ -193,6 +202,10 @@ export class PeftModel extends Module {
     }
     const model = this.getBaseModel() as Module & Partial<ForwardModule>;
     if (typeof model.forward !== 'function') throw new AdapterError(`${model.typeName} has no forward(inputs) to call`);
+    if (this.tuner instanceof AdaLoraModel) {
+      if (adapterNames !== undefined) throw new UnsupportedError('mixed adapter batches (adapterNames) are not supported for ADALORA');
+      return this.tuner.withOrthogonalRegularization(model.forward(rest));
+    }
     if (adapterNames === undefined) return model.forward(rest);
     const tuner = this.injected('adapterNames');
     if (!(tuner instanceof LoraModel)) throw new UnsupportedError(`mixed adapter batches (adapterNames) are not supported for ${this.activePeftConfig.peftType}`);
@@ -243,6 +256,8 @@ export class PeftModel extends Module {
       this.prompt.addAdapter(adapterName, added as PromptLearningConfig, { ...options, activate: adapterName === this.activeAdapter });
     } else if (this.tuner instanceof IA3Model) {
       this.tuner.addAdapter(adapterName, added as IA3Config);
+    } else if (this.tuner instanceof AdaLoraModel) {
+      this.tuner.addAdapter(adapterName, added as AdaLoraConfig);
     } else {
       this.tuner!.addAdapter(adapterName, added as LoraConfig);
     }
@@ -284,6 +299,16 @@ export class PeftModel extends Module {
   /** Merges the adapters into the base weights and returns the model without adapter layers. */
   mergeAndUnload(options: MergeOptions = {}): Module {
     return this.injected('mergeAndUnload').mergeAndUnload(options);
+  }
+
+  /**
+   * AdaLoRA (PEFT's `model.base_model.update_and_allocate`): updates the rank allocator and prunes to the budget of
+   * `globalStep`; call it after each optimizer step, before the gradients are zeroed.
+   */
+  updateAndAllocate(globalStep: number): void {
+    const tuner = this.injected('updateAndAllocate');
+    if (!(tuner instanceof AdaLoraModel)) throw new UnsupportedError(`updateAndAllocate is for AdaLoRA adapters, not ${this.activePeftConfig.peftType}`);
+    tuner.updateAndAllocate(globalStep);
   }
 
   /** Returns the model without adapter layers, base weights unchanged. */

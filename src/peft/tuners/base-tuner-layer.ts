@@ -1,5 +1,6 @@
 // What every adapter layer shares (PEFT's BaseTunerLayer): the wrapped `base_layer`, per-adapter containers whose
 // keys are adapter names, the active adapters, the disabled flag and the list of adapters merged into the base.
+import type { Tensor } from '../../engine/tensor.js';
 import { ModuleDict, ParameterDict } from '../../nn/containers.js';
 import { Module } from '../../nn/module.js';
 import { AdapterError } from '../errors.js';
@@ -41,6 +42,8 @@ function setEntryGrad(container: AdapterContainer, key: string, flag: boolean): 
 export abstract class BaseTunerLayer extends Module {
   /** Child containers keyed by adapter name that hold trainable adapter weights. */
   protected abstract readonly adapterLayerNames: readonly string[];
+  /** Child containers keyed by adapter name that adapter files leave out (AdaLoRA's ranknum). */
+  readonly unsavedContainerNames: readonly string[] = [];
   /** Adapters merged into the base weights, in merge order. */
   readonly mergedAdapters: string[] = [];
   /**
@@ -140,7 +143,27 @@ export abstract class BaseTunerLayer extends Module {
 
   abstract merge(options?: MergeOptions): void;
 
-  abstract unmerge(): void;
+  /** Takes the merged adapters out of the base weights again, last merged first; warns when none is merged. */
+  unmerge(): void {
+    if (!this.merged) {
+      warn(`${this.label}: already unmerged, nothing to do.`);
+      return;
+    }
+    while (this.mergedAdapters.length > 0) this.unmergeAdapter(this.mergedAdapters.pop()!);
+  }
+
+  /** Takes one merged adapter out of the base weights. */
+  protected abstract unmergeAdapter(adapter: string): void;
+
+  /** What forward returns while the adapters are disabled (unmerging first) or merged: the base output; else null. */
+  protected inactiveForward(x: Tensor): Tensor | null {
+    const base = this.child<Module & { forward(x: Tensor): Tensor }>('base_layer');
+    if (this.disableAdapters) {
+      if (this.merged) this.unmerge();
+      return base.forward(x);
+    }
+    return this.merged ? base.forward(x) : null;
+  }
 
   /** PEFT's check_adapters_to_merge: the requested (or active) adapters that are not merged yet. */
   protected adaptersToMerge(names: readonly string[] | undefined): string[] {

@@ -17,7 +17,8 @@ import { allLinearModuleNames, checkTargetModuleExists, findMinimalTargetModules
 export interface MatchTargetsConfig extends TargetConfig {
   peftType: string | null;
   taskType: string | null;
-  rankPattern?: Record<string, number>;
+  /** LoRA's ranks by module pattern; AdaLoRA's kept triplets by lora_E parameter (not checked here). */
+  rankPattern?: Record<string, number> | Record<string, boolean[]> | null;
   alphaPattern?: Record<string, number>;
 }
 
@@ -132,7 +133,9 @@ export function matchTargets(modules: readonly ModuleInfo[], config: MatchTarget
   } else if (hasTargets && result.targeted.length === 0) {
     warn(`target_modules ${shown} matched no module (only target_parameters are adapted).`);
   }
-  for (const [name, patterns] of [['rank_pattern', config.rankPattern], ['alpha_pattern', config.alphaPattern]] as const) {
+  // AdaLoRA's rank_pattern names lora_E parameters, not modules (PEFT warns about each of its keys when loading).
+  const rankPattern = config.peftType === 'ADALORA' ? null : config.rankPattern;
+  for (const [name, patterns] of [['rank_pattern', rankPattern], ['alpha_pattern', config.alphaPattern]] as const) {
     const unused = Object.keys(patterns ?? {})
       .filter((k) => !result.targeted.some((t) => pyMatch(`(.*\\.)?(${k})$`, t) !== null))
       .sort();

@@ -123,3 +123,30 @@ export const TRANSFORMERS_MODELS_TO_IA3_FEEDFORWARD_MODULES_MAPPING: Readonly<Re
   qwen2: ['down_proj'],
   qwen3: ['down_proj'],
 };
+
+/** Default AdaLoRA targets per transformers `model_type` when `target_modules` is not given (a string is a regex). */
+export const TRANSFORMERS_MODELS_TO_ADALORA_TARGET_MODULES_MAPPING: Readonly<Record<string, string | readonly string[]>> = {
+  t5: ['q', 'k', 'v', 'o', 'wi', 'wo'],
+  mt5: ['q', 'k', 'v', 'o', 'wi_0', 'wi_1', 'wo'],
+  bart: ['q_proj', 'k_proj', 'v_proj', 'out_proj', 'fc1', 'fc2'],
+  gpt2: ['c_attn'],
+  bloom: ['query_key_value'],
+  opt: ['q_proj', 'k_proj', 'v_proj', 'out_proj', 'fc1', 'fc2'],
+  gptj: ['q_proj', 'v_proj'],
+  gpt_neox: ['query_key_value'],
+  gpt_neo: ['q_proj', 'v_proj'],
+  llama: ['q_proj', 'v_proj'],
+  llama4: ['q_proj', 'v_proj'],
+  bert: ['query', 'value'],
+  roberta: ['query', 'key', 'value', 'dense'],
+  'deberta-v2': ['query_proj', 'key_proj', 'value_proj', 'dense'],
+  gpt_bigcode: ['c_attn'],
+  deberta: ['in_proj'],
+  gemma: ['q_proj', 'v_proj'],
+  gemma2: ['q_proj', 'v_proj'],
+  gemma3_text: ['q_proj', 'v_proj'],
+  gemma4: '.*language_model\\..*\\.(q_proj|v_proj)',
+  qwen2: ['q_proj', 'v_proj'],
+  qwen3: ['q_proj', 'v_proj'],
+  nemotron_h: ['q_proj', 'k_proj', 'v_proj', 'o_proj'],
+};

@@ -20,7 +20,9 @@ import type { Module } from '../../nn/module.js';
 import type { PeftConfig } from '../config.js';
 import { AdapterError, AdapterWeightsError } from '../errors.js';
 import { BaseTunerLayer } from '../tuners/base-tuner-layer.js';
-import { LoraConfig } from '../tuners/lora/config.js';
+import { AdaLoraConfig } from '../tuners/adalora/config.js';
+import { resizeModulesByRankPattern, resizeStateDictByRankPattern, stripAdapterName } from '../tuners/adalora/rank-pattern.js';
+import { LoraSharedConfig } from '../tuners/lora/config.js';
 import { ModulesToSaveWrapper, TrainableTokensWrapper } from './wrappers.js';
 import { INCLUDE_LINEAR_LAYERS_SHORTHAND } from './constants.js';
 import { matchTargetAgainstKey } from './other.js';
@@ -51,6 +53,8 @@ export interface AuxModuleLayout {
 export interface PeftStateLayout {
   /** LoRA layers (PEFT's BaseTunerLayer) outside auxiliary wrappers. */
   tunerLayers: readonly string[];
+  /** `<layer>.<container>` names of tuner-layer containers that adapter files leave out (AdaLoRA's ranknum). */
+  unsavedContainers?: ReadonlySet<string>;
   auxModules: readonly AuxModuleLayout[];
   /** The modules get_input_embeddings() / get_output_embeddings() return (a LoRA layer when targeted). */
   inputEmbedding: string | null;
@@ -88,6 +92,13 @@ function tunerEntry(layout: PeftStateLayout, key: string): { layer: string; attr
     return { layer, attr: attr!, adapter };
   }
   return null;
+}
+
+/** Whether `key` is a tuner-layer entry of adapter `adapterName` that adapter files hold. */
+function savedTunerEntry(layout: PeftStateLayout, key: string, adapterName: string): boolean {
+  const entry = tunerEntry(layout, key);
+  if (entry === null || entry.attr === 'base_layer' || entry.adapter !== adapterName) return false;
+  return layout.unsavedContainers?.has(`${entry.layer}.${entry.attr}`) !== true;
 }
 
 /** The adapter that owns `key` through a container keyed by adapter name, if any. */
@@ -145,8 +156,7 @@ export function selectAdapterStateDict<V>(
   const out = new Map<string, V>();
 
   for (const [k, v] of ours) {
-    const entry = tunerEntry(layout, k);
-    if (entry === null || entry.attr === 'base_layer' || entry.adapter !== adapterName) continue;
+    if (!savedTunerEntry(layout, k, adapterName)) continue;
     const magnitude = `lora_magnitude_vector.${adapterName}.weight`;
     out.set(config.useDora && k.endsWith(magnitude) ? k.slice(0, -'.weight'.length) : k, v);
   }
@@ -246,8 +256,7 @@ export function remapAdapterStateDictForLoad<V>(
 
   const toModelKey = new Map<string, string>();
   for (const k of own) {
-    const entry = tunerEntry(layout, k);
-    if (entry === null || entry.attr === 'base_layer' || entry.adapter !== adapterName) continue;
+    if (!savedTunerEntry(layout, k, adapterName)) continue;
     adapterKeys.add(k);
     const saved = removeAdapterNameFromKey(k, adapterName);
     toModelKey.set(saved, k);
@@ -309,6 +318,7 @@ function nameOf(root: Module, fn: (() => unknown) | undefined): string | null {
 /** The layout of a live module tree. `base` is the wrapped transformers model (for its embeddings). */
 export function peftStateLayout(root: Module, base: Module): PeftStateLayout {
   const tunerLayers: string[] = [];
+  const unsavedContainers = new Set<string>();
   const auxModules: AuxModuleLayout[] = [];
   const moduleNames = new Set<string>();
   for (const [name, m] of root.namedModules()) {
@@ -320,11 +330,13 @@ export function peftStateLayout(root: Module, base: Module): PeftStateLayout {
       auxModules.push({ name, kind: 'trainable_tokens', adapters: m.availableAdapters(), tied: m.tokenAdapter.tiedAdapter !== null });
     } else if (m instanceof BaseTunerLayer && !auxModules.some((a) => name.startsWith(`${a.name}.`))) {
       tunerLayers.push(name);
+      for (const c of m.unsavedContainerNames) unsavedContainers.add(`${name}.${c}`);
     }
   }
   const embeddings = base as { getInputEmbeddings?: () => unknown; getOutputEmbeddings?: () => unknown };
   return {
     tunerLayers,
+    unsavedContainers,
     auxModules,
     inputEmbedding: nameOf(root, embeddings.getInputEmbeddings?.bind(base)),
     outputEmbedding: nameOf(root, embeddings.getOutputEmbeddings?.bind(base)),
@@ -332,11 +344,11 @@ export function peftStateLayout(root: Module, base: Module): PeftStateLayout {
   };
 }
 
-/** The save settings of an adapter's config: LoRA's own; methods without bias, DoRA or trainable tokens save none of them. */
+/** The save settings of an adapter's config: LoRA's (and AdaLoRA's) own; methods without bias, DoRA or trainable tokens save none of them. */
 function stateDictConfigOf(configs: ReadonlyMap<string, PeftConfig>, adapterName: string): StateDictConfig & Pick<PeftConfig, 'baseModelNameOrPath'> {
   const config = configs.get(adapterName);
   if (config === undefined) throw new AdapterError(`no adapter named '${adapterName}' (adapters: ${[...configs.keys()].join(', ') || 'none'})`);
-  if (config instanceof LoraConfig) return config;
+  if (config instanceof LoraSharedConfig) return config;
   const targets = (config as { targetModules?: string | Set<string> | null }).targetModules ?? null;
   return { bias: 'none', useDora: false, targetModules: targets, trainableTokenIndices: null, baseModelNameOrPath: config.baseModelNameOrPath };
 }
@@ -351,8 +363,8 @@ function vocabResized(config: Pick<PeftConfig, 'baseModelNameOrPath'>, layout: P
 }
 
 /**
- * PEFT's get_peft_model_state_dict on a live model: adapter `adapterName`'s tensors (not copies) by checkpoint
- * key. `root` is the module whose keys are saved (a PeftModel, or a model with adapters injected directly).
+ * PEFT's get_peft_model_state_dict on a live model: adapter `adapterName`'s tensors (not copies, except the
+ * triplets an AdaLoRA rank_pattern keeps) by checkpoint key. `root` is the module whose keys are saved (a PeftModel, or a model with adapters injected directly).
  */
 export function getPeftModelStateDict(
   root: Module,
@@ -364,11 +376,18 @@ export function getPeftModelStateDict(
   const config = stateDictConfigOf(configs, adapterName);
   const layout = peftStateLayout(root, base);
   const state = root.stateDict();
-  return selectAdapterStateDict(layout, state, config, adapterName, {
+  const selected = selectAdapterStateDict(layout, state, config, adapterName, {
     adapterNames: [...configs.keys()],
     saveEmbeddingLayers: options.saveEmbeddingLayers,
     vocabResized: vocabResized(config, layout, state),
   });
+  if (config instanceof AdaLoraConfig && config.rankPattern !== null) {
+    // As PEFT, the config keeps the pattern without the adapter name from now on: that is what gets saved.
+    config.rankPattern = stripAdapterName(config.rankPattern, adapterName);
+    const baseName = nameOf(root, () => base);
+    resizeStateDictByRankPattern(selected, config.rankPattern, adapterName, baseName === null ? '' : `${baseName}.`);
+  }
+  return selected;
 }
 
 function listKeys(keys: readonly string[], limit = 5): string {
@@ -414,12 +433,15 @@ function checkedAdapterCheckpoint({ root, base, configs, adapterName }: AdapterT
 }
 
 /**
- * PEFT's set_peft_model_state_dict on a live model: copies checkpoint tensors into adapter `adapterName`.
+ * PEFT's set_peft_model_state_dict on a live model: copies checkpoint tensors into adapter `adapterName`, after
+ * shrinking AdaLoRA layers to the ranks of the config's rank_pattern.
  * Keys of modules the model lacks and shape mismatches raise (naming `file`); keys of existing modules
  * without such an entry are skipped, as PEFT's non-strict load does; adapter keys the checkpoint lacks
  * are warned about and returned.
  */
 export function setPeftModelStateDict(target: AdapterTarget, weights: ReadonlyMap<string, Tensor>, file?: string): { missingKeys: string[] } {
+  const config = target.configs.get(target.adapterName);
+  if (config instanceof AdaLoraConfig && config.rankPattern !== null) resizeModulesByRankPattern(target.base, config.rankPattern, target.adapterName, config);
   const r = checkedAdapterCheckpoint(target, weights, file);
   target.root.loadStateDict(r.load, { strict: false });
   if (r.missing.length > 0) warn(`Found missing adapter keys while loading the checkpoint: ${JSON.stringify(r.missing)}`);

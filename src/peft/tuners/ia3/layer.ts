@@ -105,19 +105,16 @@ export class IA3Layer extends BaseTunerLayer {
     }
   }
 
-  unmerge(): void {
-    if (!this.merged) {
-      warn(`${this.label}: already unmerged, nothing to do.`);
-      return;
-    }
-    warn('Unmerge result can be inaccurate for (IA)^3.');
-    while (this.mergedAdapters.length > 0) {
-      const adapter = this.mergedAdapters.pop()!;
-      const l = this.ia3L.get(adapter);
-      if (l === undefined) continue;
-      const { weight, bias } = this.base;
-      this.applyVector(weight.data() as Float32Array, bias === null ? null : (bias.data() as Float32Array), l.data() as Float32Array, true);
-    }
+  override unmerge(): void {
+    if (this.merged) warn('Unmerge result can be inaccurate for (IA)^3.');
+    super.unmerge();
+  }
+
+  protected unmergeAdapter(adapter: string): void {
+    const l = this.ia3L.get(adapter);
+    if (l === undefined) return;
+    const { weight, bias } = this.base;
+    this.applyVector(weight.data() as Float32Array, bias === null ? null : (bias.data() as Float32Array), l.data() as Float32Array, true);
   }
 
   /** The product of the active adapters' vectors, flattened; null when none applies. */
@@ -133,12 +130,9 @@ export class IA3Layer extends BaseTunerLayer {
   }
 
   forward(x: Tensor): Tensor {
+    const inactive = this.inactiveForward(x);
+    if (inactive !== null) return inactive;
     const base = this.child<Linear | Conv1D>('base_layer');
-    if (this.disableAdapters) {
-      if (this.merged) this.unmerge();
-      return base.forward(x);
-    }
-    if (this.merged) return base.forward(x);
     if (this.batchAdapterNames !== null) throw new AdapterError(`${this.label}: (IA)³ does not support mixed adapter batches (adapterNames)`);
     const s = this.scaling();
     if (s === null) return base.forward(x);

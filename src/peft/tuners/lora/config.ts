@@ -87,7 +87,8 @@ const layerRange: FieldType<[number, number]> = {
   dump: (v) => [...v],
 };
 
-const LORA_FIELDS: readonly Field[] = [
+/** The fields LoraConfig and AdaLoraConfig share: every LoRA field but rank_pattern, whose meaning differs. */
+export const LORA_SHARED_FIELDS: readonly Field[] = [
   ...PEFT_CONFIG_FIELDS,
   field('r', positiveInt, () => 8),
   field('target_modules', nullable(union(str, stringSet, isString)), () => null),
@@ -101,7 +102,6 @@ const LORA_FIELDS: readonly Field[] = [
   field('init_lora_weights', initLoraWeightsType, () => true),
   field('layers_to_transform', nullable(union(int, listOf(int), isNumber)), () => null),
   field('layers_pattern', nullable(union(str, listOf(str), isString)), () => null),
-  field('rank_pattern', recordOf(positiveInt), () => ({})),
   field('alpha_pattern', recordOf(num), () => ({})),
   field('megatron_config', nullable(jsonObject), () => null),
   field('megatron_core', nullable(str), () => 'megatron.core'),
@@ -125,8 +125,10 @@ const LORA_FIELDS: readonly Field[] = [
   field('ensure_weight_tying', bool, () => false),
 ];
 
-/** Options for `new LoraConfig(...)`; every one defaults as in PEFT. Lists may also be given as Sets. */
-export interface LoraConfigOptions extends PeftConfigOptions {
+const LORA_FIELDS: readonly Field[] = [...LORA_SHARED_FIELDS, field('rank_pattern', recordOf(positiveInt), () => ({}))];
+
+/** The options LoraConfig and AdaLoraConfig share; every one defaults as in PEFT. Lists may also be given as Sets. */
+export interface LoraSharedOptions extends PeftConfigOptions {
   r?: number;
   /** Module names (exact or dot-suffix), one Python regex (full match), or "all-linear". */
   targetModules?: string | Iterable<string> | null;
@@ -140,7 +142,6 @@ export interface LoraConfigOptions extends PeftConfigOptions {
   initLoraWeights?: InitLoraWeights;
   layersToTransform?: number | number[] | null;
   layersPattern?: string | string[] | null;
-  rankPattern?: Record<string, number>;
   alphaPattern?: Record<string, number>;
   megatronConfig?: { [key: string]: JsonValue } | null;
   megatronCore?: string | null;
@@ -164,6 +165,12 @@ export interface LoraConfigOptions extends PeftConfigOptions {
   ensureWeightTying?: boolean;
 }
 
+/** Options for `new LoraConfig(...)`. */
+export interface LoraConfigOptions extends LoraSharedOptions {
+  /** Rank per module: the first key (a regex matched at the end of the module name) that matches wins. */
+  rankPattern?: Record<string, number>;
+}
+
 /** Checks that `pattern`, placed where PEFT's matching puts it, is a regex we can run. */
 function checkRegex(path: string, ctx: ParseContext, pattern: string, what: string): void {
   try {
@@ -174,8 +181,11 @@ function checkRegex(path: string, ctx: ParseContext, pattern: string, what: stri
   }
 }
 
-export class LoraConfig extends PeftConfig {
-  declare peftType: 'LORA';
+/**
+ * The fields and checks LoraConfig and AdaLoraConfig share (PEFT's AdaLoraConfig subclasses LoraConfig; here both
+ * derive from this class because their rank_pattern differs in type).
+ */
+export abstract class LoraSharedConfig extends PeftConfig {
   declare r: number;
   /** A Python regex (full match) or a set of names; resolved by matchTargets ("all-linear", defaults, suffix compression). */
   declare targetModules: string | Set<string> | null;
@@ -189,7 +199,6 @@ export class LoraConfig extends PeftConfig {
   declare initLoraWeights: InitLoraWeights;
   declare layersToTransform: number | number[] | null;
   declare layersPattern: string | string[] | null;
-  declare rankPattern: Record<string, number>;
   declare alphaPattern: Record<string, number>;
   declare megatronConfig: { [key: string]: JsonValue } | null;
   declare megatronCore: string | null;
@@ -212,7 +221,7 @@ export class LoraConfig extends PeftConfig {
   declare kasaConfig: KasaConfig | null;
   declare ensureWeightTying: boolean;
 
-  constructor(options: LoraConfigOptions = {}) {
+  constructor(options: LoraSharedOptions) {
     super();
     const input = { ...options } as Record<string, unknown>;
     for (const key of ['targetModules', 'excludeModules'] as const) {
@@ -222,13 +231,8 @@ export class LoraConfig extends PeftConfig {
     this.assign(input, strictContext());
   }
 
-  protected get configFields(): readonly Field[] {
-    return LORA_FIELDS;
-  }
-
   protected override postInit(ctx: ParseContext): void {
     super.postInit(ctx);
-    this.peftType = PeftType.LORA;
     if (typeof this.targetModules === 'string') {
       if (this.layersToTransform !== null) fail('layers_to_transform', ctx, 'cannot be used when target_modules is a regex string');
       if (this.layersPattern !== null) fail('layers_pattern', ctx, 'cannot be used when target_modules is a regex string');
@@ -268,13 +272,6 @@ export class LoraConfig extends PeftConfig {
     if (this.aloraInvocationTokens !== null && this.taskType !== TaskType.CAUSAL_LM) {
       warn('aLoRA (alora_invocation_tokens) is only supported for the CAUSAL_LM task.');
     }
-    const mutatesBase = (typeof init === 'string' && init.startsWith('pissa')) || init === 'olora' || init === 'corda' || init === 'lora_ga';
-    if (this.useRslora && (Object.keys(this.rankPattern).length > 0 || Object.keys(this.alphaPattern).length > 0) && mutatesBase) {
-      warn(
-        `use_rslora with rank_pattern/alpha_pattern and init_lora_weights=${JSON.stringify(init)}: the adapter cannot be ` +
-          'converted to a plain LoRA on save (path_initial_model_for_weight_conversion) with this combination.',
-      );
-    }
   }
 
   /** Every user pattern must be runnable where matching will put it (see tuners-utils and getPatternKey). */
@@ -286,8 +283,38 @@ export class LoraConfig extends PeftConfig {
     }
     const patterns = this.layersPattern === null ? [] : typeof this.layersPattern === 'string' ? [this.layersPattern] : this.layersPattern;
     for (const p of patterns) checkRegex('layers_pattern', ctx, `(?:^|.*?\\.)${p}\\.(?P<idx>\\d+)\\.`, `entry ${JSON.stringify(p)} is used as a regex and is not usable`);
-    for (const [name, record] of [['rank_pattern', this.rankPattern], ['alpha_pattern', this.alphaPattern]] as const) {
-      for (const k of Object.keys(record)) checkRegex(name, ctx, `(.*\\.)?(${k})$`, `key ${JSON.stringify(k)} is not a usable regex`);
+    for (const k of Object.keys(this.alphaPattern)) checkPatternKey('alpha_pattern', ctx, k);
+  }
+}
+
+/** A rank_pattern / alpha_pattern key must be a regex getPatternKey can run. */
+function checkPatternKey(path: string, ctx: ParseContext, key: string): void {
+  checkRegex(path, ctx, `(.*\\.)?(${key})$`, `key ${JSON.stringify(key)} is not a usable regex`);
+}
+
+export class LoraConfig extends LoraSharedConfig {
+  declare peftType: 'LORA';
+  declare rankPattern: Record<string, number>;
+
+  constructor(options: LoraConfigOptions = {}) {
+    super(options);
+  }
+
+  protected get configFields(): readonly Field[] {
+    return LORA_FIELDS;
+  }
+
+  protected override postInit(ctx: ParseContext): void {
+    super.postInit(ctx);
+    this.peftType = PeftType.LORA;
+    for (const k of Object.keys(this.rankPattern)) checkPatternKey('rank_pattern', ctx, k);
+    const init = this.initLoraWeights;
+    const mutatesBase = (typeof init === 'string' && init.startsWith('pissa')) || init === 'olora' || init === 'corda' || init === 'lora_ga';
+    if (this.useRslora && (Object.keys(this.rankPattern).length > 0 || Object.keys(this.alphaPattern).length > 0) && mutatesBase) {
+      warn(
+        `use_rslora with rank_pattern/alpha_pattern and init_lora_weights=${JSON.stringify(init)}: the adapter cannot be ` +
+          'converted to a plain LoRA on save (path_initial_model_for_weight_conversion) with this combination.',
+      );
     }
   }
 

@@ -313,20 +313,13 @@ export abstract class LoraLayer extends BaseTunerLayer {
     }
   }
 
-  unmerge(): void {
-    if (!this.merged) {
-      warn(`${this.label}: already unmerged, nothing to do.`);
-      return;
-    }
-    while (this.mergedAdapters.length > 0) {
-      const adapter = this.mergedAdapters.pop()!;
-      if (!this.hasAdapter(adapter)) continue;
-      this.undoMerge(this.weight, adapter);
-      this.mergedNorms.get(adapter)?.dispose();
-      this.mergedNorms.delete(adapter);
-      const loraBias = this.loraBiasTerm(adapter);
-      if (loraBias !== null) addScaled(this.bias!, loraBias, -this.scaling.get(adapter)!);
-    }
+  protected unmergeAdapter(adapter: string): void {
+    if (!this.hasAdapter(adapter)) return;
+    this.undoMerge(this.weight, adapter);
+    this.mergedNorms.get(adapter)?.dispose();
+    this.mergedNorms.delete(adapter);
+    const loraBias = this.loraBiasTerm(adapter);
+    if (loraBias !== null) addScaled(this.bias!, loraBias, -this.scaling.get(adapter)!);
   }
 
   forward(x: Tensor, options: LoraForwardOptions = {}): Tensor {
@@ -541,6 +534,17 @@ export class LoraEmbedding extends LoraLayer {
   }
 }
 
+/**
+ * Sets the config's fan_in_fan_out to what the target stores (true for Conv1D, false for Linear), warning when it
+ * was set otherwise, as PEFT's dispatch does; the corrected value is what gets saved.
+ */
+export function matchFanInFanOut(target: Linear | Conv1D, config: { fanInFanOut: boolean }, key = 'target'): void {
+  const conv1d = target instanceof Conv1D;
+  if (config.fanInFanOut === conv1d) return;
+  warn(`${key}: fan_in_fan_out is ${config.fanInFanOut} but the target is a ${conv1d ? 'Conv1D' : 'Linear'} layer; setting fan_in_fan_out to ${conv1d}.`);
+  config.fanInFanOut = conv1d;
+}
+
 /** What replaces a targeted module (PEFT's dispatch_default); null for a layer type LoRA does not support. */
 export function dispatchDefault(
   target: Module,
@@ -549,19 +553,7 @@ export function dispatchDefault(
   options: UpdateLayerOptions & { key?: string },
 ): LoraLayer | null {
   if (target instanceof Embedding) return new LoraEmbedding(target, adapterName, config, options);
-  if (target instanceof Linear) {
-    if (config.fanInFanOut) {
-      warn(`${options.key ?? 'target'}: fan_in_fan_out is true but the target is a Linear layer; setting fan_in_fan_out to false.`);
-      config.fanInFanOut = false;
-    }
-    return new LoraLinear(target, adapterName, config, options);
-  }
-  if (target instanceof Conv1D) {
-    if (!config.fanInFanOut) {
-      warn(`${options.key ?? 'target'}: fan_in_fan_out is false but the target is a Conv1D layer; setting fan_in_fan_out to true.`);
-      config.fanInFanOut = true;
-    }
-    return new LoraLinear(target, adapterName, config, options);
-  }
-  return null;
+  if (!(target instanceof Linear || target instanceof Conv1D)) return null;
+  matchFanInFanOut(target, config, options.key);
+  return new LoraLinear(target, adapterName, config, options);
 }

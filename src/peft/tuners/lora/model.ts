@@ -9,7 +9,7 @@ import { getPatternKey } from '../../utils/other.js';
 import { AuxiliaryTrainingWrapper } from '../../utils/wrappers.js';
 import { BaseTuner, type TunerOptions } from '../base-tuner.js';
 import type { BaseTunerLayer } from '../base-tuner-layer.js';
-import { LoraConfig } from './config.js';
+import { LoraConfig, type LoraSharedConfig } from './config.js';
 import { BASE_ADAPTER_NAME, checkInitSupported, checkTargetInit, dispatchDefault, LoraLayer } from './layer.js';
 import { type CombinationType, combineFactors, type WeightedFactor } from './weighted-adapter.js';
 
@@ -27,8 +27,8 @@ function patternValue(pattern: Record<string, number>, key: string, fallback: nu
   return Object.hasOwn(pattern, k) ? pattern[k]! : fallback;
 }
 
-/** Options PEFT supports that this library does not: refused up front, naming the option. */
-function checkSupported(config: LoraConfig): void {
+/** LoRA options PEFT supports that this library does not (for LoRA and AdaLoRA): refused up front, naming the option. */
+export function checkLoraOptionsSupported(config: LoraSharedConfig): void {
   const unsupported: [string, boolean][] = [
     ['target_parameters', (config.targetParameters ?? []).length > 0],
     ['layer_replication', (config.layerReplication ?? []).length > 0],
@@ -44,7 +44,12 @@ function checkSupported(config: LoraConfig): void {
   ];
   const used = unsupported.filter(([, on]) => on).map(([name]) => name);
   if (used.length > 0) throw new UnsupportedError(`LoRA options not supported by this library: ${used.join(', ')}`);
-  checkInitSupported(config.initLoraWeights);
+}
+
+/** PEFT allows one adapter per model to train biases. */
+export function checkSingleBiasAdapter(configs: Iterable<LoraSharedConfig>): void {
+  const withBias = [...configs].filter((c) => c.bias !== 'none');
+  if (withBias.length > 1) throw new AdapterError('only one adapter may train biases (bias other than "none"); set bias to "none" for the others');
 }
 
 export class LoraModel<M extends Module = Module> extends BaseTuner<LoraConfig, M> {
@@ -62,9 +67,9 @@ export class LoraModel<M extends Module = Module> extends BaseTuner<LoraConfig, 
   }
 
   protected checkNewAdapterConfig(config: LoraConfig): void {
-    checkSupported(config);
-    const withBias = [...this.peftConfig.values()].filter((c) => c.bias !== 'none');
-    if (withBias.length > 1) throw new AdapterError('only one adapter may train biases (bias other than "none"); set bias to "none" for the others');
+    checkLoraOptionsSupported(config);
+    checkInitSupported(config.initLoraWeights);
+    checkSingleBiasAdapter(this.peftConfig.values());
   }
 
   protected checkTarget(config: LoraConfig, target: Module, key: string): void {

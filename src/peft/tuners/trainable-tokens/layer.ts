@@ -12,7 +12,6 @@ import { BufferDict, ParameterDict } from '../../../nn/containers.js';
 import { Embedding } from '../../../nn/embedding.js';
 import { Linear } from '../../../nn/linear.js';
 import { AdapterError, MergeError, UnsupportedError } from '../../errors.js';
-import { warn } from '../../utils/warnings.js';
 import { BaseTunerLayer, type MergeOptions } from '../base-tuner-layer.js';
 import { cloneTensor } from '../lora/low-rank.js';
 
@@ -160,15 +159,8 @@ export class TrainableTokensLayer extends BaseTunerLayer {
     }
   }
 
-  unmerge(): void {
-    if (!this.merged) {
-      warn(`${this.label}: already unmerged, nothing to do.`);
-      return;
-    }
-    while (this.mergedAdapters.length > 0) {
-      const adapter = this.mergedAdapters.pop()!;
-      this.writeRows(this.weight, adapter, this.trainableTokensOriginal.get(adapter)!);
-    }
+  protected unmergeAdapter(adapter: string): void {
+    this.writeRows(this.weight, adapter, this.trainableTokensOriginal.get(adapter)!);
   }
 
   /** The base weight with the adapters' rows written in (a copy; PEFT's get_merged_weights). */
