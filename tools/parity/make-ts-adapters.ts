@@ -1,10 +1,11 @@
 // Live parity, peft.js side: for every adapter case of tests/fixtures/peft/adapters, builds an adapter with the
 // same config on the same base model, gives every saved tensor seeded random values, and writes <out>/<case>/:
 // the adapter as savePretrained saves it and ts-outputs.safetensors (the inputs and our outputs with the adapter
-// active, disabled, merged, …). The prompt-learning and IA3 cases of method-cases.ts go the same way, with every
-// trainable tensor moved (prompt encoders, IA3 vectors, modules_to_save copies); prompt-learning cases record the
-// outputs with the prompts active. PiSSA / OLoRA cases (the configs of tests/fixtures/peft/pissa, and PiSSA with
-// the randomized SVD) are trained the same way and saved with pathInitialModelForWeightConversion: PEFT must
+// active, disabled, merged, …). The prompt-learning, IA3 and AdaLoRA cases of method-cases.ts go the same way, with
+// every trainable tensor moved (prompt encoders, IA3 vectors, AdaLoRA triplets, modules_to_save copies), then the
+// case's training (AdaLoRA's rank allocation) where it has one; prompt-learning cases record the outputs with the
+// prompts active. PiSSA / OLoRA cases (the configs of tests/fixtures/peft/pissa, and PiSSA with the randomized SVD)
+// are trained the same way and saved with pathInitialModelForWeightConversion: PEFT must
 // reproduce, with the converted adapter on the original base model, the outputs of our trained PiSSA / OLoRA model
 // (active), the base model (disabled) and the merged model. tools/parity/check_ts_adapters.py then loads them all
 // with the real PEFT.
@@ -89,6 +90,7 @@ async function makeMethodCase(c: MethodCase, seed: number, outDir: string): Prom
   peft.eval();
   const tensors = new Map(Object.entries(c.inputs()));
   const inputs = modelInputsOf(tensors);
+  c.train?.(peft, { ...inputs, labels: inputs.inputIds });
   const outputs = config instanceof PromptLearningConfig ? new Map([['active.logits', noGrad(() => peft.forward(inputs)).logits!]]) : collectOutputs(peft, inputs, []);
   peft.savePretrained(outDir);
   saveOutputs(outDir, outputs, tensors);

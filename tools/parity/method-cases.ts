@@ -1,11 +1,16 @@
-// Live parity cases for prompt tuning, p-tuning (MLP, LSTM), prefix tuning (with and without prefix_projection) and
-// IA3, each on a causal LM (GPT-2, Llama), BERT sequence classification and T5 seq2seq: the tiny base models of
-// tests/fixtures/models, fixed inputs, and a config per method.
+// Live parity cases for prompt tuning, p-tuning (MLP, LSTM), prefix tuning (with and without prefix_projection), IA3
+// and AdaLoRA, each on a causal LM (GPT-2, Llama), BERT sequence classification and T5 seq2seq: the tiny base models of
+// tests/fixtures/models, fixed inputs, and a config per method. One more AdaLoRA case on Llama runs the whole rank
+// allocation (SGD steps with updateAndAllocate), so that its adapter is saved with a rank_pattern.
 import { fromArray } from '../../src/engine/ops/creation.js';
 import type { Tensor } from '../../src/engine/tensor.js';
 import { AutoModelForCausalLM, AutoModelForSeq2SeqLM, AutoModelForSequenceClassification, type AutoModelClass } from '../../src/models/auto.js';
 import '../../src/models/index.js';
+import type { ModelInputs } from '../../src/models/outputs.js';
+import { noGrad } from '../../src/engine/autograd.js';
 import type { PeftConfig } from '../../src/peft/config.js';
+import type { PeftModel } from '../../src/peft/peft-model.js';
+import { AdaLoraConfig } from '../../src/peft/tuners/adalora/config.js';
 import { IA3Config } from '../../src/peft/tuners/ia3/config.js';
 import { PromptEncoderConfig } from '../../src/peft/tuners/p-tuning/config.js';
 import { PrefixTuningConfig } from '../../src/peft/tuners/prefix-tuning/config.js';
@@ -20,6 +25,8 @@ export interface MethodCase {
   config: () => PeftConfig;
   /** Model inputs by their Python names (int32). */
   inputs: () => Record<string, Tensor>;
+  /** Training before the adapter is saved, on the model inputs (with labels). */
+  train?: (peft: PeftModel, inputs: ModelInputs) => void;
 }
 
 const ints = (rows: number[][]): Tensor => fromArray(rows.flat(), [rows.length, rows[0]!.length], 'int32');
@@ -66,10 +73,31 @@ const METHODS: { key: string; config: (taskType: TaskType) => PeftConfig }[] = [
   { key: 'prefix-tuning', config: (taskType) => new PrefixTuningConfig({ taskType, numVirtualTokens: 3 }) },
   { key: 'prefix-projection', config: (taskType) => new PrefixTuningConfig({ taskType, numVirtualTokens: 3, prefixProjection: true, encoderHiddenSize: 16 }) },
   { key: 'ia3', config: (taskType) => new IA3Config({ taskType }) },
+  { key: 'adalora', config: (taskType) => new AdaLoraConfig({ taskType, initR: 4, targetR: 2, loraAlpha: 16, totalStep: 10 }) },
 ];
 
+const ALLOCATION_STEPS = 5;
+const LEARNING_RATE = 0.05;
+
+/** SGD steps, each followed by updateAndAllocate: the last one fixes the final rank_pattern. */
+function allocate(peft: PeftModel, inputs: ModelInputs): void {
+  const params = peft.namedParameters().filter(([, t]) => t.requiresGrad);
+  for (let step = 1; step <= ALLOCATION_STEPS; step++) {
+    peft.forward(inputs).loss!.backward();
+    noGrad(() => {
+      for (const [, t] of params) {
+        const w = t.data();
+        const g = t.grad!.data();
+        for (let i = 0; i < w.length; i++) w[i] = w[i]! - LEARNING_RATE * g[i]!;
+      }
+    });
+    peft.updateAndAllocate(step);
+    for (const [, t] of params) t.zeroGrad();
+  }
+}
+
 export function methodCases(): MethodCase[] {
-  return MODELS.flatMap((m) =>
+  const cases: MethodCase[] = MODELS.flatMap((m) =>
     METHODS.map((method) => ({
       name: `${m.key}-${method.key}`,
       base: `tests/fixtures/models/${m.base}`,
@@ -78,4 +106,14 @@ export function methodCases(): MethodCase[] {
       inputs: m.inputs,
     })),
   );
+  const llama = MODELS.find((m) => m.key === 'llama')!;
+  cases.push({
+    name: 'llama-adalora-allocated',
+    base: `tests/fixtures/models/${llama.base}`,
+    auto: llama.auto,
+    config: () => new AdaLoraConfig({ taskType: llama.task, initR: 4, targetR: 2, tinit: 1, tfinal: 1, totalStep: ALLOCATION_STEPS, targetModules: ['q_proj', 'v_proj', 'up_proj'] }),
+    inputs: llama.inputs,
+    train: allocate,
+  });
+  return cases;
 }
