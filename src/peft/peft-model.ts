@@ -1,5 +1,5 @@
 // PeftModel and its task classes (PEFT's peft_model.py): a model with adapters injected by a tuner (LoraModel,
-// IA3Model), held as `base_model` so that state-dict keys read `base_model.model.<path>`, or — for prompt tuning,
+// IA3Model, LoHaModel, LoKrModel), held as `base_model` so that state-dict keys read `base_model.model.<path>`, or — for prompt tuning,
 // p-tuning and prefix tuning — the model itself as `base_model` beside its prompt encoders, with the task's input
 // handling (src/peft/prompt-learning.ts). Adapters are saved and loaded in PEFT's format (adapter_config.json +
 // adapter_model.safetensors, the "default" adapter at the top level, any other in a subfolder of its name).
@@ -17,13 +17,19 @@ import { Module } from '../nn/module.js';
 import { PeftConfig, PromptLearningConfig, type SaveOptions } from './config.js';
 import { AdapterError, ConfigError, UnsupportedError } from './errors.js';
 import { PromptLearning, type PromptLearningOptions } from './prompt-learning.js';
+import type { BaseTuner, TunerConfig } from './tuners/base-tuner.js';
 import { BaseTunerLayer, type MergeOptions } from './tuners/base-tuner-layer.js';
 import { AdaLoraConfig } from './tuners/adalora/config.js';
 import { AdaLoraModel } from './tuners/adalora/model.js';
 import { IA3Config } from './tuners/ia3/config.js';
 import { IA3Model } from './tuners/ia3/model.js';
+import { LoHaConfig } from './tuners/loha/config.js';
+import { LoHaModel } from './tuners/loha/model.js';
+import { LoKrConfig } from './tuners/lokr/config.js';
+import { LoKrModel } from './tuners/lokr/model.js';
 import { LoraConfig } from './tuners/lora/config.js';
 import { LoraModel } from './tuners/lora/model.js';
+import { NON_DEFAULT_PEFT_PREFIXES } from './utils/constants.js';
 import { TaskType } from './utils/peft-types.js';
 import { formatFixed, formatThousands } from './utils/python-format.js';
 import { checkConvertible, convertedAdapterConfig, initialAdapterConfig, readInitialAdapter, subtractMutatedInit } from './tuners/lora/weight-conversion.js';
@@ -95,10 +101,19 @@ function autoMappingOf(model: Module): NonNullable<SaveOptions['autoMapping']> {
 }
 
 /** An adapter config PeftModel runs. */
-export type AdapterConfig = LoraConfig | AdaLoraConfig | IA3Config | PromptLearningConfig;
+export type AdapterConfig = LoraConfig | AdaLoraConfig | IA3Config | LoHaConfig | LoKrConfig | PromptLearningConfig;
 
 /** A tuner that injects adapter layers (PEFT_TYPE_TO_TUNER_MAPPING for the injected methods). */
-type Tuner = LoraModel | AdaLoraModel | IA3Model;
+type Tuner = LoraModel | AdaLoraModel | IA3Model | LoHaModel | LoKrModel;
+
+/** The tuner that injects the first adapter of an injected method. */
+function createTuner(model: Module, config: Exclude<AdapterConfig, PromptLearningConfig>, adapterName: string): Tuner {
+  if (config instanceof IA3Config) return new IA3Model(model, config, adapterName);
+  if (config instanceof AdaLoraConfig) return new AdaLoraModel(model, config, adapterName);
+  if (config instanceof LoHaConfig) return new LoHaModel(model, config, adapterName);
+  if (config instanceof LoKrConfig) return new LoKrModel(model, config, adapterName);
+  return new LoraModel(model, config, adapterName);
+}
 
 /** Appends task-head names to a config's modules_to_save, as PEFT's task classes do (duplicates included). */
 function extendModulesToSave(config: AdapterConfig, names: readonly string[]): void {
@@ -106,20 +121,23 @@ function extendModulesToSave(config: AdapterConfig, names: readonly string[]): v
 }
 
 function adapterConfig(config: PeftConfig): AdapterConfig {
-  if (config instanceof LoraConfig || config instanceof AdaLoraConfig || config instanceof IA3Config || config instanceof PromptLearningConfig) return config;
-  throw new ConfigError('peft_type', `is ${config.peftType}; PeftModel supports LORA, ADALORA, IA3, PROMPT_TUNING, P_TUNING and PREFIX_TUNING adapters`);
-}
-
-/** The tuner of an injected method's first adapter. */
-function createTuner(model: Module, config: LoraConfig | AdaLoraConfig | IA3Config, adapterName: string): Tuner {
-  if (config instanceof IA3Config) return new IA3Model(model, config, adapterName);
-  if (config instanceof AdaLoraConfig) return new AdaLoraModel(model, config, adapterName);
-  return new LoraModel(model, config, adapterName);
+  if (
+    config instanceof LoraConfig ||
+    config instanceof AdaLoraConfig ||
+    config instanceof IA3Config ||
+    config instanceof LoHaConfig ||
+    config instanceof LoKrConfig ||
+    config instanceof PromptLearningConfig
+  ) {
+    return config;
+  }
+  throw new ConfigError('peft_type', `is ${config.peftType}; PeftModel supports LORA, ADALORA, IA3, LOHA, LOKR, PROMPT_TUNING, P_TUNING and PREFIX_TUNING adapters`);
 }
 
 /** The parameter-name prefix of a method (PEFT_TYPE_TO_PREFIX_MAPPING): an adapter name inside it confuses loading. */
 export function peftPrefixOf(config: PeftConfig): string | null {
-  return config.peftType === null ? null : `${config.peftType.toLowerCase()}_`;
+  if (config.peftType === null) return null;
+  return NON_DEFAULT_PEFT_PREFIXES[config.peftType] ?? `${config.peftType.toLowerCase()}_`;
 }
 
 function sourceOptions(options: PeftFromPretrainedOptions): SourceOptions {
@@ -254,12 +272,9 @@ export class PeftModel extends Module {
     if (this.headModules !== null) extendModulesToSave(added, this.headModules.names);
     if (this.prompt !== null) {
       this.prompt.addAdapter(adapterName, added as PromptLearningConfig, { ...options, activate: adapterName === this.activeAdapter });
-    } else if (this.tuner instanceof IA3Model) {
-      this.tuner.addAdapter(adapterName, added as IA3Config);
-    } else if (this.tuner instanceof AdaLoraModel) {
-      this.tuner.addAdapter(adapterName, added as AdaLoraConfig);
     } else {
-      this.tuner!.addAdapter(adapterName, added as LoraConfig);
+      // Each tuner checks that the config is of its own method.
+      (this.tuner as BaseTuner<TunerConfig>).addAdapter(adapterName, added as TunerConfig);
     }
   }
 

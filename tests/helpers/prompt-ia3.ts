@@ -23,12 +23,13 @@ export interface PromptIa3Case {
   meta: Record<string, unknown>;
 }
 
-export function promptIa3Cases(): PromptIa3Case[] {
-  return readdirSync(PROMPT_IA3_DIR)
-    .filter((name) => existsSync(join(PROMPT_IA3_DIR, name, 'case.json')))
+/** The cases under `root` (the prompt-learning / (IA)³ fixtures by default; the LyCORIS ones share the layout). */
+export function promptIa3Cases(root = PROMPT_IA3_DIR): PromptIa3Case[] {
+  return readdirSync(root)
+    .filter((name) => existsSync(join(root, name, 'case.json')))
     .sort()
     .map((name) => {
-      const dir = join(PROMPT_IA3_DIR, name);
+      const dir = join(root, name);
       const meta = JSON.parse(readFileSync(join(dir, 'case.json'), 'utf8')) as Record<string, unknown>;
       const base = meta['base'] as string;
       return {
@@ -45,8 +46,8 @@ export function promptIa3Cases(): PromptIa3Case[] {
     });
 }
 
-export function promptIa3Case(name: string): PromptIa3Case {
-  const c = promptIa3Cases().find((x) => x.name === name);
+export function promptIa3Case(name: string, root = PROMPT_IA3_DIR): PromptIa3Case {
+  const c = promptIa3Cases(root).find((x) => x.name === name);
   if (c === undefined) throw new Error(`no fixture case ${name}`);
   return c;
 }
@@ -55,6 +56,6 @@ export function loadExpected(c: PromptIa3Case): Map<string, Tensor> {
   return loadSafetensors(join(c.dir, 'expected.safetensors'));
 }
 
-export function loadReference<T>(): T {
-  return JSON.parse(readFileSync(join(PROMPT_IA3_DIR, 'reference.json'), 'utf8')) as T;
+export function loadReference<T>(root = PROMPT_IA3_DIR): T {
+  return JSON.parse(readFileSync(join(root, 'reference.json'), 'utf8')) as T;
 }

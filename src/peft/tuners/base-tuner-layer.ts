@@ -3,7 +3,7 @@
 import type { Tensor } from '../../engine/tensor.js';
 import { ModuleDict, ParameterDict } from '../../nn/containers.js';
 import { Module } from '../../nn/module.js';
-import { AdapterError } from '../errors.js';
+import { AdapterError, MergeError } from '../errors.js';
 import { warn } from '../utils/warnings.js';
 
 /** Adapter containers: one entry per adapter (a module or a parameter). */
@@ -28,6 +28,23 @@ export function allFinite(values: ArrayLike<number>): boolean {
  */
 export function nonFiniteMergeWarning(label: string, adapter: string): string {
   return `${label}: merging adapter '${adapter}' put NaN or infinite values into the base weights; the adapter seems to be broken (merge with safeMerge: true to refuse such merges)`;
+}
+
+/**
+ * Changes float32 base tensors (a weight and its bias) as a merge does. `change` gets their values: with `safe`
+ * copies, written back only when every result is finite (else a MergeError and the tensors are left alone); without,
+ * the tensors' own memory, and a warning when the result holds NaN or infinite values.
+ */
+export function mergeChecked(label: string, adapter: string, tensors: readonly Tensor[], safe: boolean, change: (values: Float32Array[]) => void): void {
+  const values = tensors.map((t) => (safe ? t.toArray() : t.data()) as Float32Array);
+  change(values);
+  const finite = values.every(allFinite);
+  if (safe) {
+    if (!finite) throw new MergeError(label, adapter, 'the merged weights hold NaN or infinite values; the adapter seems to be broken');
+    tensors.forEach((t, i) => t.data().set(values[i]!));
+  } else if (!finite) {
+    warn(nonFiniteMergeWarning(label, adapter));
+  }
 }
 
 function setEntryGrad(container: AdapterContainer, key: string, flag: boolean): void {

@@ -8,7 +8,7 @@ import { Conv1D, Linear } from '../../nn/linear.js';
 import { Module } from '../../nn/module.js';
 import { PreTrainedModel } from '../../models/pretrained.js';
 import type { PeftConfig } from '../config.js';
-import { AdapterError } from '../errors.js';
+import { AdapterError, TargetModulesError } from '../errors.js';
 import { warn } from '../utils/warnings.js';
 import { checkAdapterName, countParameters } from '../utils/other.js';
 import { AuxiliaryTrainingWrapper, ModulesToSaveWrapper, setAdditionalTrainableModules, type AuxiliaryConfig } from '../utils/wrappers.js';
@@ -63,6 +63,15 @@ export function tunerStateDictKeyPrefixes(model: Module, adapterName?: string): 
     }
   }
   return prefixes;
+}
+
+/**
+ * Throws a TargetModulesError naming `key` unless `target` (or, for an adapter layer, the layer it wraps) is an
+ * instance of one of `kinds`; `supported` says what the method takes.
+ */
+export function checkLayerKind(target: Module, key: string, kinds: readonly (abstract new (...args: never[]) => Module)[], supported: string): void {
+  const base = target instanceof BaseTunerLayer ? target.getBaseLayer() : target;
+  if (!kinds.some((k) => base instanceof k)) throw new TargetModulesError(`target module '${key}' is a ${base.typeName}; ${supported}`);
 }
 
 /** The model's modules as target matching sees them. */

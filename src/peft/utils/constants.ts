@@ -62,6 +62,13 @@ export const TRANSFORMERS_MODELS_TO_LORA_TARGET_MODULES_MAPPING: Readonly<Record
   rwkv7: ['r_proj', 'k_proj', 'v_proj', 'o_proj', 'key', 'value'],
 };
 
+/** LoHa and LoKr default targets: PEFT copies the LoRA table for them. */
+export const TRANSFORMERS_MODELS_TO_LOHA_TARGET_MODULES_MAPPING = TRANSFORMERS_MODELS_TO_LORA_TARGET_MODULES_MAPPING;
+export const TRANSFORMERS_MODELS_TO_LOKR_TARGET_MODULES_MAPPING = TRANSFORMERS_MODELS_TO_LORA_TARGET_MODULES_MAPPING;
+
+/** Parameter-name prefixes that are not `<peft_type in lower case>_` (PEFT_TYPE_TO_PREFIX_MAPPING), for the methods we have. */
+export const NON_DEFAULT_PEFT_PREFIXES: Readonly<Record<string, string>> = { LOHA: 'hada_' };
+
 /** Default (IA)³ targets per transformers `model_type` when `target_modules` is not given. */
 export const TRANSFORMERS_MODELS_TO_IA3_TARGET_MODULES_MAPPING: Readonly<Record<string, readonly string[]>> = {
   t5: ['k', 'v', 'wo'],

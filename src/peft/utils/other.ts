@@ -30,6 +30,12 @@ export function getPatternKey(patternKeys: Iterable<string>, key: string): strin
   return key;
 }
 
+/** The rank (or alpha) rank_pattern (alpha_pattern) gives module `key`, `fallback` when no key applies. */
+export function patternValue(pattern: Record<string, number>, key: string, fallback: number): number {
+  const k = getPatternKey(Object.keys(pattern), key);
+  return Object.hasOwn(pattern, k) ? pattern[k]! : fallback;
+}
+
 type RawModelConfig = Record<string, unknown>;
 
 function firstInt(config: RawModelConfig, keys: readonly string[]): number | undefined {

@@ -4,7 +4,7 @@ import { PeftConfig, PEFT_CONFIG_FIELDS, strictContext, type FromJSONOptions, ty
 import { registerPeftConfig } from '../../mapping.js';
 import { bool, fail, field, listOf, nullable, str, stringSet, union, type Field, type ParseContext } from '../../utils/config-fields.js';
 import { PeftType } from '../../utils/peft-types.js';
-import { PythonRegexError, translatePythonRegex } from '../../utils/python-regex.js';
+import { checkRegex, iterablesAsArrays } from '../../utils/pattern-checks.js';
 
 const isString = (v: unknown): v is string => typeof v === 'string';
 const namesOrRegex = nullable(union(str, stringSet, isString));
@@ -47,12 +47,7 @@ export class IA3Config extends PeftConfig {
 
   constructor(options: IA3ConfigOptions = {}) {
     super();
-    const input = { ...options } as Record<string, unknown>;
-    for (const key of ['targetModules', 'excludeModules', 'feedforwardModules'] as const) {
-      const v = options[key];
-      if (v != null && typeof v !== 'string' && !Array.isArray(v) && Symbol.iterator in Object(v)) input[key] = [...v];
-    }
-    this.assign(input, strictContext());
+    this.assign(iterablesAsArrays(options, ['targetModules', 'excludeModules', 'feedforwardModules']), strictContext());
   }
 
   protected get configFields(): readonly Field[] {
@@ -64,13 +59,7 @@ export class IA3Config extends PeftConfig {
     this.peftType = PeftType.IA3;
     Object.assign(this, { layersToTransform: null, layersPattern: null, targetParameters: null, trainableTokenIndices: null });
     for (const [key, v] of [['target_modules', this.targetModules], ['exclude_modules', this.excludeModules], ['feedforward_modules', this.feedforwardModules]] as const) {
-      if (typeof v !== 'string') continue;
-      try {
-        translatePythonRegex(v);
-      } catch (e) {
-        if (e instanceof PythonRegexError) fail(key, ctx, `is not a usable regex: ${e.message}`);
-        throw e;
-      }
+      if (typeof v === 'string') checkRegex(key, ctx, v, 'is not a usable regex');
     }
     const ff = this.feedforwardModules;
     const targets = this.targetModules;

@@ -11,7 +11,7 @@ import { ParameterDict } from '../../../nn/containers.js';
 import { Conv1D, Linear } from '../../../nn/linear.js';
 import { AdapterError, MergeError } from '../../errors.js';
 import { warn } from '../../utils/warnings.js';
-import { allFinite, BaseTunerLayer, type MergeOptions, nonFiniteMergeWarning } from '../base-tuner-layer.js';
+import { BaseTunerLayer, type MergeOptions, mergeChecked } from '../base-tuner-layer.js';
 import type { IA3Config } from './config.js';
 
 /** The config fields a layer reads when an adapter is added. */
@@ -88,19 +88,7 @@ export class IA3Layer extends BaseTunerLayer {
       const { weight, bias } = this.base;
       if (weight.dtype !== 'float32') throw new MergeError(this.label, adapter, `the base weight is ${weight.dtype}; merging needs float32`);
       const values = l.data() as Float32Array;
-      // A safe merge works on copies and keeps them only when they are finite.
-      const safe = options.safeMerge ?? false;
-      const w = (safe ? weight.toArray() : weight.data()) as Float32Array;
-      const b = bias === null ? null : ((safe ? bias.toArray() : bias.data()) as Float32Array);
-      this.applyVector(w, b, values, false);
-      const finite = allFinite(w) && (b === null || allFinite(b));
-      if (safe) {
-        if (!finite) throw new MergeError(this.label, adapter, 'the merged weights hold NaN or infinite values; the adapter seems to be broken');
-        weight.data().set(w);
-        if (b !== null) bias!.data().set(b);
-      } else if (!finite) {
-        warn(nonFiniteMergeWarning(this.label, adapter));
-      }
+      mergeChecked(this.label, adapter, bias === null ? [weight] : [weight, bias], options.safeMerge ?? false, ([w, b]) => this.applyVector(w!, b ?? null, values, false));
       this.mergedAdapters.push(adapter);
     }
   }

@@ -3,11 +3,11 @@
 import { Conv1D, Linear } from '../../../nn/linear.js';
 import type { Module } from '../../../nn/module.js';
 import { PreTrainedModel } from '../../../models/pretrained.js';
-import { AdapterError, ConfigError, TargetModulesError } from '../../errors.js';
+import { AdapterError, ConfigError } from '../../errors.js';
 import { TRANSFORMERS_MODELS_TO_IA3_FEEDFORWARD_MODULES_MAPPING, TRANSFORMERS_MODELS_TO_IA3_TARGET_MODULES_MAPPING } from '../../utils/constants.js';
 import { pyFullmatch } from '../../utils/python-regex.js';
 import { warn } from '../../utils/warnings.js';
-import { BaseTuner, type TunerOptions } from '../base-tuner.js';
+import { BaseTuner, checkLayerKind, type TunerOptions } from '../base-tuner.js';
 import type { BaseTunerLayer } from '../base-tuner-layer.js';
 import { IA3Config } from './config.js';
 import { IA3Layer } from './layer.js';
@@ -67,10 +67,7 @@ export class IA3Model<M extends Module = Module> extends BaseTuner<IA3Config, M>
   protected checkNewAdapterConfig(): void {}
 
   protected checkTarget(_config: IA3Config, target: Module, key: string): void {
-    const base = target instanceof IA3Layer ? target.getBaseLayer() : target;
-    if (!(base instanceof Linear || base instanceof Conv1D)) {
-      throw new TargetModulesError(`target module '${key}' is a ${base.typeName}; (IA)³ supports Linear and Conv1D layers`);
-    }
+    checkLayerKind(target, key, [Linear, Conv1D], '(IA)³ supports Linear and Conv1D layers');
   }
 
   protected createAndReplace(config: IA3Config, adapterName: string, target: Module, key: string): void {

@@ -24,7 +24,7 @@ import {
   type ParseContext,
 } from '../../utils/config-fields.js';
 import { PeftType, TaskType } from '../../utils/peft-types.js';
-import { PythonRegexError, translatePythonRegex } from '../../utils/python-regex.js';
+import { checkPatternKeys, checkPatterns, iterablesAsArrays } from '../../utils/pattern-checks.js';
 import { warn } from '../../utils/warnings.js';
 import {
   arrowConfigType,
@@ -171,16 +171,6 @@ export interface LoraConfigOptions extends LoraSharedOptions {
   rankPattern?: Record<string, number>;
 }
 
-/** Checks that `pattern`, placed where PEFT's matching puts it, is a regex we can run. */
-function checkRegex(path: string, ctx: ParseContext, pattern: string, what: string): void {
-  try {
-    translatePythonRegex(pattern);
-  } catch (e) {
-    if (e instanceof PythonRegexError) fail(path, ctx, `${what}: ${e.message}`);
-    throw e;
-  }
-}
-
 /**
  * The fields and checks LoraConfig and AdaLoraConfig share (PEFT's AdaLoraConfig subclasses LoraConfig; here both
  * derive from this class because their rank_pattern differs in type).
@@ -223,12 +213,7 @@ export abstract class LoraSharedConfig extends PeftConfig {
 
   constructor(options: LoraSharedOptions) {
     super();
-    const input = { ...options } as Record<string, unknown>;
-    for (const key of ['targetModules', 'excludeModules'] as const) {
-      const v = options[key];
-      if (v != null && typeof v !== 'string' && !Array.isArray(v) && Symbol.iterator in Object(v)) input[key] = [...v];
-    }
-    this.assign(input, strictContext());
+    this.assign(iterablesAsArrays(options, ['targetModules', 'excludeModules']), strictContext());
   }
 
   protected override postInit(ctx: ParseContext): void {
@@ -244,7 +229,7 @@ export abstract class LoraSharedConfig extends PeftConfig {
       fail('use_dora', ctx, 'is not supported together with megatron_config');
     }
     if (this.loraDropout < 0 || this.loraDropout > 1) fail('lora_dropout', ctx, `must be between 0 and 1, got ${this.loraDropout}`);
-    this.checkPatterns(ctx);
+    checkPatterns(this, ctx);
 
     // PEFT resolves the init-specific sub-configs in one if/elif chain; its order decides which apply.
     const init = this.initLoraWeights;
@@ -273,23 +258,6 @@ export abstract class LoraSharedConfig extends PeftConfig {
       warn('aLoRA (alora_invocation_tokens) is only supported for the CAUSAL_LM task.');
     }
   }
-
-  /** Every user pattern must be runnable where matching will put it (see tuners-utils and getPatternKey). */
-  private checkPatterns(ctx: ParseContext): void {
-    if (typeof this.targetModules === 'string') checkRegex('target_modules', ctx, this.targetModules, 'is not a usable regex');
-    if (typeof this.excludeModules === 'string') checkRegex('exclude_modules', ctx, this.excludeModules, 'is not a usable regex');
-    for (const m of this.modulesToSave ?? []) {
-      checkRegex('modules_to_save', ctx, `(^|.*\\.)${m}($|\\..*)`, `entry ${JSON.stringify(m)} is used as a regex and is not usable`);
-    }
-    const patterns = this.layersPattern === null ? [] : typeof this.layersPattern === 'string' ? [this.layersPattern] : this.layersPattern;
-    for (const p of patterns) checkRegex('layers_pattern', ctx, `(?:^|.*?\\.)${p}\\.(?P<idx>\\d+)\\.`, `entry ${JSON.stringify(p)} is used as a regex and is not usable`);
-    for (const k of Object.keys(this.alphaPattern)) checkPatternKey('alpha_pattern', ctx, k);
-  }
-}
-
-/** A rank_pattern / alpha_pattern key must be a regex getPatternKey can run. */
-function checkPatternKey(path: string, ctx: ParseContext, key: string): void {
-  checkRegex(path, ctx, `(.*\\.)?(${key})$`, `key ${JSON.stringify(key)} is not a usable regex`);
 }
 
 export class LoraConfig extends LoraSharedConfig {
@@ -307,7 +275,7 @@ export class LoraConfig extends LoraSharedConfig {
   protected override postInit(ctx: ParseContext): void {
     super.postInit(ctx);
     this.peftType = PeftType.LORA;
-    for (const k of Object.keys(this.rankPattern)) checkPatternKey('rank_pattern', ctx, k);
+    checkPatternKeys('rank_pattern', this.rankPattern, ctx);
     const init = this.initLoraWeights;
     const mutatesBase = (typeof init === 'string' && init.startsWith('pissa')) || init === 'olora' || init === 'corda' || init === 'lora_ga';
     if (this.useRslora && (Object.keys(this.rankPattern).length > 0 || Object.keys(this.alphaPattern).length > 0) && mutatesBase) {

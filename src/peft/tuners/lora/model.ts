@@ -5,7 +5,7 @@ import { Embedding } from '../../../nn/embedding.js';
 import { Conv1D, Linear } from '../../../nn/linear.js';
 import type { Module } from '../../../nn/module.js';
 import { AdapterError, TargetModulesError, UnsupportedError } from '../../errors.js';
-import { getPatternKey } from '../../utils/other.js';
+import { patternValue } from '../../utils/other.js';
 import { AuxiliaryTrainingWrapper } from '../../utils/wrappers.js';
 import { BaseTuner, type TunerOptions } from '../base-tuner.js';
 import type { BaseTunerLayer } from '../base-tuner-layer.js';
@@ -20,11 +20,6 @@ export interface WeightedAdapterOptions {
   combinationType?: CombinationType;
   /** Rank of an "svd" combination; the largest rank of the inputs when left out. */
   svdRank?: number;
-}
-
-function patternValue(pattern: Record<string, number>, key: string, fallback: number): number {
-  const k = getPatternKey(Object.keys(pattern), key);
-  return Object.hasOwn(pattern, k) ? pattern[k]! : fallback;
 }
 
 /** LoRA options PEFT supports that this library does not (for LoRA and AdaLoRA): refused up front, naming the option. */
