@@ -1,7 +1,10 @@
 // Helpers for the PEFT config/matching tests: fixture loading, warning capture, set-aware JSON comparison.
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
+import type { Linear } from '../../src/nn/linear.js';
 import type { PeftConfig, SaveOptions } from '../../src/peft/config.js';
+import { MergeError } from '../../src/peft/errors.js';
+import type { BaseTunerLayer } from '../../src/peft/tuners/base-tuner-layer.js';
 import { snakeToCamel } from '../../src/peft/utils/config-fields.js';
 import { setWarningHandler } from '../../src/peft/utils/warnings.js';
 import { fixturePath } from './paths.js';
@@ -59,4 +62,22 @@ function sortSetLists(text: string): string {
 export function assertSameConfigText(ours: string, theirs: string, label: string): void {
   assert.deepEqual(normalise(JSON.parse(ours) as Record<string, unknown>), normalise(JSON.parse(theirs) as Record<string, unknown>), `${label}: saved JSON`);
   assert.equal(sortSetLists(ours), sortSetLists(theirs), `${label}: saved bytes`);
+}
+
+/**
+ * `broken()` makes a layer keyed 'blocks.0.proj' over a Linear whose adapter makes merged weights non-finite: a safe
+ * merge must refuse it and leave the weights alone, a plain merge must go through with one warning.
+ */
+export function assertNonFiniteMerges(broken: () => BaseTunerLayer): void {
+  const safe = broken();
+  const weight = (): Float32Array => (safe.getBaseLayer() as Linear).weight.toArray() as Float32Array;
+  const before = weight();
+  assert.throws(() => safe.merge({ safeMerge: true }), (e: unknown) => e instanceof MergeError && e.module === 'blocks.0.proj' && /NaN or infinite/.test(e.message));
+  assert.deepEqual(weight(), before);
+  assert.equal(safe.merged, false);
+  const plain = broken();
+  const { warnings } = captureWarnings(() => plain.merge());
+  assert.equal(warnings.length, 1);
+  assert.match(warnings[0]!, /^blocks\.0\.proj: merging adapter 'default' put NaN or infinite values/);
+  assert.equal(plain.merged, true);
 }

@@ -1,9 +1,15 @@
 // The fixtures of tools/fixtures/peft_prompt_ia3.py: one folder per adapter PEFT made (adapter_config.json,
 // adapter_model.safetensors, expected.safetensors, case.json) and reference.json.
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Tensor } from '../../src/engine/tensor.js';
+import type { ModelInputs, ModelOutput } from '../../src/models/outputs.js';
+import type { Module } from '../../src/nn/module.js';
+import type { PeftModel } from '../../src/peft/peft-model.js';
 import { loadSafetensors } from '../../src/io/index.js';
+import { assertTensorMatches } from './model-fixtures.js';
 import { fixturePath, repoRoot } from './paths.js';
 
 export const PROMPT_IA3_DIR = fixturePath('peft', 'prompt-ia3');
@@ -58,4 +64,42 @@ export function loadExpected(c: PromptIa3Case): Map<string, Tensor> {
 
 export function loadReference<T>(root = PROMPT_IA3_DIR): T {
   return JSON.parse(readFileSync(join(root, 'reference.json'), 'utf8')) as T;
+}
+
+/** The fixture's adapter values (`param.<PEFT name>`) into the module's parameters; `prefix` turns our names into PEFT's. */
+export function setFixtureParams(module: Module, expected: Map<string, Tensor>, prefix = ''): void {
+  for (const [name, t] of module.namedParameters()) {
+    const value = expected.get(`param.${prefix}${name}`);
+    if (value !== undefined) t.data().set(value.data());
+  }
+}
+
+/** The model inputs a case recorded (`input.<name>`). */
+export function fixtureInputs(expected: Map<string, Tensor>): ModelInputs {
+  const get = (k: string): Tensor | undefined => expected.get(`input.${k}`);
+  return { inputIds: get('input_ids'), attentionMask: get('attention_mask'), tokenTypeIds: get('token_type_ids'), labels: get('labels') };
+}
+
+/** Logits (1e-4) and loss against the case's `<prefix>logits` / `<prefix>loss`. */
+export function checkFixtureOutputs(out: ModelOutput, expected: Map<string, Tensor>, prefix: string, label: string): void {
+  assertTensorMatches(out.logits!, expected.get(`${prefix}logits`)!, { atol: 1e-4, rtol: 0 }, `${label} logits`);
+  assertTensorMatches(out.loss!.detach().view([1]), expected.get(`${prefix}loss`)!, { atol: 0, rtol: 1e-5 }, `${label} loss`);
+}
+
+/**
+ * `peft`, loaded from the case's folder, saves it back: the same adapter_model.safetensors bytes and the same
+ * config (a task class adds its heads to modules_to_save again on loading, as PEFT's from_pretrained does).
+ */
+export function assertSavesBack(peft: PeftModel, c: PromptIa3Case): void {
+  const dir = mkdtempSync(join(tmpdir(), 'peftjs-saved-'));
+  try {
+    peft.savePretrained(dir);
+    assert.deepEqual(readFileSync(join(dir, 'adapter_model.safetensors')), readFileSync(join(c.dir, 'adapter_model.safetensors')));
+    const saved = JSON.parse(readFileSync(join(dir, 'adapter_config.json'), 'utf8')) as Record<string, unknown>;
+    const theirs = JSON.parse(readFileSync(join(c.dir, 'adapter_config.json'), 'utf8')) as Record<string, unknown>;
+    if (c.taskType === 'SEQ_CLS') theirs['modules_to_save'] = ['classifier', 'score', 'classifier', 'score'];
+    assert.deepEqual(saved, theirs);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }

@@ -2,15 +2,14 @@
 // and feedforward modules, the resolved config, trainability, outputs, gradients, disabling, merging, unmerging,
 // several adapters and add_weighted_adapter.
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { noGrad, type Tensor } from '../../src/engine/index.js';
 import { AutoModelForCausalLM, AutoModelForSeq2SeqLM, AutoModelForSequenceClassification, type ModelInputs, type ModelOutput, type PreTrainedModel } from '../../src/models/index.js';
 import { Embedding } from '../../src/nn/embedding.js';
 import { Linear } from '../../src/nn/linear.js';
-import { ConfigError, MergeError, TargetModulesError } from '../../src/peft/errors.js';
+import { ConfigError, TargetModulesError } from '../../src/peft/errors.js';
 import { getPeftModel } from '../../src/peft/mapping-func.js';
 import { PeftModel } from '../../src/peft/peft-model.js';
 import { IA3Config } from '../../src/peft/tuners/ia3/config.js';
@@ -18,10 +17,9 @@ import { IA3Layer } from '../../src/peft/tuners/ia3/layer.js';
 import { IA3Model } from '../../src/peft/tuners/ia3/model.js';
 import { TRANSFORMERS_MODELS_TO_IA3_FEEDFORWARD_MODULES_MAPPING, TRANSFORMERS_MODELS_TO_IA3_TARGET_MODULES_MAPPING } from '../../src/peft/utils/constants.js';
 import { assertTensorMatches } from '../helpers/model-fixtures.js';
-import { assertSameAdapterConfig, captureWarnings } from '../helpers/peft.js';
-import { loadExpected, loadReference, promptIa3Case, type PromptIa3Case } from '../helpers/prompt-ia3.js';
+import { assertNonFiniteMerges, assertSameAdapterConfig, captureWarnings } from '../helpers/peft.js';
+import { checkFixtureOutputs as check, fixtureInputs as inputs, loadExpected, loadReference, promptIa3Case, assertSavesBack, setFixtureParams, type PromptIa3Case } from '../helpers/prompt-ia3.js';
 
-const TOL = { atol: 1e-4, rtol: 0 };
 const PREFIX = 'base_model.';
 
 async function build(c: PromptIa3Case, expected: Map<string, Tensor>): Promise<IA3Model<PreTrainedModel>> {
@@ -35,26 +33,8 @@ async function build(c: PromptIa3Case, expected: Map<string, Tensor>): Promise<I
   const fresh = c.name === 'gpt2-ia3' ? new IA3Config({ taskType: 'CAUSAL_LM' }) : config;
   fresh.baseModelNameOrPath = model.nameOrPath;
   const tuner = captureWarnings(() => new IA3Model(model, fresh)).result;
-  setParams(tuner, expected);
+  setFixtureParams(tuner, expected, PREFIX);
   return tuner.eval();
-}
-
-/** The fixture's adapter values (`param.<PEFT name>`) into the tuner's parameters. */
-function setParams(tuner: IA3Model, expected: Map<string, Tensor>): void {
-  for (const [name, t] of tuner.namedParameters()) {
-    const value = expected.get(`param.${PREFIX}${name}`);
-    if (value !== undefined) t.data().set(value.data());
-  }
-}
-
-function inputs(expected: Map<string, Tensor>): ModelInputs {
-  const get = (k: string): Tensor | undefined => expected.get(`input.${k}`);
-  return { inputIds: get('input_ids'), attentionMask: get('attention_mask'), tokenTypeIds: get('token_type_ids'), labels: get('labels') };
-}
-
-function check(out: ModelOutput, expected: Map<string, Tensor>, prefix: string, label: string): void {
-  assertTensorMatches(out.logits!, expected.get(`${prefix}logits`)!, TOL, `${label} logits`);
-  assertTensorMatches(out.loss!.detach().view([1]), expected.get(`${prefix}loss`)!, { atol: 0, rtol: 1e-5 }, `${label} loss`);
 }
 
 function run(tuner: IA3Model<PreTrainedModel>, x: ModelInputs): ModelOutput {
@@ -111,7 +91,7 @@ test('gpt2-ia3: two active adapters multiply, add_weighted_adapter sums the vect
   const tuner = await build(c, expected);
   const x = inputs(expected);
   tuner.addAdapter('other', new IA3Config({ taskType: 'CAUSAL_LM', targetModules: ['c_attn', 'c_fc'], feedforwardModules: ['c_fc'] }));
-  setParams(tuner, expected);
+  setFixtureParams(tuner, expected, PREFIX);
   assert.ok(tuner.namedParameters().filter(([n]) => n.endsWith('.other')).every(([, t]) => !t.requiresGrad), 'an added adapter is frozen');
   tuner.setAdapter(['default', 'other']);
   check(run(tuner, x), expected, 'both.', 'both');
@@ -159,18 +139,7 @@ for (const name of ['gpt2-ia3', 'bert-ia3', 'llama-ia3', 't5-ia3']) {
 
     const peft = await PeftModel.fromPretrained(await Auto.fromPretrained(c.baseDir), c.dir);
     check(noGrad(() => peft.forward(inputs(expected))), expected, '', `${name} loaded`);
-    const dir = mkdtempSync(join(tmpdir(), 'peftjs-ia3-'));
-    try {
-      peft.savePretrained(dir);
-      assert.deepEqual(readFileSync(join(dir, 'adapter_model.safetensors')), readFileSync(join(c.dir, 'adapter_model.safetensors')));
-      const saved = JSON.parse(readFileSync(join(dir, 'adapter_config.json'), 'utf8')) as Record<string, unknown>;
-      const theirs = JSON.parse(readFileSync(join(c.dir, 'adapter_config.json'), 'utf8')) as Record<string, unknown>;
-      // Loading into the task class adds its heads to modules_to_save again, as PEFT's from_pretrained does.
-      if (c.taskType === 'SEQ_CLS') theirs['modules_to_save'] = ['classifier', 'score', 'classifier', 'score'];
-      assert.deepEqual(saved, theirs);
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+    assertSavesBack(peft, c);
   });
 }
 
@@ -180,16 +149,7 @@ test('IA3 merges: safeMerge refuses a vector that makes the weights non-finite a
     l.ia3L.get('default')!.data()[1] = Number.POSITIVE_INFINITY;
     return l;
   };
-  const safe = layer();
-  const before = (safe.getBaseLayer() as Linear).weight.toArray();
-  assert.throws(() => safe.merge({ safeMerge: true }), (e: unknown) => e instanceof MergeError && e.module === 'blocks.0.proj' && /NaN or infinite/.test(e.message));
-  assert.deepEqual((safe.getBaseLayer() as Linear).weight.toArray(), before);
-  assert.equal(safe.merged, false);
-  const plain = layer();
-  const { warnings } = captureWarnings(() => plain.merge());
-  assert.equal(warnings.length, 1);
-  assert.match(warnings[0]!, /^blocks\.0\.proj: merging adapter 'default' put NaN or infinite values/);
-  assert.equal(plain.merged, true);
+  assertNonFiniteMerges(layer);
   const finite = new IA3Layer(new Linear(4, 3), 'default', new IA3Config({ initIa3Weights: true }), false, { key: 'blocks.0.proj' });
   assert.deepEqual(captureWarnings(() => finite.merge({ safeMerge: true })).warnings, []);
   assert.equal(finite.merged, true);

@@ -10,7 +10,7 @@ import { test } from 'node:test';
 import { noGrad, type Tensor } from '../../src/engine/index.js';
 import { AutoModelForCausalLM, AutoModelForSeq2SeqLM, AutoModelForSequenceClassification, type ModelInputs, type ModelOutput } from '../../src/models/index.js';
 import { Conv1D, Linear } from '../../src/nn/linear.js';
-import { ConfigError, MergeError, TargetModulesError } from '../../src/peft/errors.js';
+import { ConfigError, TargetModulesError } from '../../src/peft/errors.js';
 import { getPeftModel } from '../../src/peft/mapping-func.js';
 import { PeftModel } from '../../src/peft/peft-model.js';
 import { PeftConfig } from '../../src/peft/config.js';
@@ -22,12 +22,11 @@ import { factorization, LoKrLayer } from '../../src/peft/tuners/lokr/layer.js';
 import { LycorisConfig, LycorisLayer } from '../../src/peft/tuners/lycoris-utils.js';
 import { TRANSFORMERS_MODELS_TO_LOHA_TARGET_MODULES_MAPPING, TRANSFORMERS_MODELS_TO_LOKR_TARGET_MODULES_MAPPING } from '../../src/peft/utils/constants.js';
 import { assertTensorMatches } from '../helpers/model-fixtures.js';
-import { assertSameConfigText, captureWarnings } from '../helpers/peft.js';
+import { assertNonFiniteMerges, assertSameConfigText } from '../helpers/peft.js';
 import { fixturePath } from '../helpers/paths.js';
-import { loadExpected, loadReference, promptIa3Case, type PromptIa3Case } from '../helpers/prompt-ia3.js';
+import { checkFixtureOutputs as check, fixtureInputs as inputs, loadExpected, loadReference, promptIa3Case, assertSavesBack, setFixtureParams, type PromptIa3Case } from '../helpers/prompt-ia3.js';
 
 const ROOT = fixturePath('peft', 'lycoris');
-const TOL = { atol: 1e-4, rtol: 0 };
 const CASES = ['llama-loha', 'bert-loha', 't5-loha', 'llama-lokr', 'bert-lokr', 't5-lokr'];
 
 type ForwardModel = { forward(x: ModelInputs): ModelOutput };
@@ -45,24 +44,6 @@ async function build(c: PromptIa3Case): Promise<PeftModel> {
   return getPeftModel(model, config);
 }
 
-/** The fixture's values (`param.<PEFT name>`) into the model's parameters. */
-function setParams(peft: PeftModel, expected: Map<string, Tensor>): void {
-  for (const [name, t] of peft.namedParameters()) {
-    const value = expected.get(`param.${name}`);
-    if (value !== undefined) t.data().set(value.data());
-  }
-}
-
-function inputs(expected: Map<string, Tensor>): ModelInputs {
-  const get = (k: string): Tensor | undefined => expected.get(`input.${k}`);
-  return { inputIds: get('input_ids'), attentionMask: get('attention_mask'), tokenTypeIds: get('token_type_ids'), labels: get('labels') };
-}
-
-function check(out: ModelOutput, expected: Map<string, Tensor>, prefix: string, label: string): void {
-  assertTensorMatches(out.logits!, expected.get(`${prefix}logits`)!, TOL, `${label} logits`);
-  assertTensorMatches(out.loss!.detach().view([1]), expected.get(`${prefix}loss`)!, { atol: 0, rtol: 1e-5 }, `${label} loss`);
-}
-
 function run(peft: PeftModel, x: ModelInputs): ModelOutput {
   return noGrad(() => peft.forward(x));
 }
@@ -71,7 +52,7 @@ async function perturbed(name: string): Promise<{ c: PromptIa3Case; expected: Ma
   const c = promptIa3Case(name, ROOT);
   const expected = loadExpected(c);
   const peft = await build(c);
-  setParams(peft, expected);
+  setFixtureParams(peft, expected);
   peft.eval();
   return { c, expected, peft };
 }
@@ -129,18 +110,7 @@ for (const name of CASES) {
     const expected = loadExpected(c);
     const peft = await PeftModel.fromPretrained(await autoFor(c).fromPretrained(c.baseDir), c.dir);
     check(run(peft, inputs(expected)), expected, '', `${name} loaded`);
-    const dir = mkdtempSync(join(tmpdir(), 'peftjs-lycoris-'));
-    try {
-      peft.savePretrained(dir);
-      assert.deepEqual(readFileSync(join(dir, 'adapter_model.safetensors')), readFileSync(join(c.dir, 'adapter_model.safetensors')));
-      const saved = JSON.parse(readFileSync(join(dir, 'adapter_config.json'), 'utf8')) as Record<string, unknown>;
-      const theirs = JSON.parse(readFileSync(join(c.dir, 'adapter_config.json'), 'utf8')) as Record<string, unknown>;
-      // Loading into the task class adds its heads to modules_to_save again, as PEFT's from_pretrained does.
-      if (c.taskType === 'SEQ_CLS') theirs['modules_to_save'] = ['classifier', 'score', 'classifier', 'score'];
-      assert.deepEqual(saved, theirs);
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+    assertSavesBack(peft, c);
   });
 }
 
@@ -149,7 +119,7 @@ test('llama-loha: a second adapter, both active, deleting it; merge_and_unload a
   const x = inputs(expected);
   peft.addAdapter('other', new LoHaConfig({ taskType: 'CAUSAL_LM', r: 2, alpha: 3, targetModules: ['q_proj', 'k_proj'] }));
   assert.ok(peft.namedParameters().filter(([n]) => n.endsWith('.other')).every(([, t]) => !t.requiresGrad), 'an added adapter is frozen');
-  setParams(peft, expected);
+  setFixtureParams(peft, expected);
   const tuner = peft.baseModel as LoHaModel;
   tuner.setAdapter(['default', 'other']);
   check(run(peft, x), expected, 'both.', 'both');
@@ -268,14 +238,5 @@ test('LyCORIS merges: safeMerge refuses factors that make the weights non-finite
     l.factors('default').hada_w1_a.data()[0] = Number.POSITIVE_INFINITY;
     return l;
   };
-  const safe = layer();
-  const before = (safe.getBaseLayer() as Linear).weight.toArray();
-  assert.throws(() => safe.merge({ safeMerge: true }), (e: unknown) => e instanceof MergeError && e.module === 'blocks.0.proj' && /NaN or infinite/.test(e.message));
-  assert.deepEqual((safe.getBaseLayer() as Linear).weight.toArray(), before);
-  assert.equal(safe.merged, false);
-  const plain = layer();
-  const { warnings } = captureWarnings(() => plain.merge());
-  assert.equal(warnings.length, 1);
-  assert.match(warnings[0]!, /^blocks\.0\.proj: merging adapter 'default' put NaN or infinite values/);
-  assert.equal(plain.merged, true);
+  assertNonFiniteMerges(layer);
 });

@@ -1,7 +1,8 @@
-// Live parity cases for prompt tuning, p-tuning (MLP, LSTM), prefix tuning (with and without prefix_projection), IA3
-// and AdaLoRA, each on a causal LM (GPT-2, Llama), BERT sequence classification and T5 seq2seq: the tiny base models of
-// tests/fixtures/models, fixed inputs, and a config per method. One more AdaLoRA case on Llama runs the whole rank
-// allocation (SGD steps with updateAndAllocate), so that its adapter is saved with a rank_pattern.
+// Live parity cases for prompt tuning, p-tuning (MLP, LSTM), prefix tuning (with and without prefix_projection), IA3,
+// AdaLoRA, LoHa and LoKr, each on a causal LM (GPT-2, Llama), BERT sequence classification and T5 seq2seq: the tiny
+// base models of tests/fixtures/models, fixed inputs, and a config per method. LoHa and LoKr skip GPT-2, whose Conv1D
+// layers PEFT does not adapt with them. One more AdaLoRA case on Llama runs the whole rank allocation (SGD steps with
+// updateAndAllocate), so that its adapter is saved with a rank_pattern.
 import { fromArray } from '../../src/engine/ops/creation.js';
 import type { Tensor } from '../../src/engine/tensor.js';
 import { AutoModelForCausalLM, AutoModelForSeq2SeqLM, AutoModelForSequenceClassification, type AutoModelClass } from '../../src/models/auto.js';
@@ -12,6 +13,8 @@ import type { PeftConfig } from '../../src/peft/config.js';
 import type { PeftModel } from '../../src/peft/peft-model.js';
 import { AdaLoraConfig } from '../../src/peft/tuners/adalora/config.js';
 import { IA3Config } from '../../src/peft/tuners/ia3/config.js';
+import { LoHaConfig } from '../../src/peft/tuners/loha/config.js';
+import { LoKrConfig } from '../../src/peft/tuners/lokr/config.js';
 import { PromptEncoderConfig } from '../../src/peft/tuners/p-tuning/config.js';
 import { PrefixTuningConfig } from '../../src/peft/tuners/prefix-tuning/config.js';
 import { PromptTuningConfig } from '../../src/peft/tuners/prompt-tuning/config.js';
@@ -63,7 +66,7 @@ const MODELS: Model[] = [
   },
 ];
 
-const METHODS: { key: string; config: (taskType: TaskType) => PeftConfig }[] = [
+const METHODS: { key: string; config: (taskType: TaskType) => PeftConfig; skip?: string[] }[] = [
   { key: 'prompt-tuning', config: (taskType) => new PromptTuningConfig({ taskType, numVirtualTokens: 3 }) },
   { key: 'p-tuning-mlp', config: (taskType) => new PromptEncoderConfig({ taskType, numVirtualTokens: 3, encoderHiddenSize: 16 }) },
   {
@@ -74,6 +77,12 @@ const METHODS: { key: string; config: (taskType: TaskType) => PeftConfig }[] = [
   { key: 'prefix-projection', config: (taskType) => new PrefixTuningConfig({ taskType, numVirtualTokens: 3, prefixProjection: true, encoderHiddenSize: 16 }) },
   { key: 'ia3', config: (taskType) => new IA3Config({ taskType }) },
   { key: 'adalora', config: (taskType) => new AdaLoraConfig({ taskType, initR: 4, targetR: 2, loraAlpha: 16, totalStep: 10 }) },
+  { key: 'loha', config: (taskType) => new LoHaConfig({ taskType, r: 4, alpha: 6, rankPattern: { 'v|v_proj|value': 2 } }), skip: ['gpt2'] },
+  {
+    key: 'lokr',
+    config: (taskType) => new LoKrConfig({ taskType, r: 2, alpha: 4, decomposeBoth: true, rankPattern: { 'q|q_proj|query': 8 } }),
+    skip: ['gpt2'],
+  },
 ];
 
 const ALLOCATION_STEPS = 5;
@@ -98,7 +107,7 @@ function allocate(peft: PeftModel, inputs: ModelInputs): void {
 
 export function methodCases(): MethodCase[] {
   const cases: MethodCase[] = MODELS.flatMap((m) =>
-    METHODS.map((method) => ({
+    METHODS.filter((method) => !(method.skip ?? []).includes(m.key)).map((method) => ({
       name: `${m.key}-${method.key}`,
       base: `tests/fixtures/models/${m.base}`,
       auto: m.auto,
