@@ -1,7 +1,7 @@
 // PeftModel and its task classes (PEFT's peft_model.py): a model with adapters injected by a tuner (LoraModel,
-// IA3Model, LoHaModel, LoKrModel), held as `base_model` so that state-dict keys read `base_model.model.<path>`, or — for prompt tuning,
-// p-tuning and prefix tuning — the model itself as `base_model` beside its prompt encoders, with the task's input
-// handling (src/peft/prompt-learning.ts). Adapters are saved and loaded in PEFT's format (adapter_config.json +
+// AdaLoraModel, IA3Model, LoHaModel, LoKrModel, VeraModel), held as `base_model` so that state-dict keys read
+// `base_model.model.<path>`, or — for prompt tuning, p-tuning and prefix tuning — the model itself as `base_model`
+// beside its prompt encoders, with the task's input handling (src/peft/prompt-learning.ts). Adapters are saved and loaded in PEFT's format (adapter_config.json +
 // adapter_model.safetensors, the "default" adapter at the top level, any other in a subfolder of its name).
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -29,6 +29,8 @@ import { LoKrConfig } from './tuners/lokr/config.js';
 import { LoKrModel } from './tuners/lokr/model.js';
 import { LoraConfig } from './tuners/lora/config.js';
 import { LoraModel } from './tuners/lora/model.js';
+import { VeraConfig } from './tuners/vera/config.js';
+import { VeraModel } from './tuners/vera/model.js';
 import { NON_DEFAULT_PEFT_PREFIXES } from './utils/constants.js';
 import { TaskType } from './utils/peft-types.js';
 import { formatFixed, formatThousands } from './utils/python-format.js';
@@ -101,10 +103,10 @@ function autoMappingOf(model: Module): NonNullable<SaveOptions['autoMapping']> {
 }
 
 /** An adapter config PeftModel runs. */
-export type AdapterConfig = LoraConfig | AdaLoraConfig | IA3Config | LoHaConfig | LoKrConfig | PromptLearningConfig;
+export type AdapterConfig = LoraConfig | AdaLoraConfig | IA3Config | LoHaConfig | LoKrConfig | VeraConfig | PromptLearningConfig;
 
 /** A tuner that injects adapter layers (PEFT_TYPE_TO_TUNER_MAPPING for the injected methods). */
-type Tuner = LoraModel | AdaLoraModel | IA3Model | LoHaModel | LoKrModel;
+type Tuner = LoraModel | AdaLoraModel | IA3Model | LoHaModel | LoKrModel | VeraModel;
 
 /** The tuner that injects the first adapter of an injected method. */
 function createTuner(model: Module, config: Exclude<AdapterConfig, PromptLearningConfig>, adapterName: string): Tuner {
@@ -112,6 +114,7 @@ function createTuner(model: Module, config: Exclude<AdapterConfig, PromptLearnin
   if (config instanceof AdaLoraConfig) return new AdaLoraModel(model, config, adapterName);
   if (config instanceof LoHaConfig) return new LoHaModel(model, config, adapterName);
   if (config instanceof LoKrConfig) return new LoKrModel(model, config, adapterName);
+  if (config instanceof VeraConfig) return new VeraModel(model, config, adapterName);
   return new LoraModel(model, config, adapterName);
 }
 
@@ -127,11 +130,12 @@ function adapterConfig(config: PeftConfig): AdapterConfig {
     config instanceof IA3Config ||
     config instanceof LoHaConfig ||
     config instanceof LoKrConfig ||
+    config instanceof VeraConfig ||
     config instanceof PromptLearningConfig
   ) {
     return config;
   }
-  throw new ConfigError('peft_type', `is ${config.peftType}; PeftModel supports LORA, ADALORA, IA3, LOHA, LOKR, PROMPT_TUNING, P_TUNING and PREFIX_TUNING adapters`);
+  throw new ConfigError('peft_type', `is ${config.peftType}; PeftModel supports LORA, ADALORA, IA3, LOHA, LOKR, VERA, PROMPT_TUNING, P_TUNING and PREFIX_TUNING adapters`);
 }
 
 /** The parameter-name prefix of a method (PEFT_TYPE_TO_PREFIX_MAPPING): an adapter name inside it confuses loading. */
@@ -345,6 +349,7 @@ export class PeftModel extends Module {
   /** The tensors adapter `adapterName` saves, by checkpoint key (the live tensors, not copies). */
   getAdapterStateDict(adapterName = this.activeAdapter, options: Pick<SavePretrainedOptions, 'saveEmbeddingLayers'> = {}): Map<string, Tensor> {
     const state = getPeftModelStateDict(this, this.getBaseModel(), this.peftConfig, adapterName, options);
+    this.tuner?.checkAdapterStateDict(adapterName, state);
     if (this.prompt !== null) state.set('prompt_embeddings', this.prompt.getPromptEmbeddingToSave(adapterName));
     return state;
   }
@@ -433,6 +438,7 @@ export class PeftModel extends Module {
         weights.get('prompt_embeddings')?.dispose();
         weights.delete('prompt_embeddings');
       }
+      this.tuner?.checkAdapterCheckpoint(adapterName, new Set(weights.keys()), folder.weights.file);
       setPeftModelStateDict({ root: this, base: this.getBaseModel(), configs: this.peftConfig, adapterName }, weights, folder.weights.file);
     } finally {
       for (const t of weights.values()) t.dispose();

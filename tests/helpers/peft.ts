@@ -24,6 +24,17 @@ export function captureWarnings<T>(fn: () => T): { result: T; warnings: string[]
   }
 }
 
+/** captureWarnings for an async fn: the warnings until its promise settles. */
+export async function captureWarningsAsync<T>(fn: () => Promise<T>): Promise<{ result: T; warnings: string[] }> {
+  const warnings: string[] = [];
+  const previous = setWarningHandler((m) => warnings.push(m));
+  try {
+    return { result: await fn(), warnings };
+  } finally {
+    setWarningHandler(previous);
+  }
+}
+
 /** Keys PEFT holds as sets: their saved order is arbitrary, so they compare as sorted lists. */
 export const SET_KEYS = ['target_modules', 'exclude_modules', 'feedforward_modules'];
 

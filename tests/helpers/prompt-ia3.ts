@@ -1,5 +1,6 @@
-// The fixtures of tools/fixtures/peft_prompt_ia3.py: one folder per adapter PEFT made (adapter_config.json,
-// adapter_model.safetensors, expected.safetensors, case.json) and reference.json.
+// The fixtures of tools/fixtures/peft_prompt_ia3.py (and of peft_lycoris.py and peft_vera.py, laid out the same way
+// under other roots): one folder per adapter PEFT made (adapter_config.json, adapter_model.safetensors,
+// expected.safetensors, case.json) and reference.json.
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -29,7 +30,7 @@ export interface PromptIa3Case {
   meta: Record<string, unknown>;
 }
 
-/** The cases under `root` (the prompt-learning / (IA)³ fixtures by default; the LyCORIS ones share the layout). */
+/** The cases under `root` (the prompt-learning / (IA)³ fixtures by default; the LyCORIS and VeRA ones share the layout). */
 export function promptIa3Cases(root = PROMPT_IA3_DIR): PromptIa3Case[] {
   return readdirSync(root)
     .filter((name) => existsSync(join(root, name, 'case.json')))
@@ -84,6 +85,18 @@ export function fixtureInputs(expected: Map<string, Tensor>): ModelInputs {
 export function checkFixtureOutputs(out: ModelOutput, expected: Map<string, Tensor>, prefix: string, label: string): void {
   assertTensorMatches(out.logits!, expected.get(`${prefix}logits`)!, { atol: 1e-4, rtol: 0 }, `${label} logits`);
   assertTensorMatches(out.loss!.detach().view([1]), expected.get(`${prefix}loss`)!, { atol: 0, rtol: 1e-5 }, `${label} loss`);
+}
+
+/**
+ * A fresh PeftModel with the case's adapter against PEFT's: the trainable parameters, their counts and the keys and
+ * shapes it saves; with `layerClass`, also the modules that got an adapter layer.
+ */
+export function assertSetUpAsPeft(peft: PeftModel, c: PromptIa3Case, layerClass?: abstract new (...args: never[]) => Module): void {
+  if (layerClass !== undefined) assert.deepEqual([...peft.namedModules()].filter(([, m]) => m instanceof layerClass).map(([n]) => n), c.meta['modules']);
+  assert.deepEqual(peft.namedParameters().filter(([, t]) => t.requiresGrad).map(([n]) => n), c.trainable);
+  const { trainable, all } = peft.getNbTrainableParameters();
+  assert.deepEqual([trainable, all], c.counts);
+  assert.deepEqual(Object.fromEntries([...peft.getAdapterStateDict()].map(([k, t]) => [k, [...t.shape]])), c.saved);
 }
 
 /**

@@ -18,7 +18,7 @@ import { IA3Model } from '../../src/peft/tuners/ia3/model.js';
 import { TRANSFORMERS_MODELS_TO_IA3_FEEDFORWARD_MODULES_MAPPING, TRANSFORMERS_MODELS_TO_IA3_TARGET_MODULES_MAPPING } from '../../src/peft/utils/constants.js';
 import { assertTensorMatches } from '../helpers/model-fixtures.js';
 import { assertNonFiniteMerges, assertSameAdapterConfig, captureWarnings } from '../helpers/peft.js';
-import { checkFixtureOutputs as check, fixtureInputs as inputs, loadExpected, loadReference, promptIa3Case, assertSavesBack, setFixtureParams, type PromptIa3Case } from '../helpers/prompt-ia3.js';
+import { checkFixtureOutputs as check, fixtureInputs as inputs, loadExpected, loadReference, promptIa3Case, assertSavesBack, assertSetUpAsPeft, setFixtureParams, type PromptIa3Case } from '../helpers/prompt-ia3.js';
 
 const PREFIX = 'base_model.';
 
@@ -132,10 +132,7 @@ for (const name of ['gpt2-ia3', 'bert-ia3', 'llama-ia3', 't5-ia3']) {
     const expected = loadExpected(c);
     const Auto = { SEQ_CLS: AutoModelForSequenceClassification, SEQ_2_SEQ_LM: AutoModelForSeq2SeqLM }[c.taskType] ?? AutoModelForCausalLM;
     const fresh = getPeftModel(await Auto.fromPretrained(c.baseDir), new IA3Config({ taskType: c.taskType as 'CAUSAL_LM' }));
-    assert.deepEqual(fresh.namedParameters().filter(([, t]) => t.requiresGrad).map(([n]) => n), c.trainable);
-    const { trainable, all } = fresh.getNbTrainableParameters();
-    assert.deepEqual([trainable, all], c.counts);
-    assert.deepEqual(Object.fromEntries([...fresh.getAdapterStateDict()].map(([k, t]) => [k, [...t.shape]])), c.saved);
+    assertSetUpAsPeft(fresh, c);
 
     const peft = await PeftModel.fromPretrained(await Auto.fromPretrained(c.baseDir), c.dir);
     check(noGrad(() => peft.forward(inputs(expected))), expected, '', `${name} loaded`);

@@ -24,7 +24,7 @@ import { TRANSFORMERS_MODELS_TO_LOHA_TARGET_MODULES_MAPPING, TRANSFORMERS_MODELS
 import { assertTensorMatches } from '../helpers/model-fixtures.js';
 import { assertNonFiniteMerges, assertSameConfigText } from '../helpers/peft.js';
 import { fixturePath } from '../helpers/paths.js';
-import { checkFixtureOutputs as check, fixtureInputs as inputs, loadExpected, loadReference, promptIa3Case, assertSavesBack, setFixtureParams, type PromptIa3Case } from '../helpers/prompt-ia3.js';
+import { assertSavesBack, assertSetUpAsPeft, checkFixtureOutputs as check, fixtureInputs as inputs, loadExpected, loadReference, promptIa3Case, setFixtureParams, type PromptIa3Case } from '../helpers/prompt-ia3.js';
 
 const ROOT = fixturePath('peft', 'lycoris');
 const CASES = ['llama-loha', 'bert-loha', 't5-loha', 'llama-lokr', 'bert-lokr', 't5-lokr'];
@@ -61,12 +61,7 @@ for (const name of CASES) {
   test(`${name}: adapted modules, trainable parameters, counts, saved keys and shapes, saved config as PEFT`, async () => {
     const c = promptIa3Case(name, ROOT);
     const peft = await build(c);
-    const layers = [...peft.namedModules()].filter(([, m]) => m instanceof LycorisLayer).map(([n]) => n);
-    assert.deepEqual(layers, c.meta['modules']);
-    assert.deepEqual(peft.namedParameters().filter(([, t]) => t.requiresGrad).map(([n]) => n), c.trainable);
-    const { trainable, all } = peft.getNbTrainableParameters();
-    assert.deepEqual([trainable, all], c.counts);
-    assert.deepEqual(Object.fromEntries([...peft.getAdapterStateDict()].map(([k, t]) => [k, [...t.shape]])), c.saved);
+    assertSetUpAsPeft(peft, c, LycorisLayer);
     const dir = mkdtempSync(join(tmpdir(), 'peftjs-lycoris-'));
     try {
       peft.savePretrained(dir);

@@ -3,7 +3,7 @@
 import type { Tensor } from '../../engine/tensor.js';
 import { ModuleDict, ParameterDict } from '../../nn/containers.js';
 import { Module } from '../../nn/module.js';
-import { AdapterError, MergeError } from '../errors.js';
+import { AdapterError, MergeError, UnsupportedError } from '../errors.js';
 import { warn } from '../utils/warnings.js';
 
 /** Adapter containers: one entry per adapter (a module or a parameter). */
@@ -172,14 +172,21 @@ export abstract class BaseTunerLayer extends Module {
   /** Takes one merged adapter out of the base weights. */
   protected abstract unmergeAdapter(adapter: string): void;
 
-  /** What forward returns while the adapters are disabled (unmerging first) or merged: the base output; else null. */
-  protected inactiveForward(x: Tensor): Tensor | null {
+  /**
+   * What forward returns while the adapters are disabled (unmerging first) or merged: the base output; else null.
+   * Layers of a method without mixed adapter batches name it as `method`: per-sample adapter names are refused then.
+   */
+  protected inactiveForward(x: Tensor, method?: string): Tensor | null {
     const base = this.child<Module & { forward(x: Tensor): Tensor }>('base_layer');
     if (this.disableAdapters) {
       if (this.merged) this.unmerge();
       return base.forward(x);
     }
-    return this.merged ? base.forward(x) : null;
+    if (this.merged) return base.forward(x);
+    if (method !== undefined && this.batchAdapterNames !== null) {
+      throw new UnsupportedError(`${this.label}: ${method} does not support mixed adapter batches (adapterNames)`);
+    }
+    return null;
   }
 
   /** PEFT's check_adapters_to_merge: the requested (or active) adapters that are not merged yet. */

@@ -2,6 +2,7 @@
 // `base_model.model.` prefix under a PeftModel), the configs per adapter, injection into the targeted modules,
 // trainability, switching / deleting / disabling adapters, merging and unloading.
 import type { Generator } from '../../engine/random.js';
+import type { Tensor } from '../../engine/tensor.js';
 import { BufferDict, ModuleDict, ParameterDict } from '../../nn/containers.js';
 import { Embedding } from '../../nn/embedding.js';
 import { Conv1D, Linear } from '../../nn/linear.js';
@@ -13,7 +14,7 @@ import { warn } from '../utils/warnings.js';
 import { checkAdapterName, countParameters } from '../utils/other.js';
 import { AuxiliaryTrainingWrapper, ModulesToSaveWrapper, setAdditionalTrainableModules, type AuxiliaryConfig } from '../utils/wrappers.js';
 import { BaseTunerLayer, type MergeOptions } from './base-tuner-layer.js';
-import { matchTargets, type MatchTargetsConfig } from './match-targets.js';
+import { matchTargets, type MatchTargetsConfig, type TargetMatch } from './match-targets.js';
 import type { ModuleInfo } from './tuners-utils.js';
 
 export type TunerConfig = PeftConfig & MatchTargetsConfig & AuxiliaryConfig & { bias?: string };
@@ -42,8 +43,9 @@ export function isKeyUnderPrefixes(key: string, prefixes: ReadonlySet<string>): 
 
 /**
  * Key prefixes of everything that belongs to the adapters (PEFT's _get_tuner_state_dict_key_prefixes): every child,
- * parameter and buffer of an adapter layer except its `base_layer`, for layers outside auxiliary wrappers. With
- * `adapterName`, containers are narrowed to that adapter's entry.
+ * parameter and buffer of an adapter layer except its `base_layer`, for layers outside auxiliary wrappers, and of a
+ * tuner except its `model` (state the layers share, as VeRA's projections). With `adapterName`, containers are
+ * narrowed to that adapter's entry.
  */
 export function tunerStateDictKeyPrefixes(model: Module, adapterName?: string): Set<string> {
   const prefixes = new Set<string>();
@@ -53,10 +55,11 @@ export function tunerStateDictKeyPrefixes(model: Module, adapterName?: string): 
       auxNames.add(name);
       continue;
     }
-    if (!(m instanceof BaseTunerLayer) || isKeyUnderPrefixes(name, auxNames)) continue;
+    const isLayer = m instanceof BaseTunerLayer && !isKeyUnderPrefixes(name, auxNames);
+    if (!isLayer && !(m instanceof BaseTuner)) continue;
     const join = (attr: string): string => (name === '' ? attr : `${name}.${attr}`);
     for (const [child, c] of m.namedChildren()) {
-      if (child === 'base_layer') continue;
+      if (child === 'base_layer' || child === 'model') continue;
       const keyed = c instanceof ModuleDict || c instanceof ParameterDict || c instanceof BufferDict;
       if (adapterName === undefined || !keyed) prefixes.add(join(child));
       else if (c.has(adapterName)) prefixes.add(join(`${child}.${adapterName}`));
@@ -156,9 +159,7 @@ export abstract class BaseTuner<C extends TunerConfig, M extends Module = Module
     const config = this.peftConfig.get(adapterName)!;
     this.checkNewAdapterConfig(config);
     const model = this.model;
-    const modelType = this.options.modelType ?? (model instanceof PreTrainedModel ? model.config.modelType : undefined);
-    const matchConfig = this.options.taskType === undefined ? config : { ...config, taskType: this.options.taskType };
-    const match = matchTargets(moduleInfos(model), matchConfig, modelType === undefined ? {} : { modelType });
+    const match = this.resolveTargets(config);
     for (const key of match.targeted) this.checkTarget(config, model.getSubmodule(key), key);
     config.targetModules = match.targetModules;
 
@@ -176,6 +177,29 @@ export abstract class BaseTuner<C extends TunerConfig, M extends Module = Module
     setAdditionalTrainableModules(model, config, adapterName, this.active.includes(adapterName));
     for (const [t, flag] of restore) t.requiresGrad = flag;
   }
+
+  /** The modules `config` targets in the wrapped model, as injection resolves them (nothing is changed). */
+  protected resolveTargets(config: C): TargetMatch {
+    const model = this.model;
+    const modelType = this.options.modelType ?? (model instanceof PreTrainedModel ? model.config.modelType : undefined);
+    const matchConfig = this.options.taskType === undefined ? config : { ...config, taskType: this.options.taskType };
+    return matchTargets(moduleInfos(model), matchConfig, modelType === undefined ? {} : { modelType });
+  }
+
+  /** Puts adapter layer `layer` in place of module `key`; a layer made for an adapter that is not active starts frozen. */
+  protected replaceModule(key: string, layer: BaseTunerLayer, adapterName: string): void {
+    if (!this.activeAdapters.includes(adapterName)) layer.requiresGrad(false);
+    this.model.setSubmodule(key, layer);
+  }
+
+  /**
+   * Checks the tensors adapter `adapterName` is about to save (`state`, by checkpoint key, under a PeftModel);
+   * methods with saving rules of their own override it.
+   */
+  checkAdapterStateDict(_adapterName: string, _state: ReadonlyMap<string, Tensor>): void {}
+
+  /** Checks the keys of checkpoint `file` about to be loaded into adapter `adapterName` (under a PeftModel); see checkAdapterStateDict. */
+  checkAdapterCheckpoint(_adapterName: string, _keys: ReadonlySet<string>, _file?: string): void {}
 
   /** Freezes everything but the adapter weights, then applies the active adapters' `bias` modes. */
   protected markOnlyAdaptersAsTrainable(): void {

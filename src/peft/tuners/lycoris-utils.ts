@@ -115,9 +115,6 @@ export abstract class LycorisConfig<O extends LycorisConfigOptions = LycorisConf
     super.postInit(ctx);
     this.peftType = this.method.peftType;
     Object.assign(this, { targetParameters: null, trainableTokenIndices: null });
-    if (this.layersPattern !== null && this.layersPattern.length > 0 && this.layersToTransform === null) {
-      fail('layers_pattern', ctx, 'requires layers_to_transform to be set as well');
-    }
     for (const [key, p] of [['rank_dropout', this.rankDropout], ['module_dropout', this.moduleDropout]] as const) {
       if (p < 0 || p > 1) fail(key, ctx, `must be between 0 and 1, got ${p}`);
     }
@@ -318,8 +315,6 @@ export abstract class LycorisTuner<C extends LycorisConfig, M extends Module = M
       target.updateLayer(adapterName, config, settings);
       return;
     }
-    const layer = new this.method.layerClass(target as Linear, adapterName, config, settings, key);
-    if (!this.activeAdapters.includes(adapterName)) layer.requiresGrad(false);
-    this.model.setSubmodule(key, layer);
+    this.replaceModule(key, new this.method.layerClass(target as Linear, adapterName, config, settings, key), adapterName);
   }
 }

@@ -66,8 +66,14 @@ export const TRANSFORMERS_MODELS_TO_LORA_TARGET_MODULES_MAPPING: Readonly<Record
 export const TRANSFORMERS_MODELS_TO_LOHA_TARGET_MODULES_MAPPING = TRANSFORMERS_MODELS_TO_LORA_TARGET_MODULES_MAPPING;
 export const TRANSFORMERS_MODELS_TO_LOKR_TARGET_MODULES_MAPPING = TRANSFORMERS_MODELS_TO_LORA_TARGET_MODULES_MAPPING;
 
+/** Default VeRA targets per `model_type`: LoRA's table, except that Phi keeps only the attention projections. */
+export const TRANSFORMERS_MODELS_TO_VERA_TARGET_MODULES_MAPPING: Readonly<Record<string, string | readonly string[]>> = {
+  ...TRANSFORMERS_MODELS_TO_LORA_TARGET_MODULES_MAPPING,
+  phi: ['q_proj', 'v_proj'],
+};
+
 /** Parameter-name prefixes that are not `<peft_type in lower case>_` (PEFT_TYPE_TO_PREFIX_MAPPING), for the methods we have. */
-export const NON_DEFAULT_PEFT_PREFIXES: Readonly<Record<string, string>> = { LOHA: 'hada_' };
+export const NON_DEFAULT_PEFT_PREFIXES: Readonly<Record<string, string>> = { LOHA: 'hada_', VERA: 'vera_lambda_' };
 
 /** Default (IA)³ targets per transformers `model_type` when `target_modules` is not given. */
 export const TRANSFORMERS_MODELS_TO_IA3_TARGET_MODULES_MAPPING: Readonly<Record<string, readonly string[]>> = {

@@ -15,18 +15,24 @@ export function checkRegex(path: string, ctx: ParseContext, pattern: string, wha
 }
 
 /**
- * The pattern-bearing fields of a config (LoRA, AdaLoRA and the LyCORIS configs have them all). rank_pattern is
- * checked apart with checkPatternKeys: AdaLoRA's names lora_E parameters, not patterns.
+ * The pattern-bearing fields of a config (LoRA, AdaLoRA and the LyCORIS configs have them all; VeRA has no
+ * exclude_modules or alpha_pattern). rank_pattern is checked apart with checkPatternKeys: AdaLoRA's names lora_E
+ * parameters, not patterns.
  */
 export interface PatternFields {
   targetModules: string | Set<string> | null;
   excludeModules: string | Set<string> | null;
   modulesToSave: string[] | null;
+  layersToTransform: number | number[] | null;
   layersPattern: string | string[] | null;
-  alphaPattern: Record<string, number>;
+  alphaPattern?: Record<string, number>;
 }
 
+/** The patterns must be runnable, and layers_pattern needs layers_to_transform (PEFT's __post_init__ check). */
 export function checkPatterns(config: PatternFields, ctx: ParseContext): void {
+  if (config.layersPattern !== null && config.layersPattern.length > 0 && config.layersToTransform === null) {
+    fail('layers_pattern', ctx, 'requires layers_to_transform to be set as well');
+  }
   if (typeof config.targetModules === 'string') checkRegex('target_modules', ctx, config.targetModules, 'is not a usable regex');
   if (typeof config.excludeModules === 'string') checkRegex('exclude_modules', ctx, config.excludeModules, 'is not a usable regex');
   for (const m of config.modulesToSave ?? []) {
@@ -34,7 +40,7 @@ export function checkPatterns(config: PatternFields, ctx: ParseContext): void {
   }
   const patterns = config.layersPattern === null ? [] : typeof config.layersPattern === 'string' ? [config.layersPattern] : config.layersPattern;
   for (const p of patterns) checkRegex('layers_pattern', ctx, `(?:^|.*?\\.)${p}\\.(?P<idx>\\d+)\\.`, `entry ${JSON.stringify(p)} is used as a regex and is not usable`);
-  checkPatternKeys('alpha_pattern', config.alphaPattern, ctx);
+  if (config.alphaPattern !== undefined) checkPatternKeys('alpha_pattern', config.alphaPattern, ctx);
 }
 
 /** Each key of a rank_pattern / alpha_pattern must be a regex getPatternKey can run. */

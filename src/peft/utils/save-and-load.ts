@@ -19,6 +19,7 @@ import { loadTorchCheckpoint } from '../../io/torch-checkpoint.js';
 import type { Module } from '../../nn/module.js';
 import type { PeftConfig } from '../config.js';
 import { AdapterError, AdapterWeightsError } from '../errors.js';
+import { BaseTuner } from '../tuners/base-tuner.js';
 import { BaseTunerLayer } from '../tuners/base-tuner-layer.js';
 import { AdaLoraConfig } from '../tuners/adalora/config.js';
 import { resizeModulesByRankPattern, resizeStateDictByRankPattern, stripAdapterName } from '../tuners/adalora/rank-pattern.js';
@@ -55,6 +56,11 @@ export interface PeftStateLayout {
   tunerLayers: readonly string[];
   /** `<layer>.<container>` names of tuner-layer containers that adapter files leave out (AdaLoRA's ranknum). */
   unsavedContainers?: ReadonlySet<string>;
+  /**
+   * Tuners (PEFT's BaseTuner) whose own children besides the wrapped `model` hold adapter state the layers share,
+   * keyed by adapter name (VeRA's `vera_A` / `vera_B`).
+   */
+  tuners?: readonly string[];
   auxModules: readonly AuxModuleLayout[];
   /** The modules get_input_embeddings() / get_output_embeddings() return (a LoRA layer when targeted). */
   inputEmbedding: string | null;
@@ -65,7 +71,8 @@ export interface PeftStateLayout {
 
 /** The config fields that decide what an adapter saves. */
 export interface StateDictConfig {
-  bias: 'none' | 'all' | 'lora_only';
+  /** Which biases are saved: none, all, or (`<method>_only`) those of the adapted layers. */
+  bias: 'none' | 'all' | `${string}_only`;
   useDora: boolean;
   targetModules: string | Set<string> | null;
   trainableTokenIndices: number[] | Record<string, number[]> | null;
@@ -84,12 +91,20 @@ export function removeAdapterNameFromKey(key: string, adapterName: string): stri
   return `${head.endsWith(suffix) ? head.slice(0, -suffix.length) : head}${key.slice(cut)}`;
 }
 
-/** `<layer>.<attr>.<adapter>…` keys of tuner layers: the attribute and the adapter, or null for other keys. */
+/**
+ * `<layer>.<attr>.<adapter>…` keys of tuner layers, and `<tuner>.<attr>.<adapter>…` keys of a tuner's shared state:
+ * the attribute and the adapter, or null for other keys.
+ */
 function tunerEntry(layout: PeftStateLayout, key: string): { layer: string; attr: string; adapter: string | undefined } | null {
   for (const layer of layout.tunerLayers) {
     if (!key.startsWith(`${layer}.`)) continue;
     const [attr, adapter] = key.slice(layer.length + 1).split('.');
     return { layer, attr: attr!, adapter };
+  }
+  for (const tuner of layout.tuners ?? []) {
+    if (!key.startsWith(`${tuner}.`)) continue;
+    const [attr, adapter] = key.slice(tuner.length + 1).split('.');
+    if (attr !== 'model') return { layer: tuner, attr: attr!, adapter };
   }
   return null;
 }
@@ -162,7 +177,7 @@ export function selectAdapterStateDict<V>(
   }
   if (config.bias === 'all') {
     for (const [k, v] of ours) if (k === 'bias' || k.endsWith('.bias')) out.set(k, v);
-  } else if (config.bias === 'lora_only') {
+  } else if (config.bias.endsWith('_only')) {
     for (const layer of layout.tunerLayers) {
       const k = `${layer}.base_layer.bias`;
       if (ours.has(k)) out.set(k, ours.get(k)!);
@@ -319,6 +334,7 @@ function nameOf(root: Module, fn: (() => unknown) | undefined): string | null {
 export function peftStateLayout(root: Module, base: Module): PeftStateLayout {
   const tunerLayers: string[] = [];
   const unsavedContainers = new Set<string>();
+  const tuners: string[] = [];
   const auxModules: AuxModuleLayout[] = [];
   const moduleNames = new Set<string>();
   for (const [name, m] of root.namedModules()) {
@@ -331,12 +347,15 @@ export function peftStateLayout(root: Module, base: Module): PeftStateLayout {
     } else if (m instanceof BaseTunerLayer && !auxModules.some((a) => name.startsWith(`${a.name}.`))) {
       tunerLayers.push(name);
       for (const c of m.unsavedContainerNames) unsavedContainers.add(`${name}.${c}`);
+    } else if (m instanceof BaseTuner) {
+      tuners.push(name);
     }
   }
   const embeddings = base as { getInputEmbeddings?: () => unknown; getOutputEmbeddings?: () => unknown };
   return {
     tunerLayers,
     unsavedContainers,
+    tuners,
     auxModules,
     inputEmbedding: nameOf(root, embeddings.getInputEmbeddings?.bind(base)),
     outputEmbedding: nameOf(root, embeddings.getOutputEmbeddings?.bind(base)),
@@ -344,13 +363,13 @@ export function peftStateLayout(root: Module, base: Module): PeftStateLayout {
   };
 }
 
-/** The save settings of an adapter's config: LoRA's (and AdaLoRA's) own; methods without bias, DoRA or trainable tokens save none of them. */
+/** The save settings of an adapter's config: LoRA's (and AdaLoRA's) own; other methods' bias mode, and no DoRA or trainable tokens. */
 function stateDictConfigOf(configs: ReadonlyMap<string, PeftConfig>, adapterName: string): StateDictConfig & Pick<PeftConfig, 'baseModelNameOrPath'> {
   const config = configs.get(adapterName);
   if (config === undefined) throw new AdapterError(`no adapter named '${adapterName}' (adapters: ${[...configs.keys()].join(', ') || 'none'})`);
   if (config instanceof LoraSharedConfig) return config;
-  const targets = (config as { targetModules?: string | Set<string> | null }).targetModules ?? null;
-  return { bias: 'none', useDora: false, targetModules: targets, trainableTokenIndices: null, baseModelNameOrPath: config.baseModelNameOrPath };
+  const { targetModules = null, bias = 'none' } = config as Partial<Pick<StateDictConfig, 'targetModules' | 'bias'>>;
+  return { bias, useDora: false, targetModules, trainableTokenIndices: null, baseModelNameOrPath: config.baseModelNameOrPath };
 }
 
 /** Whether the input embedding has a different number of rows than the base model's config.json says (local folders only). */

@@ -13,7 +13,7 @@ import { ModuleDict, ParameterDict } from '../../../nn/containers.js';
 import { Dropout } from '../../../nn/dropout.js';
 import { Identity } from '../../../nn/identity.js';
 import { Conv1D, Linear } from '../../../nn/linear.js';
-import { AdapterError, MergeError, UnsupportedError } from '../../errors.js';
+import { AdapterError, MergeError } from '../../errors.js';
 import { warn } from '../../utils/warnings.js';
 import { allFinite, BaseTunerLayer, type MergeOptions, nonFiniteMergeWarning } from '../base-tuner-layer.js';
 import { addLowRank, addProductInto, cloneTensor } from '../lora/low-rank.js';
@@ -177,9 +177,8 @@ export class SVDLinear extends BaseTunerLayer {
   }
 
   forward(x: Tensor): Tensor {
-    const inactive = this.inactiveForward(x);
+    const inactive = this.inactiveForward(x, 'AdaLoRA');
     if (inactive !== null) return inactive;
-    if (this.batchAdapterNames !== null) throw new UnsupportedError(`${this.label}: AdaLoRA does not support mixed adapter batches (adapterNames)`);
     let y = this.child<Linear | Conv1D>('base_layer').forward(x);
     for (const adapter of this.activeAdapters) {
       // A rank-0 adapter (every triplet pruned) adds nothing.

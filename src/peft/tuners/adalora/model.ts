@@ -12,9 +12,9 @@ import type { ModelOutput } from '../../../models/outputs.js';
 import { PreTrainedModel } from '../../../models/pretrained.js';
 import { Conv1D, Linear } from '../../../nn/linear.js';
 import type { Module } from '../../../nn/module.js';
-import { AdapterError, ConfigError, TargetModulesError } from '../../errors.js';
+import { AdapterError, ConfigError } from '../../errors.js';
 import { TRANSFORMERS_MODELS_TO_ADALORA_TARGET_MODULES_MAPPING } from '../../utils/constants.js';
-import { BaseTuner, type TunerOptions } from '../base-tuner.js';
+import { BaseTuner, checkLayerKind, type TunerOptions } from '../base-tuner.js';
 import type { BaseTunerLayer } from '../base-tuner-layer.js';
 import { matchFanInFanOut } from '../lora/layer.js';
 import { checkLoraOptionsSupported, checkSingleBiasAdapter } from '../lora/model.js';
@@ -79,10 +79,7 @@ export class AdaLoraModel<M extends Module = Module> extends BaseTuner<AdaLoraCo
   }
 
   protected checkTarget(_config: AdaLoraConfig, target: Module, key: string): void {
-    const base = target instanceof SVDLinear ? target.getBaseLayer() : target;
-    if (!(base instanceof Linear || base instanceof Conv1D)) {
-      throw new TargetModulesError(`target module '${key}' is a ${base.typeName}; AdaLoRA supports Linear and Conv1D layers`);
-    }
+    checkLayerKind(target, key, [Linear, Conv1D], 'AdaLoRA supports Linear and Conv1D layers');
   }
 
   protected createAndReplace(config: AdaLoraConfig, adapterName: string, target: Module, key: string): void {
@@ -93,9 +90,7 @@ export class AdaLoraModel<M extends Module = Module> extends BaseTuner<AdaLoraCo
     }
     const base = target as Linear | Conv1D;
     matchFanInFanOut(base, config, key);
-    const layer = new SVDLinear(base, adapterName, config, options);
-    if (!this.activeAdapters.includes(adapterName)) layer.requiresGrad(false);
-    this.model.setSubmodule(key, layer);
+    this.replaceModule(key, new SVDLinear(base, adapterName, config, options), adapterName);
   }
 
   /**

@@ -9,7 +9,7 @@ import type { Generator } from '../../../engine/random.js';
 import type { Tensor } from '../../../engine/tensor.js';
 import { ParameterDict } from '../../../nn/containers.js';
 import { Conv1D, Linear } from '../../../nn/linear.js';
-import { AdapterError, MergeError } from '../../errors.js';
+import { MergeError } from '../../errors.js';
 import { warn } from '../../utils/warnings.js';
 import { BaseTunerLayer, type MergeOptions, mergeChecked } from '../base-tuner-layer.js';
 import type { IA3Config } from './config.js';
@@ -118,10 +118,9 @@ export class IA3Layer extends BaseTunerLayer {
   }
 
   forward(x: Tensor): Tensor {
-    const inactive = this.inactiveForward(x);
+    const inactive = this.inactiveForward(x, '(IA)³');
     if (inactive !== null) return inactive;
     const base = this.child<Linear | Conv1D>('base_layer');
-    if (this.batchAdapterNames !== null) throw new AdapterError(`${this.label}: (IA)³ does not support mixed adapter batches (adapterNames)`);
     const s = this.scaling();
     if (s === null) return base.forward(x);
     return this.isFeedforward ? base.forward(mul(x, s)) : mul(base.forward(x), s);

@@ -6,9 +6,9 @@ import { PreTrainedModel } from '../../../models/pretrained.js';
 import { AdapterError, ConfigError } from '../../errors.js';
 import { TRANSFORMERS_MODELS_TO_IA3_FEEDFORWARD_MODULES_MAPPING, TRANSFORMERS_MODELS_TO_IA3_TARGET_MODULES_MAPPING } from '../../utils/constants.js';
 import { pyFullmatch } from '../../utils/python-regex.js';
-import { warn } from '../../utils/warnings.js';
 import { BaseTuner, checkLayerKind, type TunerOptions } from '../base-tuner.js';
 import type { BaseTunerLayer } from '../base-tuner-layer.js';
+import { matchFanInFanOut } from '../lora/layer.js';
 import { IA3Config } from './config.js';
 import { IA3Layer } from './layer.js';
 
@@ -76,14 +76,8 @@ export class IA3Model<M extends Module = Module> extends BaseTuner<IA3Config, M>
       return;
     }
     const base = target as Linear | Conv1D;
-    const conv1d = base instanceof Conv1D;
-    if (config.fanInFanOut !== conv1d) {
-      warn(`${key}: fan_in_fan_out is ${config.fanInFanOut} but the target is a ${base.typeName} layer; setting fan_in_fan_out to ${conv1d}.`);
-      config.fanInFanOut = conv1d;
-    }
-    const layer = new IA3Layer(base, adapterName, config, isFeedforwardModule(config, key), { key, generator: this.options.generator });
-    if (!this.activeAdapters.includes(adapterName)) layer.requiresGrad(false);
-    this.model.setSubmodule(key, layer);
+    matchFanInFanOut(base, config, key);
+    this.replaceModule(key, new IA3Layer(base, adapterName, config, isFeedforwardModule(config, key), { key, generator: this.options.generator }), adapterName);
   }
 
   /**

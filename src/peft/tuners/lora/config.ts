@@ -222,9 +222,6 @@ export abstract class LoraSharedConfig extends PeftConfig {
       if (this.layersToTransform !== null) fail('layers_to_transform', ctx, 'cannot be used when target_modules is a regex string');
       if (this.layersPattern !== null) fail('layers_pattern', ctx, 'cannot be used when target_modules is a regex string');
     }
-    if (this.layersPattern !== null && this.layersPattern.length > 0 && this.layersToTransform === null) {
-      fail('layers_pattern', ctx, 'requires layers_to_transform to be set as well');
-    }
     if (this.useDora && this.megatronConfig !== null && Object.keys(this.megatronConfig).length > 0) {
       fail('use_dora', ctx, 'is not supported together with megatron_config');
     }

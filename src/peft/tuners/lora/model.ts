@@ -41,8 +41,8 @@ export function checkLoraOptionsSupported(config: LoraSharedConfig): void {
   if (used.length > 0) throw new UnsupportedError(`LoRA options not supported by this library: ${used.join(', ')}`);
 }
 
-/** PEFT allows one adapter per model to train biases. */
-export function checkSingleBiasAdapter(configs: Iterable<LoraSharedConfig>): void {
+/** PEFT allows one adapter per model to train biases (LoRA, AdaLoRA, VeRA). */
+export function checkSingleBiasAdapter(configs: Iterable<{ bias: string }>): void {
   const withBias = [...configs].filter((c) => c.bias !== 'none');
   if (withBias.length > 1) throw new AdapterError('only one adapter may train biases (bias other than "none"); set bias to "none" for the others');
 }
@@ -84,9 +84,7 @@ export class LoraModel<M extends Module = Module> extends BaseTuner<LoraConfig, 
       target.updateLayer(adapterName, config, options);
       return;
     }
-    const layer = dispatchDefault(target, adapterName, config, options)!;
-    if (!this.activeAdapters.includes(adapterName)) layer.requiresGrad(false);
-    this.model.setSubmodule(key, layer);
+    this.replaceModule(key, dispatchDefault(target, adapterName, config, options)!, adapterName);
   }
 
   /**

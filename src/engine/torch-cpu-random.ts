@@ -1,0 +1,54 @@
+// The random stream of torch's CPU generator (`torch.Generator().manual_seed(seed)`: a 32-bit Mersenne Twister,
+// mt19937) and the values its `uniform_` draws for float32 tensors, bit for bit. Only what reproduces tensors
+// PEFT derives from a seed instead of saving them (VeRA's projections) needs this; everything else draws from
+// the counter-based Generator of random.ts.
+import { describeValue } from './dtype.js';
+import { EngineError } from './errors.js';
+
+const N = 624;
+const M = 397;
+
+export class TorchCpuGenerator {
+  private readonly state = new Uint32Array(N);
+  private index = N;
+
+  /** `seed`: any safe integer; torch keeps its low 32 bits (two's complement for negative seeds). */
+  constructor(seed: number) {
+    if (!Number.isSafeInteger(seed)) throw new EngineError('TorchCpuGenerator', 'seed', `must be a safe integer, got ${describeValue(seed)}`);
+    const s = this.state;
+    s[0] = ((seed % 2 ** 32) + 2 ** 32) % 2 ** 32;
+    for (let i = 1; i < N; i++) s[i] = Math.imul(1812433253, s[i - 1]! ^ (s[i - 1]! >>> 30)) + i;
+  }
+
+  /** The next 32-bit output. */
+  nextUint32(): number {
+    const s = this.state;
+    if (this.index >= N) {
+      for (let k = 0; k < N; k++) {
+        const y = (s[k]! & 0x80000000) | (s[(k + 1) % N]! & 0x7fffffff);
+        s[k] = s[(k + M) % N]! ^ (y >>> 1) ^ (y & 1 ? 0x9908b0df : 0);
+      }
+      this.index = 0;
+    }
+    let y = s[this.index++]!;
+    y ^= y >>> 11;
+    y ^= (y << 7) & 0x9d2c5680;
+    y ^= (y << 15) & 0xefc60000;
+    y ^= y >>> 18;
+    return y >>> 0;
+  }
+
+  /** `count` float32 values as `torch.empty(count).uniform_(from, to, generator=…)` draws them, in order. */
+  uniform(count: number, from: number, to: number): Float32Array {
+    const lo = Math.fround(from);
+    const span = Math.fround(Math.fround(to) - lo);
+    const out = new Float32Array(count);
+    for (let i = 0; i < count; i++) {
+      // 24 random bits scaled into [0, 1). torch's kernel rounds x·span + lo once (a fused multiply-add), not after
+      // the product: in doubles the product is exact and only the sum rounds before the store narrows it.
+      const x = (this.nextUint32() & 0xffffff) * 2 ** -24;
+      out[i] = x * span + lo;
+    }
+    return out;
+  }
+}
