@@ -1,13 +1,13 @@
 // Live parity, peft.js side: for every adapter case of tests/fixtures/peft/adapters, builds an adapter with the
 // same config on the same base model, gives every saved tensor seeded random values, and writes <out>/<case>/:
 // the adapter as savePretrained saves it and ts-outputs.safetensors (the inputs and our outputs with the adapter
-// active, disabled, merged, …). The prompt-learning, IA3 and AdaLoRA cases of method-cases.ts go the same way, with
-// every trainable tensor moved (prompt encoders, IA3 vectors, AdaLoRA triplets, modules_to_save copies), then the
-// case's training (AdaLoRA's rank allocation) where it has one; prompt-learning cases record the outputs with the
-// prompts active. PiSSA / OLoRA cases (the configs of tests/fixtures/peft/pissa, and PiSSA with the randomized SVD)
-// are trained the same way and saved with pathInitialModelForWeightConversion: PEFT must
-// reproduce, with the converted adapter on the original base model, the outputs of our trained PiSSA / OLoRA model
-// (active), the base model (disabled) and the merged model. tools/parity/check_ts_adapters.py then loads them all
+// active, disabled, merged, …). The prompt-learning, IA3, AdaLoRA, LoHa, LoKr and VeRA cases of method-cases.ts go
+// the same way, with every trainable tensor moved (prompt encoders, IA3 and VeRA vectors, AdaLoRA triplets, LyCORIS
+// factors, modules_to_save copies), then the case's training (AdaLoRA's rank allocation) where it has one;
+// prompt-learning cases record the outputs with the prompts active. PiSSA / OLoRA cases (the configs of
+// tests/fixtures/peft/pissa, and PiSSA with the randomized SVD) are trained the same way and saved with
+// pathInitialModelForWeightConversion: PEFT must reproduce, with the converted adapter on the original base model,
+// the outputs of our trained PiSSA / OLoRA model (active), the base model (disabled) and the merged model. tools/parity/check_ts_adapters.py then loads them all
 // with the real PEFT.
 // Prints one line per case and, last, `RESULT cases=<n> failures=<k>`; cases whose base model family is not
 // implemented are listed as skipped and not counted.
@@ -79,7 +79,7 @@ function saveOutputs(outDir: string, outputs: Map<string, Tensor>, inputs: Reado
   saveSafetensors(join(outDir, 'ts-outputs.safetensors'), record, { format: 'pt' });
 }
 
-/** A prompt-learning or IA3 case: every trainable tensor moved (IA3 vectors around their init of ones, scaled). */
+/** A case of method-cases.ts: every trainable tensor moved (IA3 vectors around their init of ones, scaled). */
 async function makeMethodCase(c: MethodCase, seed: number, outDir: string): Promise<void> {
   const base = await c.auto.fromPretrained(join(repoRoot, c.base));
   base.nameOrPath = c.base;

@@ -1,8 +1,9 @@
 // Live parity cases for prompt tuning, p-tuning (MLP, LSTM), prefix tuning (with and without prefix_projection), IA3,
-// AdaLoRA, LoHa and LoKr, each on a causal LM (GPT-2, Llama), BERT sequence classification and T5 seq2seq: the tiny
-// base models of tests/fixtures/models, fixed inputs, and a config per method. LoHa and LoKr skip GPT-2, whose Conv1D
-// layers PEFT does not adapt with them. One more AdaLoRA case on Llama runs the whole rank allocation (SGD steps with
-// updateAndAllocate), so that its adapter is saved with a rank_pattern.
+// AdaLoRA, LoHa, LoKr and VeRA (projections saved, or regenerated from the key), each on a causal LM (GPT-2, Llama),
+// BERT sequence classification and T5 seq2seq: the tiny base models of tests/fixtures/models, fixed inputs, and a
+// config per method. LoHa and LoKr skip GPT-2, whose Conv1D layers PEFT does not adapt with them. One more AdaLoRA
+// case on Llama runs the whole rank allocation (SGD steps with updateAndAllocate), so that its adapter is saved with
+// a rank_pattern.
 import { fromArray } from '../../src/engine/ops/creation.js';
 import type { Tensor } from '../../src/engine/tensor.js';
 import { AutoModelForCausalLM, AutoModelForSeq2SeqLM, AutoModelForSequenceClassification, type AutoModelClass } from '../../src/models/auto.js';
@@ -18,6 +19,7 @@ import { LoKrConfig } from '../../src/peft/tuners/lokr/config.js';
 import { PromptEncoderConfig } from '../../src/peft/tuners/p-tuning/config.js';
 import { PrefixTuningConfig } from '../../src/peft/tuners/prefix-tuning/config.js';
 import { PromptTuningConfig } from '../../src/peft/tuners/prompt-tuning/config.js';
+import { VeraConfig } from '../../src/peft/tuners/vera/config.js';
 import { TaskType } from '../../src/peft/utils/peft-types.js';
 
 export interface MethodCase {
@@ -83,6 +85,8 @@ const METHODS: { key: string; config: (taskType: TaskType) => PeftConfig; skip?:
     config: (taskType) => new LoKrConfig({ taskType, r: 2, alpha: 4, decomposeBoth: true, rankPattern: { 'q|q_proj|query': 8 } }),
     skip: ['gpt2'],
   },
+  { key: 'vera', config: (taskType) => new VeraConfig({ taskType, r: 8 }) },
+  { key: 'vera-regenerated', config: (taskType) => new VeraConfig({ taskType, r: 4, projectionPrngKey: -11, saveProjection: false }) },
 ];
 
 const ALLOCATION_STEPS = 5;
