@@ -3,8 +3,8 @@
 // "CDN" host for LFS files, X-Error-Code on errors, Range requests. It records every request and
 // can cut a download off after a number of bytes.
 import { createHash } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { startLocalServer, type LocalServer } from './local-server.js';
 
 export interface MockRepo {
   /** Branch or tag → commit. */
@@ -44,25 +44,22 @@ export class MockHub {
   readonly interruptions: number[] = [];
   private readonly blobsBySha256 = new Map<string, Buffer>();
 
-  private constructor(
-    private readonly server: Server,
-    readonly repos: Record<string, MockRepo>,
-  ) {}
+  private server!: LocalServer;
+
+  private constructor(readonly repos: Record<string, MockRepo>) {}
 
   static async start(repos: Record<string, MockRepo>): Promise<MockHub> {
-    const server = createServer();
-    const hub = new MockHub(server, repos);
-    server.on('request', (req, res) => hub.handle(req, res));
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const hub = new MockHub(repos);
+    hub.server = await startLocalServer((req, res) => hub.handle(req, res));
     return hub;
   }
 
   get port(): number {
-    return (this.server.address() as AddressInfo).port;
+    return this.server.port;
   }
 
   get url(): string {
-    return `http://127.0.0.1:${this.port}`;
+    return this.server.url;
   }
 
   /** A different host name for the same server, standing for the LFS CDN. */
@@ -78,9 +75,8 @@ export class MockHub {
     this.requests.length = 0;
   }
 
-  async close(): Promise<void> {
-    this.server.closeAllConnections();
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  close(): Promise<void> {
+    return this.server.close();
   }
 
   private handle(req: IncomingMessage, res: ServerResponse): void {

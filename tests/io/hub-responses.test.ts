@@ -3,11 +3,11 @@
 // with an error naming the file, or recovered from, and nothing lands outside or corrupt in the cache.
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { join } from 'node:path';
 import { after, afterEach, before, beforeEach, test } from 'node:test';
 import { DownloadError, EntryNotFoundError, HubArgumentError, hubDownload, HubMetadataError } from '../../src/io/hub/index.js';
+import { startLocalServer, type LocalServer } from '../helpers/local-server.js';
 import { gitBlobSha1 } from '../helpers/mock-hub.js';
 import { makeTempDir, setHubEnv } from '../helpers/temp.js';
 
@@ -18,24 +18,22 @@ const ETAG = gitBlobSha1(DATA);
 type Handler = (req: IncomingMessage, res: ServerResponse) => void;
 let handler: Handler;
 let requests: { method: string; range: string | undefined }[];
-let server: ReturnType<typeof createServer>;
+let server: LocalServer;
 let endpoint: string;
 let cache: { dir: string; remove: () => void };
 let restoreEnv: () => void;
 
 before(async () => {
   restoreEnv = setHubEnv();
-  server = createServer((req, res) => {
+  server = await startLocalServer((req, res) => {
     requests.push({ method: req.method ?? 'GET', range: req.headers.range });
     handler(req, res);
   });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  endpoint = server.url;
 });
 
 after(async () => {
-  server.closeAllConnections();
-  await new Promise<void>((r) => server.close(() => r()));
+  await server.close();
   restoreEnv();
 });
 

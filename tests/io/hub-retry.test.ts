@@ -3,11 +3,11 @@
 // waits are recorded instead of slept, so no test waits for seconds.
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { after, afterEach, before, beforeEach, test } from 'node:test';
 import { EntryNotFoundError, HubAuthError, hubDownload, HubHttpError, type DownloadEvent } from '../../src/io/hub/index.js';
 import { retryTiming } from '../../src/io/hub/retry.js';
+import { startLocalServer, type LocalServer } from '../helpers/local-server.js';
 import { gitBlobSha1 } from '../helpers/mock-hub.js';
 import { makeTempDir, setHubEnv } from '../helpers/temp.js';
 
@@ -22,7 +22,7 @@ type Method = 'HEAD' | 'GET';
 let refusals: Record<Method, { status: number; headers?: Record<string, string> }[]>;
 let requests: Method[];
 let waits: number[];
-let server: ReturnType<typeof createServer>;
+let server: LocalServer;
 let endpoint: string;
 let cache: { dir: string; remove: () => void };
 let restoreEnv: () => void;
@@ -30,7 +30,7 @@ const defaultTiming = { ...retryTiming };
 
 before(async () => {
   restoreEnv = setHubEnv();
-  server = createServer((req, res) => {
+  server = await startLocalServer((req, res) => {
     const method = req.method as Method;
     requests.push(method);
     const refusal = refusals[method].shift();
@@ -38,13 +38,11 @@ before(async () => {
     res.writeHead(refusal.status, { 'content-length': '0', ...refusal.headers });
     res.end();
   });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  endpoint = server.url;
 });
 
 after(async () => {
-  server.closeAllConnections();
-  await new Promise<void>((r) => server.close(() => r()));
+  await server.close();
   restoreEnv();
 });
 
