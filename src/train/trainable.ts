@@ -42,7 +42,14 @@ export interface TrainableModel<B> {
 export type LogEntry = Record<string, number>;
 
 export interface TrainerCallbacks {
-  /** After each optimizer step. */
+  /**
+   * transformers' on_optimizer_step: right after optimizer.step(), before the schedule advances and the
+   * gradients are zeroed (inside the step's scope, so the gradients are still on the parameters), with
+   * state.globalStep the number of steps completed before this one (0 on the first). Synchronous only: a
+   * callback that returns a Promise stops training with a TrainerError.
+   */
+  onOptimizerStep?(state: TrainerStateView): void;
+  /** After each optimizer step, once it is counted in state.globalStep. */
   onStep?(state: TrainerStateView): void | Promise<void>;
   /** After each training log or evaluation entry is recorded. */
   onLog?(entry: LogEntry, state: TrainerStateView): void | Promise<void>;

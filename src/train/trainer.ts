@@ -229,10 +229,23 @@ export class Trainer<E, B> {
       const gradNorm = clipGradNorm(params, args.maxGradNorm > 0 ? args.maxGradNorm : Infinity);
       const learningRate = this.optimizer.getLr(0);
       this.optimizer.step();
+      this.notifyOptimizerStep();
       this.scheduler.advance();
       this.optimizer.zeroGrad();
       return { losses, gradNorm, learningRate, tokens: batches.reduce((n, b) => n + countTokens(b), 0) };
     });
+  }
+
+  /** Runs the onOptimizerStep callbacks, which must not return a promise: the step's gradients live only until it ends. */
+  private notifyOptimizerStep(): void {
+    for (const cb of this.callbacks) {
+      const result: unknown = cb.onOptimizerStep?.(this.state);
+      if (typeof (result as PromiseLike<unknown> | undefined)?.then === 'function') {
+        // Its eventual rejection is this error's business, not an unhandled one.
+        (result as PromiseLike<unknown>).then(undefined, () => undefined);
+        throw new TrainerError('Trainer: onOptimizerStep callbacks must be synchronous: they run inside the optimizer step, before its gradients are zeroed; this one returned a Promise');
+      }
+    }
   }
 
   private checkedLoss(batch: B, options: { numItemsInBatch?: number; gradientCheckpointing: boolean }): Tensor {

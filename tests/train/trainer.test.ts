@@ -201,3 +201,44 @@ test('the Trainer checks its model, data and options when built', () => {
   rejects({ collate: undefined }, /collate must be a function/);
   rejects({ args: { max_step: 3 } }, /option 'max_step' is unknown \(did you mean maxSteps\?\)/);
 });
+
+test('onOptimizerStep runs after the update and before the gradients are zeroed, with the steps completed before it', async () => {
+  const base = mlpModel(3);
+  const trainable = base.module.namedParameters().filter(([, p]) => p.requiresGrad);
+  let before = paramValues(base.module);
+  // Each step has one micro-batch, so computeLoss marks the start of a step.
+  const model: typeof base = { ...base, computeLoss: (batch, options) => ((before = paramValues(base.module)), base.computeLoss(batch, options)) };
+  const events: string[] = [];
+  const tmp = makeTempDir();
+  try {
+    const callbacks = [
+      {
+        onOptimizerStep: (s: { globalStep: number }) => {
+          const withGrad = trainable.filter(([, p]) => p.grad !== null && p.grad.toArray().some((g) => g !== 0)).length;
+          const updated = trainable.filter(([n, p]) => p.toArray().some((v, i) => v !== before.get(n)![i])).length;
+          events.push(`optimizer ${s.globalStep}: ${withGrad}/${trainable.length} with gradients, ${updated} updated`);
+        },
+        onStep: (s: { globalStep: number }) => void events.push(`step ${s.globalStep}: ${trainable.filter(([, p]) => p.grad !== null).length} with gradients`),
+      },
+    ];
+    const args = { outputDir: tmp.dir, disableTqdm: true, maxSteps: 3, perDeviceTrainBatchSize: 4, saveSteps: 0, learningRate: 0.01 };
+    await new Trainer({ model, trainData: separableData(12, 1), collate: collateFeatures, args, callbacks }).train();
+    const n = trainable.length;
+    assert.deepEqual(events, [0, 1, 2].flatMap((g) => [`optimizer ${g}: ${n}/${n} with gradients, ${n} updated`, `step ${g + 1}: 0 with gradients`]));
+  } finally {
+    tmp.remove();
+  }
+});
+
+test('an onOptimizerStep callback that returns a promise stops training with a TrainerError', async () => {
+  const tmp = makeTempDir();
+  try {
+    const args = { outputDir: tmp.dir, disableTqdm: true, maxSteps: 2, perDeviceTrainBatchSize: 4, saveSteps: 0 };
+    const callbacks = [{ onOptimizerStep: async () => undefined }];
+    const trainer = new Trainer({ model: mlpModel(), trainData: separableData(8, 1), collate: collateFeatures, args, callbacks });
+    await assert.rejects(trainer.train(), (e: unknown) => e instanceof TrainerError && /onOptimizerStep callbacks must be synchronous/.test((e as Error).message));
+    assert.equal(trainer.state.globalStep, 0);
+  } finally {
+    tmp.remove();
+  }
+});
