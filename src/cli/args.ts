@@ -89,19 +89,24 @@ function convert(spec: OptionSpec, raw: unknown, origin: string): OptionValue {
   }
 }
 
-function readConfigFile(path: string): Record<string, unknown> {
+/** The parsed content of the file an option names: JSON for `.json` files, else YAML; unreadable or malformed files are usage errors naming `option`. */
+export function readOptionFile(option: string, path: string): unknown {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
   } catch (err) {
-    throw new CliError(`--config: cannot read ${path}: ${(err as Error).message}`);
+    throw new CliError(`${option}: cannot read ${path}: ${(err as Error).message}`);
   }
-  let parsed: unknown;
+  const json = extname(path).toLowerCase() === '.json';
   try {
-    parsed = extname(path).toLowerCase() === '.json' ? JSON.parse(text) : parseYaml(text);
+    return json ? JSON.parse(text) : parseYaml(text);
   } catch (err) {
-    throw new CliError(`--config: ${path} is not valid ${extname(path) === '.json' ? 'JSON' : 'YAML'}: ${(err as Error).message}`);
+    throw new CliError(`${option}: ${path} is not valid ${json ? 'JSON' : 'YAML'}: ${(err as Error).message}`);
   }
+}
+
+function readConfigFile(path: string): Record<string, unknown> {
+  const parsed = readOptionFile('--config', path);
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new CliError(`--config: ${path} must hold a mapping of option names to values`);
   return parsed as Record<string, unknown>;
 }

@@ -1,15 +1,18 @@
-// What `peftjs train` trains: the task's model (seeded, so a new head and the LoRA weights start the
-// same for the same --seed) wrapped by getPeftModel with the task's PEFT task_type — which puts the
-// classification or QA head into modules_to_save as PEFT does — and the train and validation
-// examples. Classification labels are the sorted names in the training records, saved as labels.json
-// beside the adapter.
+// What `peftjs train` trains: the task's model (seeded, so a new head and the adapter weights start the
+// same for the same --seed) wrapped by getPeftModel with the adapter config of peft-options.ts and the
+// task's PEFT task_type — which puts the classification or QA head into modules_to_save as PEFT does —
+// and the train and validation examples. Classification labels are the sorted names in the training
+// records, saved as labels.json beside the adapter. AdaLoRA adapters get their rank allocation after
+// each optimizer step, as PEFT's AdaLoRA examples call it by hand.
 import { manualSeed } from '../engine/index.js';
 import { getPeftModel } from '../peft/mapping-func.js';
 import type { PeftModel } from '../peft/peft-model.js';
-import { LoraConfig } from '../peft/tuners/lora/config.js';
+import { PeftType } from '../peft/utils/peft-types.js';
 import { loadTokenizer, type Tokenizer } from '../tokenizers/index.js';
 import { splitTrainValidation, type Example, type LabelMap } from '../train/data/index.js';
+import type { TrainerCallbacks } from '../train/trainable.js';
 import { CliError, type Options } from './args.js';
+import { peftConfigOption } from './peft-options.js';
 import { labelsOfRecords, readTaskRecords, TaskExamples } from './task-examples.js';
 import { loadTaskModel, writeLabels } from './task-model.js';
 import { checkTaskOptions } from './task-options.js';
@@ -27,11 +30,20 @@ export interface TrainingSetup {
   maxLength: number;
   /** Writes the adapter (and labels.json for classification) into an existing folder. */
   saveAdapter(dir: string): void;
+  /** What the adapter's method needs from the Trainer. */
+  callbacks: TrainerCallbacks[];
+}
+
+/** AdaLoRA: updateAndAllocate after every optimizer step, while the step's gradients are still there. */
+function methodCallbacks(peft: PeftModel): TrainerCallbacks[] {
+  if (peft.activePeftConfig.peftType !== PeftType.ADALORA) return [];
+  return [{ onOptimizerStep: (state) => peft.updateAndAllocate(state.globalStep) }];
 }
 
 export async function prepareTraining(opts: Options): Promise<TrainingSetup> {
   const task = taskOption(opts);
   checkTaskOptions(opts, task);
+  const config = peftConfigOption(opts, task);
   const modelDir = opts.requireString('model');
   const data = opts.requireString('data');
   const validationData = opts.string('validation-data');
@@ -55,19 +67,14 @@ export async function prepareTraining(opts: Options): Promise<TrainingSetup> {
     : validationSize !== undefined ? splitTrainValidation(built, { validationSize, seed })
     : { train: built, validation: undefined };
 
-  const config = new LoraConfig({
-    taskType: task.taskType,
-    r: opts.number('r') ?? 8,
-    loraAlpha: opts.number('lora-alpha') ?? 16,
-    loraDropout: opts.number('lora-dropout') ?? 0,
-    targetModules: opts.list('target-modules') ?? null,
-  });
-  const peft = getPeftModel(model, config);
+  // The training tokenizer also encodes prompt tuning's init text (TEXT init).
+  const peft = getPeftModel(model, config, { tokenizer });
   return {
     task, tokenizer, peft, labels, train, validation, maxLength: examples.maxLength,
     saveAdapter: (dir) => {
       peft.savePretrained(dir);
       if (labels !== null) writeLabels(dir, labels);
     },
+    callbacks: methodCallbacks(peft),
   };
 }

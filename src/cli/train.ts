@@ -1,19 +1,20 @@
-// `peftjs train`: LoRA fine-tuning of a model folder for one of the tasks of tasks.ts on a data file,
-// with the Trainer (progress, metrics.jsonl, loss.svg, checkpoints, resume); the adapter is saved as
-// PEFT saves it (adapter_config.json + adapter_model.safetensors, heads in modules_to_save) into
-// --output, with labels.json for classification tasks.
+// `peftjs train`: fine-tuning of a model folder with LoRA, or the method of --peft-config, for one of
+// the tasks of tasks.ts on a data file, with the Trainer (progress, metrics.jsonl, loss.svg, checkpoints,
+// resume); the adapter is saved as PEFT saves it (adapter_config.json + adapter_model.safetensors, heads
+// in modules_to_save) into --output, with labels.json for classification tasks.
 import { formatTrainableParameters, type PeftModel } from '../peft/peft-model.js';
 import { dataCollator, type Batch, type Example } from '../train/data/index.js';
 import { Trainer, type TrainOutput } from '../train/trainer.js';
 import type { Options, VerbSpec } from './args.js';
+import { peftOptions } from './peft-options.js';
 import { taskDataOptions } from './task-options.js';
 import { TASK_NAMES } from './tasks.js';
 import { prepareTraining } from './train-setup.js';
 
 export const trainVerb: VerbSpec = {
   name: 'train',
-  summary: 'Fine-tune a model with LoRA for a task (causal LM, classification, tagging, QA, seq2seq) and save the adapter.',
-  usage: 'train --model <dir> --data <file> --output <dir> [--task <task>] [options]',
+  summary: 'Fine-tune a model with LoRA or another PEFT method for a task (causal LM, classification, tagging, QA, seq2seq) and save the adapter.',
+  usage: 'train --model <dir> --data <file> --output <dir> [--task <task>] [--peft-config <file>] [options]',
   options: [
     { name: 'model', type: 'string', placeholder: 'dir', description: 'base model folder (config.json + weights)', required: true },
     { name: 'tokenizer', type: 'string', placeholder: 'dir', description: 'tokenizer folder (default: the model folder)' },
@@ -26,10 +27,7 @@ export const trainVerb: VerbSpec = {
     { name: 'validation-size', type: 'number', description: 'examples of --data held out instead (count, or ratio when < 1; default none)' },
     { name: 'output', type: 'string', placeholder: 'dir', description: 'folder for checkpoints, metrics and the final adapter', required: true },
     ...taskDataOptions,
-    { name: 'r', type: 'number', description: 'LoRA rank (default 8)' },
-    { name: 'lora-alpha', type: 'number', description: 'LoRA alpha (default 16)' },
-    { name: 'lora-dropout', type: 'number', description: 'LoRA dropout (default 0)' },
-    { name: 'target-modules', type: 'list', placeholder: 'a,b', description: "modules to adapt (default: PEFT's for the model type)" },
+    ...peftOptions,
     { name: 'learning-rate', type: 'number', description: 'peak learning rate (default 2e-4)' },
     { name: 'max-steps', type: 'number', description: 'optimizer steps (default: by --epochs)' },
     { name: 'epochs', type: 'number', description: 'epochs when --max-steps is not given (default 3)' },
@@ -40,7 +38,7 @@ export const trainVerb: VerbSpec = {
     { name: 'logging-steps', type: 'number', description: 'steps between log entries (default 10)' },
     { name: 'save-steps', type: 'number', description: 'steps between checkpoints (default 500)' },
     { name: 'save-total-limit', type: 'number', description: 'checkpoints kept (default all)' },
-    { name: 'seed', type: 'number', description: 'random seed of the data order, a new head and the LoRA weights (default 42)' },
+    { name: 'seed', type: 'number', description: 'random seed of the data order, a new head and the adapter weights (default 42)' },
     { name: 'resume', type: 'boolean', description: 'continue from the latest checkpoint in --output' },
     { name: 'progress', type: 'boolean', description: 'print progress (default true)' },
   ],
@@ -85,6 +83,7 @@ export async function trainFromOptions(opts: Options, out: NodeJS.WritableStream
     ...(validation === undefined ? {} : { evalData: validation }),
     collate: dataCollator(setup.tokenizer),
     args,
+    callbacks: setup.callbacks,
     output: out,
   });
   return { peft, result: await trainer.train() };

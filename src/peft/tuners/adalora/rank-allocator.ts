@@ -96,7 +96,7 @@ export class RankAllocator {
   private elementScore(n: string): Float32Array {
     const avg = this.expAvgIpt.get(n);
     const unc = this.expAvgUnc.get(n);
-    if (avg === undefined || unc === undefined) throw new AdapterError(`${n}: no sensitivity recorded yet; updateAndAllocate must run on a training step first`);
+    if (avg === undefined || unc === undefined) throw new AdapterError(`${n}: no sensitivity recorded yet; updateAndAllocate must run on training steps before total_step - tfinal (the averages are not saved in checkpoints, so a run resumed at that step has none)`);
     return avg.map((v, i) => v * unc[i]!);
   }
 
