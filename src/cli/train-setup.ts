@@ -34,9 +34,16 @@ export interface TrainingSetup {
   callbacks: TrainerCallbacks[];
 }
 
-/** AdaLoRA: updateAndAllocate after every optimizer step, while the step's gradients are still there. */
-function methodCallbacks(peft: PeftModel): TrainerCallbacks[] {
+/**
+ * AdaLoRA: updateAndAllocate after every optimizer step, while the step's gradients are still there. Its rank
+ * allocator (sensitivity averages, the final rank_pattern) lives outside the checkpoint, so --resume is refused
+ * rather than continuing with an allocation that no longer matches the run.
+ */
+function methodCallbacks(peft: PeftModel, resuming: boolean): TrainerCallbacks[] {
   if (peft.activePeftConfig.peftType !== PeftType.ADALORA) return [];
+  if (resuming) {
+    throw new CliError("--resume: AdaLoRA's rank allocator (its sensitivity averages and final rank_pattern) is not saved in checkpoints, so a resumed run cannot continue its rank allocation; train again without --resume");
+  }
   return [{ onOptimizerStep: (state) => peft.updateAndAllocate(state.globalStep) }];
 }
 
@@ -75,6 +82,6 @@ export async function prepareTraining(opts: Options): Promise<TrainingSetup> {
       peft.savePretrained(dir);
       if (labels !== null) writeLabels(dir, labels);
     },
-    callbacks: methodCallbacks(peft),
+    callbacks: methodCallbacks(peft, opts.boolean('resume') ?? false),
   };
 }

@@ -88,7 +88,7 @@ test('--peft-config trains AdaLoRA with its rank allocation after each optimizer
   await assertLoadsBack(model, out);
 });
 
-test('--peft-config usage errors: a task_type clash, LoRA options beside it, a missing file, malformed JSON, an AdaLoRA config without total_step', async () => {
+test('--peft-config usage errors: a task_type clash, LoRA options beside it, a missing file, malformed JSON, an AdaLoRA config without total_step or with --resume', async () => {
   const { work, common } = setup();
   const out = ['--output', join(work, 'out')];
   const usage = async (args: string[], pattern: RegExp) => {
@@ -104,4 +104,6 @@ test('--peft-config usage errors: a task_type clash, LoRA options beside it, a m
   await usage(['--peft-config', join(work, 'bad.json')], /^peftjs train: --peft-config: .*bad\.json is not valid JSON/);
   const noTotal = writeJson(work, 'adalora.json', { peft_type: 'ADALORA', tinit: 1, tfinal: 1 });
   await usage(['--peft-config', noTotal], /^peftjs train: --peft-config: .*adalora\.json: 'total_step' must be a number of steps above 0/);
+  const adalora = writeJson(work, 'adalora-ok.json', { peft_type: 'ADALORA', init_r: 4, target_r: 2, total_step: 5 });
+  await usage(['--peft-config', adalora, '--resume'], /^peftjs train: --resume: AdaLoRA's rank allocator .* is not saved in checkpoints/);
 });
