@@ -5,9 +5,13 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { noGrad } from '../../src/engine/autograd.js';
 import type { Tensor } from '../../src/engine/tensor.js';
 import type { ModelInputs, ModelOutput } from '../../src/models/outputs.js';
 import type { Module } from '../../src/nn/module.js';
+import { AutoModelForCausalLM, AutoModelForSeq2SeqLM, AutoModelForSequenceClassification } from '../../src/models/index.js';
+import { PeftConfig } from '../../src/peft/config.js';
+import { getPeftModel } from '../../src/peft/mapping-func.js';
 import type { PeftModel } from '../../src/peft/peft-model.js';
 import { loadSafetensors } from '../../src/io/index.js';
 import { assertTensorMatches } from './model-fixtures.js';
@@ -114,5 +118,54 @@ export function assertSavesBack(peft: PeftModel, c: PromptIa3Case): void {
     assert.deepEqual(saved, theirs);
   } finally {
     rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** The Auto class of a case's task. */
+export function autoModelFor(c: PromptIa3Case): typeof AutoModelForCausalLM {
+  return ({ SEQ_CLS: AutoModelForSequenceClassification, SEQ_2_SEQ_LM: AutoModelForSeq2SeqLM }[c.taskType] ?? AutoModelForCausalLM) as typeof AutoModelForCausalLM;
+}
+
+/** The case's adapter as getPeftModel makes it from PEFT's saved config (the task class adds its heads to modules_to_save again). */
+export async function buildFromSavedConfig(c: PromptIa3Case): Promise<PeftModel> {
+  const model = await autoModelFor(c).fromPretrained(c.baseDir);
+  model.nameOrPath = `tests/fixtures/models/${c.meta['base'] as string}`;
+  const config = PeftConfig.fromJSON({ ...(JSON.parse(readFileSync(join(c.dir, 'adapter_config.json'), 'utf8')) as object), inference_mode: false });
+  if (c.taskType === 'SEQ_CLS') Object.assign(config, { modulesToSave: null });
+  return getPeftModel(model, config);
+}
+
+/** The gradient of every trainable parameter against the case's `grad.<name>`, and no fewer than PEFT recorded. */
+export function checkFixtureGradients(peft: PeftModel, expected: Map<string, Tensor>): void {
+  let compared = 0;
+  for (const [n, t] of peft.namedParameters()) {
+    if (!t.requiresGrad) continue;
+    const g = expected.get(`grad.${n}`);
+    assert.ok(g !== undefined && t.grad !== null, `${n}: gradient`);
+    assertTensorMatches(t.grad, g, { atol: 1e-6, rtol: 1e-4, relativeToMax: true }, `grad ${n}`);
+    compared++;
+  }
+  assert.equal(compared, [...expected.keys()].filter((k) => k.startsWith('grad.')).length);
+}
+
+/**
+ * A case's PeftModel (with the fixture's values set) against PEFT: outputs, loss and gradients, then the outputs with
+ * the adapter disabled, merged and unmerged again, and the base weights as unmerging left them (`unmerged.<name>`).
+ */
+export function checkFixtureForwardAndMerges(peft: PeftModel, expected: Map<string, Tensor>, label: string, options: { safeMerge?: boolean; unmergedAtol?: number } = {}): void {
+  const x = fixtureInputs(expected);
+  const run = (): ModelOutput => noGrad(() => peft.forward(x));
+  const out = peft.forward(x);
+  checkFixtureOutputs(out, expected, '', label);
+  out.loss!.backward();
+  checkFixtureGradients(peft, expected);
+  checkFixtureOutputs(peft.disableAdapter(run), expected, 'disabled.', `${label} disabled`);
+  peft.mergeAdapter(undefined, { safeMerge: options.safeMerge ?? false });
+  checkFixtureOutputs(run(), expected, 'merged.', `${label} merged`);
+  peft.unmergeAdapter();
+  checkFixtureOutputs(run(), expected, 'unmerged.', `${label} unmerged`);
+  for (const [n, t] of peft.namedParameters()) {
+    const w = expected.get(`unmerged.${n}`);
+    if (w !== undefined) assertTensorMatches(t, w, { atol: options.unmergedAtol ?? 1e-6, rtol: options.unmergedAtol === undefined ? 1e-6 : 0 }, `unmerged ${n}`);
   }
 }

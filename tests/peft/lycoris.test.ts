@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { noGrad, type Tensor } from '../../src/engine/index.js';
-import { AutoModelForCausalLM, AutoModelForSeq2SeqLM, AutoModelForSequenceClassification, type ModelInputs, type ModelOutput } from '../../src/models/index.js';
+import { AutoModelForCausalLM, type ModelInputs, type ModelOutput } from '../../src/models/index.js';
 import { Conv1D, Linear } from '../../src/nn/linear.js';
 import { ConfigError, TargetModulesError } from '../../src/peft/errors.js';
 import { getPeftModel } from '../../src/peft/mapping-func.js';
@@ -19,30 +19,16 @@ import { LoHaLayer } from '../../src/peft/tuners/loha/layer.js';
 import type { LoHaModel } from '../../src/peft/tuners/loha/model.js';
 import { LoKrConfig } from '../../src/peft/tuners/lokr/config.js';
 import { factorization, LoKrLayer } from '../../src/peft/tuners/lokr/layer.js';
-import { LycorisConfig, LycorisLayer } from '../../src/peft/tuners/lycoris-utils.js';
+import { LycorisLayer } from '../../src/peft/tuners/lycoris-utils.js';
 import { TRANSFORMERS_MODELS_TO_LOHA_TARGET_MODULES_MAPPING, TRANSFORMERS_MODELS_TO_LOKR_TARGET_MODULES_MAPPING } from '../../src/peft/utils/constants.js';
-import { assertTensorMatches } from '../helpers/model-fixtures.js';
 import { assertNonFiniteMerges, assertSameConfigText } from '../helpers/peft.js';
 import { fixturePath } from '../helpers/paths.js';
-import { assertSavesBack, assertSetUpAsPeft, checkFixtureOutputs as check, fixtureInputs as inputs, loadExpected, loadReference, promptIa3Case, setFixtureParams, type PromptIa3Case } from '../helpers/prompt-ia3.js';
+import { assertSavesBack, assertSetUpAsPeft, autoModelFor, buildFromSavedConfig, checkFixtureForwardAndMerges, checkFixtureOutputs as check, fixtureInputs as inputs, loadExpected, loadReference, promptIa3Case, setFixtureParams, type PromptIa3Case } from '../helpers/prompt-ia3.js';
 
 const ROOT = fixturePath('peft', 'lycoris');
 const CASES = ['llama-loha', 'bert-loha', 't5-loha', 'llama-lokr', 'bert-lokr', 't5-lokr'];
 
 type ForwardModel = { forward(x: ModelInputs): ModelOutput };
-
-function autoFor(c: PromptIa3Case): typeof AutoModelForCausalLM {
-  return ({ SEQ_CLS: AutoModelForSequenceClassification, SEQ_2_SEQ_LM: AutoModelForSeq2SeqLM }[c.taskType] ?? AutoModelForCausalLM) as typeof AutoModelForCausalLM;
-}
-
-/** The case's adapter as getPeftModel makes it from PEFT's saved config (the task class adds its heads again). */
-async function build(c: PromptIa3Case): Promise<PeftModel> {
-  const model = await autoFor(c).fromPretrained(c.baseDir);
-  model.nameOrPath = `tests/fixtures/models/${c.meta['base'] as string}`;
-  const config = PeftConfig.fromJSON({ ...(JSON.parse(readFileSync(join(c.dir, 'adapter_config.json'), 'utf8')) as object), inference_mode: false }) as LycorisConfig;
-  if (c.taskType === 'SEQ_CLS') config.modulesToSave = null;
-  return getPeftModel(model, config);
-}
 
 function run(peft: PeftModel, x: ModelInputs): ModelOutput {
   return noGrad(() => peft.forward(x));
@@ -51,7 +37,7 @@ function run(peft: PeftModel, x: ModelInputs): ModelOutput {
 async function perturbed(name: string): Promise<{ c: PromptIa3Case; expected: Map<string, Tensor>; peft: PeftModel }> {
   const c = promptIa3Case(name, ROOT);
   const expected = loadExpected(c);
-  const peft = await build(c);
+  const peft = await buildFromSavedConfig(c);
   setFixtureParams(peft, expected);
   peft.eval();
   return { c, expected, peft };
@@ -60,7 +46,7 @@ async function perturbed(name: string): Promise<{ c: PromptIa3Case; expected: Ma
 for (const name of CASES) {
   test(`${name}: adapted modules, trainable parameters, counts, saved keys and shapes, saved config as PEFT`, async () => {
     const c = promptIa3Case(name, ROOT);
-    const peft = await build(c);
+    const peft = await buildFromSavedConfig(c);
     assertSetUpAsPeft(peft, c, LycorisLayer);
     const dir = mkdtempSync(join(tmpdir(), 'peftjs-lycoris-'));
     try {
@@ -76,34 +62,13 @@ for (const name of CASES) {
 
   test(`${name}: outputs and gradients of the factors; disabled, merged and unmerged outputs`, async () => {
     const { expected, peft } = await perturbed(name);
-    const x = inputs(expected);
-    const out = peft.forward(x);
-    check(out, expected, '', name);
-    out.loss!.backward();
-    let compared = 0;
-    for (const [n, t] of peft.namedParameters()) {
-      if (!t.requiresGrad) continue;
-      const g = expected.get(`grad.${n}`);
-      assert.ok(g !== undefined && t.grad !== null, `${n}: gradient`);
-      assertTensorMatches(t.grad, g, { atol: 1e-6, rtol: 1e-4, relativeToMax: true }, `grad ${n}`);
-      compared++;
-    }
-    assert.equal(compared, [...expected.keys()].filter((k) => k.startsWith('grad.')).length);
-    check(peft.disableAdapter(() => run(peft, x)), expected, 'disabled.', `${name} disabled`);
-    peft.mergeAdapter();
-    check(run(peft, x), expected, 'merged.', `${name} merged`);
-    peft.unmergeAdapter();
-    check(run(peft, x), expected, 'unmerged.', `${name} unmerged`);
-    for (const [n, t] of peft.namedParameters()) {
-      const w = expected.get(`unmerged.${n}`);
-      if (w !== undefined) assertTensorMatches(t, w, { atol: 1e-6, rtol: 1e-6 }, `unmerged ${n}`);
-    }
+    checkFixtureForwardAndMerges(peft, expected, name);
   });
 
   test(`${name}: PEFT's saved adapter loads through PeftModel, gives PEFT's outputs and saves back byte for byte`, async () => {
     const c = promptIa3Case(name, ROOT);
     const expected = loadExpected(c);
-    const peft = await PeftModel.fromPretrained(await autoFor(c).fromPretrained(c.baseDir), c.dir);
+    const peft = await PeftModel.fromPretrained(await autoModelFor(c).fromPretrained(c.baseDir), c.dir);
     check(run(peft, inputs(expected)), expected, '', `${name} loaded`);
     assertSavesBack(peft, c);
   });
@@ -136,11 +101,11 @@ test('init_weights true (and LoKr "lycoris") leaves the outputs unchanged; false
   const x = inputs(expected);
   const configs = [new LoHaConfig({ taskType: 'CAUSAL_LM' }), new LoKrConfig({ taskType: 'CAUSAL_LM' }), new LoKrConfig({ taskType: 'CAUSAL_LM', initWeights: 'lycoris', r: 1, decomposeBoth: true })];
   for (const config of configs) {
-    const peft = getPeftModel(await autoFor(c).fromPretrained(c.baseDir), config);
+    const peft = getPeftModel(await autoModelFor(c).fromPretrained(c.baseDir), config);
     check(run(peft, x), expected, 'disabled.', `${config.peftType} init ${String(config.initWeights)}`);
   }
   for (const config of [new LoHaConfig({ taskType: 'CAUSAL_LM', initWeights: false }), new LoKrConfig({ taskType: 'CAUSAL_LM', initWeights: false, r: 1, decomposeBoth: true })]) {
-    const peft = getPeftModel(await autoFor(c).fromPretrained(c.baseDir), config);
+    const peft = getPeftModel(await autoModelFor(c).fromPretrained(c.baseDir), config);
     const logits = run(peft, x).logits!.toArray();
     const base = expected.get('disabled.logits')!.toArray();
     assert.ok(logits.some((v, i) => Math.abs(v - base[i]!) > 1e-3), `${config.peftType}: init false changes the outputs`);

@@ -11,7 +11,7 @@ import { noGrad, type Tensor } from '../../src/engine/index.js';
 import { TorchCpuGenerator } from '../../src/engine/torch-cpu-random.js';
 import { loadSafetensors } from '../../src/io/index.js';
 import { saveSafetensors } from '../../src/io/safetensors-writer.js';
-import { AutoModelForCausalLM, AutoModelForSequenceClassification, type ModelInputs, type ModelOutput, type PreTrainedModel } from '../../src/models/index.js';
+import { AutoModelForCausalLM, type ModelInputs, type ModelOutput, type PreTrainedModel } from '../../src/models/index.js';
 import { BufferDict } from '../../src/nn/containers.js';
 import { Linear } from '../../src/nn/linear.js';
 import { AdapterError, AdapterWeightsError, ConfigError, TargetModulesError } from '../../src/peft/errors.js';
@@ -22,10 +22,9 @@ import { VeraLayer } from '../../src/peft/tuners/vera/layer.js';
 import { VeraModel } from '../../src/peft/tuners/vera/model.js';
 import { kaimingInit } from '../../src/peft/tuners/vera/projections.js';
 import { TRANSFORMERS_MODELS_TO_VERA_TARGET_MODULES_MAPPING } from '../../src/peft/utils/constants.js';
-import { assertTensorMatches } from '../helpers/model-fixtures.js';
 import { fixturePath } from '../helpers/paths.js';
 import { assertNonFiniteMerges, assertSameAdapterConfig, captureWarnings, captureWarningsAsync } from '../helpers/peft.js';
-import { assertSavesBack, assertSetUpAsPeft, checkFixtureOutputs as check, fixtureInputs as inputs, loadExpected, loadReference, promptIa3Case, setFixtureParams, type PromptIa3Case } from '../helpers/prompt-ia3.js';
+import { assertSavesBack, assertSetUpAsPeft, autoModelFor, buildFromSavedConfig, checkFixtureForwardAndMerges, checkFixtureOutputs as check, fixtureInputs as inputs, loadExpected, loadReference, promptIa3Case, setFixtureParams, type PromptIa3Case } from '../helpers/prompt-ia3.js';
 
 const VERA_DIR = fixturePath('peft', 'vera');
 const CASES = ['llama-vera', 'bert-vera', 'gpt2-vera'];
@@ -34,21 +33,9 @@ function veraCase(name: string): PromptIa3Case {
   return promptIa3Case(name, VERA_DIR);
 }
 
-function autoFor(c: PromptIa3Case): typeof AutoModelForCausalLM {
-  return c.taskType === 'SEQ_CLS' ? AutoModelForSequenceClassification : AutoModelForCausalLM;
-}
-
-function savedConfig(c: PromptIa3Case): VeraConfig {
-  return VeraConfig.fromJSON({ ...JSON.parse(readFileSync(join(c.dir, 'adapter_config.json'), 'utf8')), inference_mode: false });
-}
-
 /** A fresh PeftModel with the case's config (the task class adds its head to modules_to_save, as PEFT's does). */
 async function build(c: PromptIa3Case): Promise<PeftModel> {
-  const model = await autoFor(c).fromPretrained(c.baseDir);
-  model.nameOrPath = `tests/fixtures/models/${c.meta['base'] as string}`;
-  const config = savedConfig(c);
-  if (c.taskType === 'SEQ_CLS') config.modulesToSave = null;
-  return captureWarnings(() => getPeftModel(model, config)).result;
+  return (await captureWarningsAsync(() => buildFromSavedConfig(c))).result;
 }
 
 function run(peft: PeftModel, x: ModelInputs): ModelOutput {
@@ -94,30 +81,16 @@ for (const name of CASES) {
     const peft = await build(c);
     setFixtureParams(peft, expected);
     peft.eval();
-    const x = inputs(expected);
-    const out = peft.forward(x);
-    check(out, expected, '', name);
-    out.loss!.backward();
-    for (const [n, t] of peft.namedParameters()) {
-      if (!t.requiresGrad) continue;
-      const g = expected.get(`grad.${n}`);
-      assert.ok(g !== undefined && t.grad !== null, `${n}: gradient`);
-      assertTensorMatches(t.grad, g, { atol: 1e-6, rtol: 1e-4, relativeToMax: true }, `grad ${n}`);
-    }
-    check(peft.disableAdapter(() => run(peft, x)), expected, 'disabled.', `${name} disabled`);
-    peft.mergeAdapter(undefined, { safeMerge: true });
-    check(run(peft, x), expected, 'merged.', `${name} merged`);
-    peft.unmergeAdapter();
-    check(run(peft, x), expected, 'unmerged.', `${name} unmerged`);
+    checkFixtureForwardAndMerges(peft, expected, name, { safeMerge: true });
     const merged = peft.mergeAndUnload();
     assert.ok(![...merged.namedModules()].some(([, m]) => m instanceof VeraLayer));
-    check(noGrad(() => (merged as PreTrainedModel).forward(x)), expected, 'merged.', `${name} merge_and_unload`);
+    check(noGrad(() => (merged as PreTrainedModel).forward(inputs(expected))), expected, 'merged.', `${name} merge_and_unload`);
   });
 
   test(`${name}: PEFT's saved adapter loads, gives PEFT's outputs and saves back byte for byte`, async () => {
     const c = veraCase(name);
     const expected = loadExpected(c);
-    const { result: peft, warnings } = await captureWarningsAsync(async () => PeftModel.fromPretrained(await autoFor(c).fromPretrained(c.baseDir), c.dir));
+    const { result: peft, warnings } = await captureWarningsAsync(async () => PeftModel.fromPretrained(await autoModelFor(c).fromPretrained(c.baseDir), c.dir));
     const regenerated = warnings.filter((w) => /regenerated from projection_prng_key instead of being loaded/.test(w));
     assert.equal(regenerated.length, name === 'gpt2-vera' ? 1 : 0, 'the warning about projections regenerated from the key');
     check(noGrad(() => peft.forward(inputs(expected))), expected, '', `${name} loaded`);

@@ -3,6 +3,7 @@ export * from './creation.js';
 export * from './cast.js';
 export * from './view.js';
 export * from './matmul.js';
+export * from './inverse.js';
 export * from './linear.js';
 export * from './indexing.js';
 export * from './join.js';
