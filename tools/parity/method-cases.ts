@@ -1,7 +1,8 @@
 // Live parity cases for prompt tuning, p-tuning (MLP, LSTM), prefix tuning (with and without prefix_projection), IA3,
-// AdaLoRA, LoHa, LoKr and VeRA (projections saved, or regenerated from the key), each on a causal LM (GPT-2, Llama),
-// BERT sequence classification and T5 seq2seq: the tiny base models of tests/fixtures/models, fixed inputs, and a
-// config per method. LoHa and LoKr skip GPT-2, whose Conv1D layers PEFT does not adapt with them. One more AdaLoRA
+// AdaLoRA, LoHa, LoKr, VeRA (projections saved, or regenerated from the key) and OFT (exact Cayley; Cayley-Neumann
+// with shared blocks and COFT), each on a causal LM (GPT-2, Llama), BERT sequence classification and T5 seq2seq: the
+// tiny base models of tests/fixtures/models, fixed inputs, and a config per method. LoHa, LoKr and OFT skip GPT-2,
+// whose Conv1D layers PEFT does not adapt with them. One more AdaLoRA
 // case on Llama runs the whole rank allocation (SGD steps with updateAndAllocate), so that its adapter is saved with
 // a rank_pattern.
 import { fromArray } from '../../src/engine/ops/creation.js';
@@ -16,6 +17,7 @@ import { AdaLoraConfig } from '../../src/peft/tuners/adalora/config.js';
 import { IA3Config } from '../../src/peft/tuners/ia3/config.js';
 import { LoHaConfig } from '../../src/peft/tuners/loha/config.js';
 import { LoKrConfig } from '../../src/peft/tuners/lokr/config.js';
+import { OFTConfig } from '../../src/peft/tuners/oft/config.js';
 import { PromptEncoderConfig } from '../../src/peft/tuners/p-tuning/config.js';
 import { PrefixTuningConfig } from '../../src/peft/tuners/prefix-tuning/config.js';
 import { PromptTuningConfig } from '../../src/peft/tuners/prompt-tuning/config.js';
@@ -87,6 +89,12 @@ const METHODS: { key: string; config: (taskType: TaskType) => PeftConfig; skip?:
   },
   { key: 'vera', config: (taskType) => new VeraConfig({ taskType, r: 8 }) },
   { key: 'vera-regenerated', config: (taskType) => new VeraConfig({ taskType, r: 4, projectionPrngKey: -11, saveProjection: false }) },
+  { key: 'oft', config: (taskType) => new OFTConfig({ taskType, oftBlockSize: 8, useCayleyNeumann: false }), skip: ['gpt2'] },
+  {
+    key: 'oft-neumann-coft',
+    config: (taskType) => new OFTConfig({ taskType, r: 4, oftBlockSize: 0, blockShare: true, coft: true, eps: 0.5 }),
+    skip: ['gpt2'],
+  },
 ];
 
 const ALLOCATION_STEPS = 5;
