@@ -1,5 +1,6 @@
 // PeftModel and its task classes (PEFT's peft_model.py): a model with adapters injected by a tuner (LoraModel,
-// AdaLoraModel, IA3Model, LoHaModel, LoKrModel, VeraModel, OFTModel), held as `base_model` so that state-dict keys read
+// AdaLoraModel, IA3Model, LoHaModel, LoKrModel, VeraModel, OFTModel,
+// LNTuningModel), held as `base_model` so that state-dict keys read
 // `base_model.model.<path>`, or — for prompt tuning, p-tuning and prefix tuning — the model itself as `base_model`
 // beside its prompt encoders, with the task's input handling (src/peft/prompt-learning.ts). Adapters are saved and loaded in PEFT's format (adapter_config.json +
 // adapter_model.safetensors, the "default" adapter at the top level, any other in a subfolder of its name).
@@ -23,6 +24,8 @@ import { AdaLoraConfig } from './tuners/adalora/config.js';
 import { AdaLoraModel } from './tuners/adalora/model.js';
 import { IA3Config } from './tuners/ia3/config.js';
 import { IA3Model } from './tuners/ia3/model.js';
+import { LNTuningConfig } from './tuners/ln-tuning/config.js';
+import { LNTuningModel } from './tuners/ln-tuning/model.js';
 import { LoHaConfig } from './tuners/loha/config.js';
 import { LoHaModel } from './tuners/loha/model.js';
 import { LoKrConfig } from './tuners/lokr/config.js';
@@ -105,10 +108,10 @@ function autoMappingOf(model: Module): NonNullable<SaveOptions['autoMapping']> {
 }
 
 /** An adapter config PeftModel runs. */
-export type AdapterConfig = LoraConfig | AdaLoraConfig | IA3Config | LoHaConfig | LoKrConfig | VeraConfig | OFTConfig | PromptLearningConfig;
+export type AdapterConfig = LoraConfig | AdaLoraConfig | IA3Config | LoHaConfig | LoKrConfig | VeraConfig | OFTConfig | LNTuningConfig | PromptLearningConfig;
 
 /** A tuner that injects adapter layers (PEFT_TYPE_TO_TUNER_MAPPING for the injected methods). */
-type Tuner = LoraModel | AdaLoraModel | IA3Model | LoHaModel | LoKrModel | VeraModel | OFTModel;
+type Tuner = LoraModel | AdaLoraModel | IA3Model | LoHaModel | LoKrModel | VeraModel | OFTModel | LNTuningModel;
 
 /** The tuner that injects the first adapter of an injected method. */
 function createTuner(model: Module, config: Exclude<AdapterConfig, PromptLearningConfig>, adapterName: string): Tuner {
@@ -118,6 +121,7 @@ function createTuner(model: Module, config: Exclude<AdapterConfig, PromptLearnin
   if (config instanceof LoKrConfig) return new LoKrModel(model, config, adapterName);
   if (config instanceof VeraConfig) return new VeraModel(model, config, adapterName);
   if (config instanceof OFTConfig) return new OFTModel(model, config, adapterName);
+  if (config instanceof LNTuningConfig) return new LNTuningModel(model, config, adapterName);
   return new LoraModel(model, config, adapterName);
 }
 
@@ -135,11 +139,12 @@ function adapterConfig(config: PeftConfig): AdapterConfig {
     config instanceof LoKrConfig ||
     config instanceof VeraConfig ||
     config instanceof OFTConfig ||
+    config instanceof LNTuningConfig ||
     config instanceof PromptLearningConfig
   ) {
     return config;
   }
-  throw new ConfigError('peft_type', `is ${config.peftType}; PeftModel supports LORA, ADALORA, IA3, LOHA, LOKR, VERA, OFT, PROMPT_TUNING, P_TUNING and PREFIX_TUNING adapters`);
+  throw new ConfigError('peft_type', `is ${config.peftType}; PeftModel supports LORA, ADALORA, IA3, LOHA, LOKR, VERA, OFT, LN_TUNING, PROMPT_TUNING, P_TUNING and PREFIX_TUNING adapters`);
 }
 
 /** The parameter-name prefix of a method (PEFT_TYPE_TO_PREFIX_MAPPING): an adapter name inside it confuses loading. */

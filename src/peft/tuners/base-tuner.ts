@@ -9,7 +9,7 @@ import { Conv1D, Linear } from '../../nn/linear.js';
 import { Module } from '../../nn/module.js';
 import { PreTrainedModel } from '../../models/pretrained.js';
 import type { PeftConfig } from '../config.js';
-import { AdapterError, TargetModulesError } from '../errors.js';
+import { AdapterError, ConfigError, TargetModulesError } from '../errors.js';
 import { warn } from '../utils/warnings.js';
 import { checkAdapterName, countParameters } from '../utils/other.js';
 import { AuxiliaryTrainingWrapper, ModulesToSaveWrapper, setAdditionalTrainableModules, type AuxiliaryConfig } from '../utils/wrappers.js';
@@ -178,10 +178,28 @@ export abstract class BaseTuner<C extends TunerConfig, M extends Module = Module
     for (const [t, flag] of restore) t.requiresGrad = flag;
   }
 
+  /** The transformers `model_type` of the wrapped model (options.modelType first); undefined for other modules. */
+  protected get modelType(): string | undefined {
+    const model = this.model;
+    return this.options.modelType ?? (model instanceof PreTrainedModel ? model.config.modelType : undefined);
+  }
+
+  /**
+   * PEFT's _prepare_adapter_config: an adapter without target_modules gets the model type's entry of the method's
+   * `defaults` table (a string is a regex); `method` names the method in the error when there is none.
+   */
+  protected fillDefaultTargets(config: C, defaults: Readonly<Record<string, string | readonly string[]>>, method: string): void {
+    if (config.targetModules !== null) return;
+    const modelType = this.modelType ?? 'custom';
+    const targets = defaults[modelType];
+    if (targets === undefined) throw new ConfigError('target_modules', `is not set and there are no default ${method} targets for model type '${modelType}'`);
+    config.targetModules = typeof targets === 'string' ? targets : new Set(targets);
+  }
+
   /** The modules `config` targets in the wrapped model, as injection resolves them (nothing is changed). */
   protected resolveTargets(config: C): TargetMatch {
     const model = this.model;
-    const modelType = this.options.modelType ?? (model instanceof PreTrainedModel ? model.config.modelType : undefined);
+    const modelType = this.modelType;
     const matchConfig = this.options.taskType === undefined ? config : { ...config, taskType: this.options.taskType };
     return matchTargets(moduleInfos(model), matchConfig, modelType === undefined ? {} : { modelType });
   }

@@ -164,3 +164,24 @@ export const TRANSFORMERS_MODELS_TO_ADALORA_TARGET_MODULES_MAPPING: Readonly<Rec
   qwen3: ['q_proj', 'v_proj'],
   nemotron_h: ['q_proj', 'k_proj', 'v_proj', 'o_proj'],
 };
+
+/** Default LN tuning targets (the norm layers, a few multimodal projections and embeddings) per transformers `model_type`. */
+export const TRANSFORMERS_MODELS_TO_LNTUNING_TARGET_MODULES_MAPPING: Readonly<Record<string, readonly string[]>> = {
+  llama: ['input_layernorm', 'post_attention_layernorm', 'norm'],
+  bloom: ['input_layernorm', 'post_attention_layernorm', 'ln_f'],
+  llava: ['multi_modal_projector', 'input_layernorm', 'post_attention_layernorm', 'norm', 'embed_tokens', 'lm_head'],
+  t5: ['layer_norm', 'final_layer_norm'],
+  mt5: ['layer_norm', 'final_layer_norm'],
+  bart: ['self_attn_layer_norm', 'encoder_attn_layer_norm', 'final_layer_norm'],
+  gpt2: ['ln_1', 'ln_2', 'ln_f'],
+  'blip-2': ['layernorm', 'LayerNorm', 'final_layer_norm', 'self_attn_layer_norm'],
+  gptj: ['ln_1', 'ln_f'],
+  falcon: ['input_layernorm', 'post_attention_layernorm', 'ln_f'],
+  mistral: ['input_layernorm', 'post_attention_layernorm', 'norm'],
+  phi: ['input_layernorm', 'final_layernorm'],
+  gemma: ['input_layernorm', 'post_attention_layernorm', 'norm'],
+  gemma2: ['input_layernorm', 'post_attention_layernorm', 'pre_feedforward_layernorm', 'post_feedforward_layernorm', 'norm'],
+  gemma3_text: ['input_layernorm', 'post_attention_layernorm', 'pre_feedforward_layernorm', 'post_feedforward_layernorm', 'norm'],
+  qwen2: ['post_attention_layernorm'],
+  qwen3: ['post_attention_layernorm'],
+};

@@ -9,10 +9,9 @@ import { sum } from '../../../engine/ops/reduce.js';
 import { sqrt } from '../../../engine/ops/unary.js';
 import type { Tensor } from '../../../engine/tensor.js';
 import type { ModelOutput } from '../../../models/outputs.js';
-import { PreTrainedModel } from '../../../models/pretrained.js';
 import { Conv1D, Linear } from '../../../nn/linear.js';
 import type { Module } from '../../../nn/module.js';
-import { AdapterError, ConfigError } from '../../errors.js';
+import { AdapterError } from '../../errors.js';
 import { TRANSFORMERS_MODELS_TO_ADALORA_TARGET_MODULES_MAPPING } from '../../utils/constants.js';
 import { BaseTuner, checkLayerKind, type TunerOptions } from '../base-tuner.js';
 import type { BaseTunerLayer } from '../base-tuner-layer.js';
@@ -49,19 +48,9 @@ export class AdaLoraModel<M extends Module = Module> extends BaseTuner<AdaLoraCo
     }
   }
 
-  private get modelType(): string | undefined {
-    const model = this.model;
-    return this.options.modelType ?? (model instanceof PreTrainedModel ? model.config.modelType : undefined);
-  }
-
   /** PEFT's _prepare_adapter_config with AdaLoRA's own default targets per model type. */
   protected override injectAdapter(adapterName: string): void {
-    const config = this.peftConfig.get(adapterName)!;
-    if (config.targetModules === null) {
-      const targets = TRANSFORMERS_MODELS_TO_ADALORA_TARGET_MODULES_MAPPING[this.modelType ?? 'custom'];
-      if (targets === undefined) throw new ConfigError('target_modules', `is not set and there are no default AdaLoRA targets for model type '${this.modelType ?? 'custom'}'`);
-      config.targetModules = typeof targets === 'string' ? targets : new Set(targets);
-    }
+    this.fillDefaultTargets(this.peftConfig.get(adapterName)!, TRANSFORMERS_MODELS_TO_ADALORA_TARGET_MODULES_MAPPING, 'AdaLoRA');
     super.injectAdapter(adapterName);
   }
 

@@ -2,7 +2,6 @@
 // model-type default targets and feedforward modules, and combines adapters linearly (add_weighted_adapter).
 import { Conv1D, Linear } from '../../../nn/linear.js';
 import type { Module } from '../../../nn/module.js';
-import { PreTrainedModel } from '../../../models/pretrained.js';
 import { AdapterError, ConfigError } from '../../errors.js';
 import { TRANSFORMERS_MODELS_TO_IA3_FEEDFORWARD_MODULES_MAPPING, TRANSFORMERS_MODELS_TO_IA3_TARGET_MODULES_MAPPING } from '../../utils/constants.js';
 import { pyFullmatch } from '../../utils/python-regex.js';
@@ -19,18 +18,12 @@ export function isFeedforwardModule(config: Pick<IA3Config, 'feedforwardModules'
   return [...(ff ?? [])].some((m) => key.endsWith(m));
 }
 
-/** PEFT's IA3Model._prepare_adapter_config: the model type's default targets and feedforward modules where unset. */
-function prepareAdapterConfig(config: IA3Config, modelType: string): void {
-  if (config.targetModules === null) {
-    const targets = TRANSFORMERS_MODELS_TO_IA3_TARGET_MODULES_MAPPING[modelType];
-    if (targets === undefined) throw new ConfigError('target_modules', `is not set and there are no default (IA)³ targets for model type '${modelType}'`);
-    config.targetModules = new Set(targets);
-  }
-  if (config.feedforwardModules === null) {
-    const ff = TRANSFORMERS_MODELS_TO_IA3_FEEDFORWARD_MODULES_MAPPING[modelType];
-    if (ff === undefined) throw new ConfigError('feedforward_modules', `is not set and there are no default (IA)³ feedforward modules for model type '${modelType}'`);
-    config.feedforwardModules = new Set(ff);
-  }
+/** The default feedforward modules of IA3Model._prepare_adapter_config, for a model type without them an error. */
+function fillDefaultFeedforwardModules(config: IA3Config, modelType: string): void {
+  if (config.feedforwardModules !== null) return;
+  const ff = TRANSFORMERS_MODELS_TO_IA3_FEEDFORWARD_MODULES_MAPPING[modelType];
+  if (ff === undefined) throw new ConfigError('feedforward_modules', `is not set and there are no default (IA)³ feedforward modules for model type '${modelType}'`);
+  config.feedforwardModules = new Set(ff);
 }
 
 /** Union of sets, or the alternation of regexes, as PEFT combines targets for a weighted adapter. */
@@ -50,13 +43,11 @@ export class IA3Model<M extends Module = Module> extends BaseTuner<IA3Config, M>
     this.injectAdapter(adapterName);
   }
 
-  private get modelType(): string {
-    const model = this.model;
-    return this.options.modelType ?? (model instanceof PreTrainedModel ? model.config.modelType : 'custom');
-  }
-
+  /** PEFT's _prepare_adapter_config: the model type's default targets and feedforward modules where unset. */
   protected override injectAdapter(adapterName: string): void {
-    prepareAdapterConfig(this.peftConfig.get(adapterName)!, this.modelType);
+    const config = this.peftConfig.get(adapterName)!;
+    this.fillDefaultTargets(config, TRANSFORMERS_MODELS_TO_IA3_TARGET_MODULES_MAPPING, '(IA)³');
+    fillDefaultFeedforwardModules(config, this.modelType ?? 'custom');
     super.injectAdapter(adapterName);
   }
 

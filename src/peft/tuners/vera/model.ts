@@ -5,7 +5,6 @@ import type { Tensor } from '../../../engine/tensor.js';
 import { BufferDict } from '../../../nn/containers.js';
 import { Conv1D, Linear } from '../../../nn/linear.js';
 import type { Module } from '../../../nn/module.js';
-import { PreTrainedModel } from '../../../models/pretrained.js';
 import { AdapterError, AdapterWeightsError, ConfigError, TargetModulesError } from '../../errors.js';
 import { TRANSFORMERS_MODELS_TO_VERA_TARGET_MODULES_MAPPING } from '../../utils/constants.js';
 import { warn } from '../../utils/warnings.js';
@@ -38,22 +37,9 @@ export class VeraModel<M extends Module = Module> extends BaseTuner<VeraConfig, 
     return { veraA: this.child<BufferDict>('vera_A'), veraB: this.child<BufferDict>('vera_B') };
   }
 
-  private get modelType(): string {
-    const model = this.model;
-    return this.options.modelType ?? (model instanceof PreTrainedModel ? model.config.modelType : 'custom');
-  }
-
-  /** The model type's default targets where target_modules is unset (PEFT's _prepare_adapter_config). */
-  private prepareAdapterConfig(config: VeraConfig): void {
-    if (config.targetModules !== null) return;
-    const targets = TRANSFORMERS_MODELS_TO_VERA_TARGET_MODULES_MAPPING[this.modelType];
-    if (targets === undefined) throw new ConfigError('target_modules', `is not set and there are no default VeRA targets for model type '${this.modelType}'`);
-    config.targetModules = typeof targets === 'string' ? targets : new Set(targets);
-  }
-
   /** PEFT's _find_dim and _init_vera_A_vera_B: projections for the largest [out, in] over the targeted Linear / Conv1D layers. */
   private initProjections(config: VeraConfig, adapterName: string): void {
-    this.prepareAdapterConfig(config);
+    this.fillDefaultTargets(config, TRANSFORMERS_MODELS_TO_VERA_TARGET_MODULES_MAPPING, 'VeRA');
     let inFeatures = 0;
     let outFeatures = 0;
     for (const key of this.resolveTargets(config).targeted) {
@@ -70,7 +56,7 @@ export class VeraModel<M extends Module = Module> extends BaseTuner<VeraConfig, 
   }
 
   protected override injectAdapter(adapterName: string): void {
-    this.prepareAdapterConfig(this.peftConfig.get(adapterName)!);
+    this.fillDefaultTargets(this.peftConfig.get(adapterName)!, TRANSFORMERS_MODELS_TO_VERA_TARGET_MODULES_MAPPING, 'VeRA');
     super.injectAdapter(adapterName);
   }
 
