@@ -71,6 +71,16 @@ export function loadReference<T>(root = PROMPT_IA3_DIR): T {
   return JSON.parse(readFileSync(join(root, 'reference.json'), 'utf8')) as T;
 }
 
+/** Case `name` under `root` with PEFT's seeded adapter values in a fresh PeftModel (buildFromSavedConfig), in eval mode. */
+export async function perturbedCase(name: string, root: string): Promise<{ c: PromptIa3Case; expected: Map<string, Tensor>; peft: PeftModel }> {
+  const c = promptIa3Case(name, root);
+  const expected = loadExpected(c);
+  const peft = await buildFromSavedConfig(c);
+  setFixtureParams(peft, expected);
+  peft.eval();
+  return { c, expected, peft };
+}
+
 /** The fixture's adapter values (`param.<PEFT name>`) into the module's parameters; `prefix` turns our names into PEFT's. */
 export function setFixtureParams(module: Module, expected: Map<string, Tensor>, prefix = ''): void {
   for (const [name, t] of module.namedParameters()) {

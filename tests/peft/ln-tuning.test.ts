@@ -7,7 +7,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { noGrad, type Tensor } from '../../src/engine/index.js';
+import { noGrad } from '../../src/engine/index.js';
 import type { ModelInputs, ModelOutput } from '../../src/models/index.js';
 import { LayerNorm } from '../../src/nn/norm.js';
 import { AdapterError, ConfigError, MergeError, TargetModulesError } from '../../src/peft/errors.js';
@@ -16,7 +16,6 @@ import { PeftModel } from '../../src/peft/peft-model.js';
 import { LNTuningConfig } from '../../src/peft/tuners/ln-tuning/config.js';
 import { LNTuningLayer } from '../../src/peft/tuners/ln-tuning/layer.js';
 import { TRANSFORMERS_MODELS_TO_LNTUNING_TARGET_MODULES_MAPPING } from '../../src/peft/utils/constants.js';
-import { assertTensorMatches } from '../helpers/model-fixtures.js';
 import { fixturePath } from '../helpers/paths.js';
 import { assertSameConfigText, captureWarnings } from '../helpers/peft.js';
 import {
@@ -24,13 +23,14 @@ import {
   assertSetUpAsPeft,
   autoModelFor,
   checkFixtureOutputs as check,
+  checkFixtureForwardAndMerges,
   fixtureInputs as inputs,
   loadExpected,
   loadReference,
   buildFromSavedConfig,
+  perturbedCase,
   promptIa3Case,
   setFixtureParams,
-  type PromptIa3Case,
 } from '../helpers/prompt-ia3.js';
 
 const ROOT = fixturePath('peft', 'ln-tuning');
@@ -42,14 +42,7 @@ function run(model: ForwardModel, x: ModelInputs): ModelOutput {
   return noGrad(() => model.forward(x));
 }
 
-async function perturbed(name: string): Promise<{ c: PromptIa3Case; expected: Map<string, Tensor>; peft: PeftModel }> {
-  const c = promptIa3Case(name, ROOT);
-  const expected = loadExpected(c);
-  const peft = await buildFromSavedConfig(c);
-  setFixtureParams(peft, expected);
-  peft.eval();
-  return { c, expected, peft };
-}
+const perturbed = (name: string): ReturnType<typeof perturbedCase> => perturbedCase(name, ROOT);
 
 test('the default LN tuning targets per model type are PEFT’s', () => {
   const ref = loadReference<{ ln_tuning_target_modules_mapping: unknown }>(ROOT);
@@ -72,27 +65,10 @@ for (const name of CASES) {
 
   test(`${name}: outputs and gradients of the copies; disabled, merged, unmerged outputs; merge_and_unload`, async () => {
     const { expected, peft } = await perturbed(name);
-    const x = inputs(expected);
-    const out = peft.forward(x);
-    check(out, expected, '', name);
-    out.loss!.backward();
-    let compared = 0;
-    for (const [n, t] of peft.namedParameters()) {
-      if (!t.requiresGrad) continue;
-      const g = expected.get(`grad.${n}`);
-      assert.ok(g !== undefined && t.grad !== null, `${n}: gradient`);
-      assertTensorMatches(t.grad, g, { atol: 1e-6, rtol: 1e-4, relativeToMax: true }, `grad ${n}`);
-      compared++;
-    }
-    assert.equal(compared, [...expected.keys()].filter((k) => k.startsWith('grad.')).length);
-    check(peft.disableAdapter(() => run(peft, x)), expected, 'disabled.', `${name} disabled`);
-    peft.mergeAdapter(undefined, { safeMerge: true });
-    check(run(peft, x), expected, 'merged.', `${name} merged`);
-    peft.unmergeAdapter();
-    check(run(peft, x), expected, 'unmerged.', `${name} unmerged`);
+    checkFixtureForwardAndMerges(peft, expected, name, { safeMerge: true });
     const merged = peft.mergeAndUnload();
     assert.ok(![...merged.namedModules()].some(([, m]) => m instanceof LNTuningLayer));
-    check(run(merged as unknown as ForwardModel, x), expected, 'merged.', `${name} merge_and_unload`);
+    check(run(merged as unknown as ForwardModel, inputs(expected)), expected, 'merged.', `${name} merge_and_unload`);
   });
 
   test(`${name}: PEFT's saved adapter loads, gives PEFT's outputs and saves back byte for byte`, async () => {

@@ -7,7 +7,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { noGrad, type Tensor } from '../../src/engine/index.js';
+import { noGrad } from '../../src/engine/index.js';
 import { AutoModelForCausalLM, type ModelInputs, type ModelOutput } from '../../src/models/index.js';
 import { Conv1D, Linear } from '../../src/nn/linear.js';
 import { ConfigError, TargetModulesError } from '../../src/peft/errors.js';
@@ -23,7 +23,7 @@ import { LycorisLayer } from '../../src/peft/tuners/lycoris-utils.js';
 import { TRANSFORMERS_MODELS_TO_LOHA_TARGET_MODULES_MAPPING, TRANSFORMERS_MODELS_TO_LOKR_TARGET_MODULES_MAPPING } from '../../src/peft/utils/constants.js';
 import { assertNonFiniteMerges, assertSameConfigText } from '../helpers/peft.js';
 import { fixturePath } from '../helpers/paths.js';
-import { assertSavesBack, assertSetUpAsPeft, autoModelFor, buildFromSavedConfig, checkFixtureForwardAndMerges, checkFixtureOutputs as check, fixtureInputs as inputs, loadExpected, loadReference, promptIa3Case, setFixtureParams, type PromptIa3Case } from '../helpers/prompt-ia3.js';
+import { assertSavesBack, assertSetUpAsPeft, autoModelFor, buildFromSavedConfig, checkFixtureForwardAndMerges, perturbedCase, checkFixtureOutputs as check, fixtureInputs as inputs, loadExpected, loadReference, promptIa3Case, setFixtureParams } from '../helpers/prompt-ia3.js';
 
 const ROOT = fixturePath('peft', 'lycoris');
 const CASES = ['llama-loha', 'bert-loha', 't5-loha', 'llama-lokr', 'bert-lokr', 't5-lokr'];
@@ -34,14 +34,7 @@ function run(peft: PeftModel, x: ModelInputs): ModelOutput {
   return noGrad(() => peft.forward(x));
 }
 
-async function perturbed(name: string): Promise<{ c: PromptIa3Case; expected: Map<string, Tensor>; peft: PeftModel }> {
-  const c = promptIa3Case(name, ROOT);
-  const expected = loadExpected(c);
-  const peft = await buildFromSavedConfig(c);
-  setFixtureParams(peft, expected);
-  peft.eval();
-  return { c, expected, peft };
-}
+const perturbed = (name: string): ReturnType<typeof perturbedCase> => perturbedCase(name, ROOT);
 
 for (const name of CASES) {
   test(`${name}: adapted modules, trainable parameters, counts, saved keys and shapes, saved config as PEFT`, async () => {

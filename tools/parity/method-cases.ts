@@ -1,10 +1,10 @@
 // Live parity cases for prompt tuning, p-tuning (MLP, LSTM), prefix tuning (with and without prefix_projection), IA3,
-// AdaLoRA, LoHa, LoKr, VeRA (projections saved, or regenerated from the key) and OFT (exact Cayley; Cayley-Neumann
-// with shared blocks and COFT), each on a causal LM (GPT-2, Llama), BERT sequence classification and T5 seq2seq: the
-// tiny base models of tests/fixtures/models, fixed inputs, and a config per method. LoHa, LoKr and OFT skip GPT-2,
-// whose Conv1D layers PEFT does not adapt with them. One more AdaLoRA
-// case on Llama runs the whole rank allocation (SGD steps with updateAndAllocate), so that its adapter is saved with
-// a rank_pattern.
+// AdaLoRA, LoHa, LoKr, VeRA (projections saved, or regenerated from the key), OFT (exact Cayley; Cayley-Neumann with
+// shared blocks and COFT) and LN tuning, each on a causal LM (GPT-2, Llama), BERT sequence classification and T5
+// seq2seq: the tiny base models of tests/fixtures/models, fixed inputs, and a config per method. LN tuning names BERT's
+// LayerNorms, for which PEFT has no default targets. LoHa, LoKr and OFT skip GPT-2, whose Conv1D layers PEFT does not
+// adapt with them. One more AdaLoRA case on Llama runs the whole rank allocation (SGD steps with updateAndAllocate),
+// so that its adapter is saved with a rank_pattern.
 import { fromArray } from '../../src/engine/ops/creation.js';
 import type { Tensor } from '../../src/engine/tensor.js';
 import { AutoModelForCausalLM, AutoModelForSeq2SeqLM, AutoModelForSequenceClassification, type AutoModelClass } from '../../src/models/auto.js';
@@ -15,6 +15,7 @@ import type { PeftConfig } from '../../src/peft/config.js';
 import type { PeftModel } from '../../src/peft/peft-model.js';
 import { AdaLoraConfig } from '../../src/peft/tuners/adalora/config.js';
 import { IA3Config } from '../../src/peft/tuners/ia3/config.js';
+import { LNTuningConfig } from '../../src/peft/tuners/ln-tuning/config.js';
 import { LoHaConfig } from '../../src/peft/tuners/loha/config.js';
 import { LoKrConfig } from '../../src/peft/tuners/lokr/config.js';
 import { OFTConfig } from '../../src/peft/tuners/oft/config.js';
@@ -95,6 +96,7 @@ const METHODS: { key: string; config: (taskType: TaskType) => PeftConfig; skip?:
     config: (taskType) => new OFTConfig({ taskType, r: 4, oftBlockSize: 0, blockShare: true, coft: true, eps: 0.5 }),
     skip: ['gpt2'],
   },
+  { key: 'ln-tuning', config: (taskType) => new LNTuningConfig({ taskType, targetModules: taskType === TaskType.SEQ_CLS ? ['LayerNorm'] : null }) },
 ];
 
 const ALLOCATION_STEPS = 5;
