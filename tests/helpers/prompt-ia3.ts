@@ -13,6 +13,7 @@ import type { Module } from '../../src/nn/module.js';
 import { PeftConfig } from '../../src/peft/config.js';
 import { getPeftModel } from '../../src/peft/mapping-func.js';
 import type { PeftModel } from '../../src/peft/peft-model.js';
+import type { BaseTuner, TunerConfig } from '../../src/peft/tuners/base-tuner.js';
 import { loadSafetensors } from '../../src/io/index.js';
 import { assertTensorMatches } from './model-fixtures.js';
 import { fixturePath, repoRoot } from './paths.js';
@@ -178,4 +179,28 @@ export function checkFixtureForwardAndMerges(peft: PeftModel, expected: Map<stri
     const w = expected.get(`unmerged.${n}`);
     if (w !== undefined) assertTensorMatches(t, w, { atol: options.unmergedAtol ?? 1e-6, rtol: options.unmergedAtol === undefined ? 1e-6 : 0 }, `unmerged ${n}`);
   }
+}
+
+/**
+ * A second adapter `other`, just added to the case's model (frozen, as an added adapter is), with the case's values:
+ * active after `default` (`both.`) and merged in that order (`both_merged.`); unmerged and deleted, the case's own
+ * outputs again.
+ */
+export function checkSecondAdapter(peft: PeftModel, expected: Map<string, Tensor>): void {
+  const others = peft.namedParameters().filter(([n]) => n.includes('.other'));
+  assert.ok(others.length > 0 && others.every(([, t]) => !t.requiresGrad), 'an added adapter is frozen');
+  setFixtureParams(peft, expected);
+  peft.eval();
+  const x = fixtureInputs(expected);
+  const run = (): ModelOutput => noGrad(() => peft.forward(x));
+  const tuner = peft.baseModel as BaseTuner<TunerConfig>;
+  tuner.setAdapter(['default', 'other']);
+  checkFixtureOutputs(run(), expected, 'both.', 'both');
+  tuner.mergeAdapter(['default', 'other']);
+  checkFixtureOutputs(run(), expected, 'both_merged.', 'both merged');
+  tuner.unmergeAdapter();
+  peft.setAdapter('default');
+  peft.deleteAdapter('other');
+  assert.ok(!peft.namedParameters().some(([n]) => n.includes('.other')));
+  checkFixtureOutputs(run(), expected, '', 'after deleting other');
 }

@@ -18,7 +18,6 @@ import { getPeftModel } from '../../src/peft/mapping-func.js';
 import { PeftModel } from '../../src/peft/peft-model.js';
 import { OFTConfig } from '../../src/peft/tuners/oft/config.js';
 import { adjustOftParameters, OFTLayer } from '../../src/peft/tuners/oft/layer.js';
-import type { OFTModel } from '../../src/peft/tuners/oft/model.js';
 import { OFTRotation } from '../../src/peft/tuners/oft/rotation.js';
 import { TRANSFORMERS_MODELS_TO_OFT_TARGET_MODULES_MAPPING } from '../../src/peft/utils/constants.js';
 import { assertTensorMatches } from '../helpers/model-fixtures.js';
@@ -31,6 +30,7 @@ import {
   buildFromSavedConfig,
   checkFixtureForwardAndMerges,
   checkFixtureOutputs as check,
+  checkSecondAdapter,
   fixtureInputs as inputs,
   loadExpected,
   loadReference,
@@ -133,20 +133,7 @@ test('llama-oft-neumann-share: a second adapter (exact Cayley) rotates after the
   const expected = loadExpected(c);
   const { peft } = await built('llama-oft-neumann-share');
   peft.addAdapter('other', new OFTConfig({ taskType: 'CAUSAL_LM', oftBlockSize: 8, useCayleyNeumann: false, targetModules: ['q_proj', 'k_proj'] }));
-  assert.ok(peft.namedParameters().filter(([n]) => n.includes('.other.')).every(([, t]) => !t.requiresGrad), 'an added adapter is frozen');
-  setFixtureParams(peft, expected);
-  peft.eval();
-  const x = inputs(expected);
-  const tuner = peft.baseModel as OFTModel;
-  tuner.setAdapter(['default', 'other']);
-  check(run(peft, x), expected, 'both.', 'both');
-  tuner.mergeAdapter(['default', 'other']);
-  check(run(peft, x), expected, 'both_merged.', 'both merged');
-  tuner.unmergeAdapter();
-  peft.setAdapter('default');
-  peft.deleteAdapter('other');
-  assert.ok(!peft.namedParameters().some(([n]) => n.includes('.other')));
-  check(run(peft, x), expected, '', 'after deleting other');
+  checkSecondAdapter(peft, expected);
 });
 
 test('init_weights true leaves the outputs unchanged (identity rotations); module_dropout changes nothing in training, as in PEFT 0.21', async () => {

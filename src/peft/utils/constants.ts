@@ -185,3 +185,6 @@ export const TRANSFORMERS_MODELS_TO_LNTUNING_TARGET_MODULES_MAPPING: Readonly<Re
   qwen2: ['post_attention_layernorm'],
   qwen3: ['post_attention_layernorm'],
 };
+
+/** HRA default targets: PEFT copies the LoRA table for them. */
+export const TRANSFORMERS_MODELS_TO_HRA_TARGET_MODULES_MAPPING = TRANSFORMERS_MODELS_TO_LORA_TARGET_MODULES_MAPPING;

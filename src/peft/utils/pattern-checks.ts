@@ -43,6 +43,13 @@ export function checkPatterns(config: PatternFields, ctx: ParseContext): void {
   if (config.alphaPattern !== undefined) checkPatternKeys('alpha_pattern', config.alphaPattern, ctx);
 }
 
+/** A regex target_modules (one string) selects layers itself: PEFT refuses layers_to_transform and layers_pattern beside it. */
+export function checkRegexTargetLayers(config: PatternFields, ctx: ParseContext): void {
+  if (typeof config.targetModules !== 'string') return;
+  if (config.layersToTransform !== null) fail('layers_to_transform', ctx, 'cannot be used when target_modules is a regex string');
+  if (config.layersPattern !== null) fail('layers_pattern', ctx, 'cannot be used when target_modules is a regex string');
+}
+
 /** Each key of a rank_pattern / alpha_pattern must be a regex getPatternKey can run. */
 export function checkPatternKeys(path: string, record: Record<string, number>, ctx: ParseContext): void {
   for (const k of Object.keys(record)) checkRegex(path, ctx, `(.*\\.)?(${k})$`, `key ${JSON.stringify(k)} is not a usable regex`);

@@ -24,7 +24,7 @@ import {
   type ParseContext,
 } from '../../utils/config-fields.js';
 import { PeftType, TaskType } from '../../utils/peft-types.js';
-import { checkPatternKeys, checkPatterns, iterablesAsArrays } from '../../utils/pattern-checks.js';
+import { checkPatternKeys, checkPatterns, checkRegexTargetLayers, iterablesAsArrays } from '../../utils/pattern-checks.js';
 import { warn } from '../../utils/warnings.js';
 import {
   arrowConfigType,
@@ -218,10 +218,7 @@ export abstract class LoraSharedConfig extends PeftConfig {
 
   protected override postInit(ctx: ParseContext): void {
     super.postInit(ctx);
-    if (typeof this.targetModules === 'string') {
-      if (this.layersToTransform !== null) fail('layers_to_transform', ctx, 'cannot be used when target_modules is a regex string');
-      if (this.layersPattern !== null) fail('layers_pattern', ctx, 'cannot be used when target_modules is a regex string');
-    }
+    checkRegexTargetLayers(this, ctx);
     if (this.useDora && this.megatronConfig !== null && Object.keys(this.megatronConfig).length > 0) {
       fail('use_dora', ctx, 'is not supported together with megatron_config');
     }
