@@ -1,6 +1,6 @@
 // PeftModel and its task classes (PEFT's peft_model.py): a model with adapters injected by a tuner (LoraModel,
 // AdaLoraModel, IA3Model, LoHaModel, LoKrModel, VeraModel, OFTModel,
-// LNTuningModel, HRAModel), held as `base_model` so that state-dict keys read
+// LNTuningModel, HRAModel, BOFTModel), held as `base_model` so that state-dict keys read
 // `base_model.model.<path>`, or — for prompt tuning, p-tuning and prefix tuning — the model itself as `base_model`
 // beside its prompt encoders, with the task's input handling (src/peft/prompt-learning.ts). Adapters are saved and loaded in PEFT's format (adapter_config.json +
 // adapter_model.safetensors, the "default" adapter at the top level, any other in a subfolder of its name).
@@ -34,6 +34,8 @@ import { LoraConfig } from './tuners/lora/config.js';
 import { LoraModel } from './tuners/lora/model.js';
 import { OFTConfig } from './tuners/oft/config.js';
 import { OFTModel } from './tuners/oft/model.js';
+import { BOFTConfig } from './tuners/boft/config.js';
+import { BOFTModel } from './tuners/boft/model.js';
 import { VeraConfig } from './tuners/vera/config.js';
 import { VeraModel } from './tuners/vera/model.js';
 import { HRAConfig } from './tuners/hra/config.js';
@@ -110,10 +112,10 @@ function autoMappingOf(model: Module): NonNullable<SaveOptions['autoMapping']> {
 }
 
 /** An adapter config PeftModel runs. */
-export type AdapterConfig = LoraConfig | AdaLoraConfig | IA3Config | LoHaConfig | LoKrConfig | VeraConfig | OFTConfig | LNTuningConfig | HRAConfig | PromptLearningConfig;
+export type AdapterConfig = LoraConfig | AdaLoraConfig | IA3Config | LoHaConfig | LoKrConfig | VeraConfig | OFTConfig | LNTuningConfig | HRAConfig | BOFTConfig | PromptLearningConfig;
 
 /** A tuner that injects adapter layers (PEFT_TYPE_TO_TUNER_MAPPING for the injected methods). */
-type Tuner = LoraModel | AdaLoraModel | IA3Model | LoHaModel | LoKrModel | VeraModel | OFTModel | LNTuningModel | HRAModel;
+type Tuner = LoraModel | AdaLoraModel | IA3Model | LoHaModel | LoKrModel | VeraModel | OFTModel | LNTuningModel | HRAModel | BOFTModel;
 
 /** The tuner that injects the first adapter of an injected method. */
 function createTuner(model: Module, config: Exclude<AdapterConfig, PromptLearningConfig>, adapterName: string): Tuner {
@@ -125,6 +127,7 @@ function createTuner(model: Module, config: Exclude<AdapterConfig, PromptLearnin
   if (config instanceof OFTConfig) return new OFTModel(model, config, adapterName);
   if (config instanceof LNTuningConfig) return new LNTuningModel(model, config, adapterName);
   if (config instanceof HRAConfig) return new HRAModel(model, config, adapterName);
+  if (config instanceof BOFTConfig) return new BOFTModel(model, config, adapterName);
   return new LoraModel(model, config, adapterName);
 }
 
@@ -144,11 +147,12 @@ function adapterConfig(config: PeftConfig): AdapterConfig {
     config instanceof OFTConfig ||
     config instanceof LNTuningConfig ||
     config instanceof HRAConfig ||
+    config instanceof BOFTConfig ||
     config instanceof PromptLearningConfig
   ) {
     return config;
   }
-  throw new ConfigError('peft_type', `is ${config.peftType}; PeftModel supports LORA, ADALORA, IA3, LOHA, LOKR, VERA, OFT, LN_TUNING, HRA, PROMPT_TUNING, P_TUNING and PREFIX_TUNING adapters`);
+  throw new ConfigError('peft_type', `is ${config.peftType}; PeftModel supports LORA, ADALORA, IA3, LOHA, LOKR, VERA, OFT, LN_TUNING, HRA, BOFT, PROMPT_TUNING, P_TUNING and PREFIX_TUNING adapters`);
 }
 
 /** The parameter-name prefix of a method (PEFT_TYPE_TO_PREFIX_MAPPING): an adapter name inside it confuses loading. */

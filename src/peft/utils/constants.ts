@@ -62,10 +62,11 @@ export const TRANSFORMERS_MODELS_TO_LORA_TARGET_MODULES_MAPPING: Readonly<Record
   rwkv7: ['r_proj', 'k_proj', 'v_proj', 'o_proj', 'key', 'value'],
 };
 
-/** LoHa, LoKr and OFT default targets: PEFT copies the LoRA table for them. */
+/** LoHa, LoKr, OFT and BOFT default targets: PEFT copies the LoRA table for them. */
 export const TRANSFORMERS_MODELS_TO_LOHA_TARGET_MODULES_MAPPING = TRANSFORMERS_MODELS_TO_LORA_TARGET_MODULES_MAPPING;
 export const TRANSFORMERS_MODELS_TO_LOKR_TARGET_MODULES_MAPPING = TRANSFORMERS_MODELS_TO_LORA_TARGET_MODULES_MAPPING;
 export const TRANSFORMERS_MODELS_TO_OFT_TARGET_MODULES_MAPPING = TRANSFORMERS_MODELS_TO_LORA_TARGET_MODULES_MAPPING;
+export const TRANSFORMERS_MODELS_TO_BOFT_TARGET_MODULES_MAPPING = TRANSFORMERS_MODELS_TO_LORA_TARGET_MODULES_MAPPING;
 
 /** Default VeRA targets per `model_type`: LoRA's table, except that Phi keeps only the attention projections. */
 export const TRANSFORMERS_MODELS_TO_VERA_TARGET_MODULES_MAPPING: Readonly<Record<string, string | readonly string[]>> = {

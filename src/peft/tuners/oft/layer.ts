@@ -33,7 +33,7 @@ export function adjustOftParameters(inFeatures: number, value: number): number {
 }
 
 /** W [out, in] ← W·Bᵀ for the block-diagonal B of `blocks` [blocks, n, n] (in = blocks · n), in place. */
-function multiplyByBlocksTransposed(w: Float32Array, inFeatures: number, blocks: Float32Array, n: number): void {
+export function multiplyByBlocksTransposed(w: Float32Array, inFeatures: number, blocks: Float32Array, n: number): void {
   const row = new Float64Array(inFeatures);
   for (let o = 0; o < w.length / inFeatures; o++) {
     const base = o * inFeatures;

@@ -88,8 +88,8 @@ export class OFTRotation extends Module {
   rotation(): Tensor {
     if (this.config.coft) noGrad(() => this.project());
     const q = this.skew();
+    if (!this.config.useCayleyNeumann) return cayley(q);
     const eye = identity(this.blockSize);
-    if (!this.config.useCayleyNeumann) return matmul(sub(eye, q), inverse(add(eye, q)));
     const terms = this.config.numCayleyNeumannTerms;
     if (terms <= 1) return identity(this.blockSize, q.shape[0]!);
     let r = add(eye, mul(q, 2));
@@ -107,10 +107,9 @@ export class OFTRotation extends Module {
   forward(x: Tensor): Tensor {
     const n = this.blockSize;
     const rot = this.rotation();
+    if (!this.config.blockShare) return rotateBlocks(x, rot);
     const rows = x.size / (this.blocks * n);
-    if (this.config.blockShare) return reshape(matmul(reshape(x, [rows * this.blocks, n]), reshape(rot, [n, n])), x.shape);
-    const perBlock = transpose(reshape(x, [rows, this.blocks, n]), 0, 1);
-    return reshape(transpose(matmul(perBlock, rot), 0, 1), x.shape);
+    return reshape(matmul(reshape(x, [rows * this.blocks, n]), reshape(rot, [n, n])), x.shape);
   }
 
   /** The rotation of every block [blocks, n, n] as merging reads it (PEFT's get_weight, blocks shared where they are). */
@@ -124,8 +123,21 @@ export class OFTRotation extends Module {
   }
 }
 
+/** The Cayley transform (I - Q)(I + Q)⁻¹ of skew-symmetric matrices q [..., n, n]: orthogonal matrices. */
+export function cayley(q: Tensor): Tensor {
+  const eye = identity(q.shape[q.shape.length - 1]!);
+  return matmul(sub(eye, q), inverse(add(eye, q)));
+}
+
+/** x [..., blocks · n] times blockdiag(rot₀, rot₁, …) for `rot` [blocks, n, n]: each block of n inputs rotated by its matrix. */
+export function rotateBlocks(x: Tensor, rot: Tensor): Tensor {
+  const [blocks, n] = [rot.shape[0]!, rot.shape[1]!];
+  const perBlock = transpose(reshape(x, [x.size / (blocks * n), blocks, n]), 0, 1);
+  return reshape(transpose(matmul(perBlock, rot), 0, 1), x.shape);
+}
+
 /** The n×n identity, or `batch` of them. */
-function identity(n: number, batch?: number): Tensor {
+export function identity(n: number, batch?: number): Tensor {
   const t = zeros(batch === undefined ? [n, n] : [batch, n, n]);
   const d = t.data();
   for (let b = 0; b < (batch ?? 1); b++) for (let i = 0; i < n; i++) d[(b * n + i) * n + i] = 1;
