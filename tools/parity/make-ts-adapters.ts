@@ -1,9 +1,9 @@
 // Live parity, peft.js side: for every adapter case of tests/fixtures/peft/adapters, builds an adapter with the
 // same config on the same base model, gives every saved tensor seeded random values, and writes <out>/<case>/:
 // the adapter as savePretrained saves it and ts-outputs.safetensors (the inputs and our outputs with the adapter
-// active, disabled, merged, …). The prompt-learning, IA3, AdaLoRA, LoHa, LoKr, VeRA, OFT and HRA cases of method-cases.ts
-// go the same way, with every trainable tensor moved (prompt encoders, IA3 and VeRA vectors, AdaLoRA triplets, LyCORIS
-// factors, OFT rotation weights, HRA reflection vectors, modules_to_save copies), then the case's training (AdaLoRA's rank allocation) where it has one;
+// active, disabled, merged, …). The cases of method-cases.ts (prompt learning and every other injected method) go
+// the same way, with every trainable tensor moved (prompt encoders, the methods' adapter tensors, modules_to_save
+// copies), then the case's training (AdaLoRA's rank allocation) where it has one;
 // prompt-learning cases record the outputs with the prompts active. PiSSA / OLoRA cases (the configs of
 // tests/fixtures/peft/pissa, and PiSSA with the randomized SVD) are trained the same way and saved with
 // pathInitialModelForWeightConversion: PEFT must reproduce, with the converted adapter on the original base model,

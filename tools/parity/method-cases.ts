@@ -1,9 +1,8 @@
-// Live parity cases for prompt tuning, p-tuning (MLP, LSTM), prefix tuning (with and without prefix_projection), IA3,
-// AdaLoRA, LoHa, LoKr, VeRA (projections saved, or regenerated from the key), OFT (exact Cayley; Cayley-Neumann with
-// shared blocks and COFT), LN tuning and HRA (reflection chain with r 4; Gram–Schmidt with r 3, random init), each on a
-// causal LM (GPT-2, Llama), BERT sequence classification and T5 seq2seq: the tiny base models of tests/fixtures/models,
-// fixed inputs, and a config per method. LN tuning names BERT's LayerNorms, for which PEFT has no default targets.
-// LoHa, LoKr, OFT and HRA skip GPT-2, whose Conv1D layers PEFT does not adapt with them. One more AdaLoRA case on Llama runs the whole rank allocation (SGD steps with updateAndAllocate),
+// Live parity cases for every method besides LoRA (METHODS below: prompt tuning, p-tuning, prefix tuning and each
+// injected method, some in two configurations), each on a causal LM (GPT-2, Llama), BERT sequence classification and
+// T5 seq2seq: the tiny base models of tests/fixtures/models, fixed inputs, and a config per method. LN tuning names
+// BERT's LayerNorms, for which PEFT has no default targets; methods PEFT does not apply to GPT-2's Conv1D layers
+// skip GPT-2. One more AdaLoRA case on Llama runs the whole rank allocation (SGD steps with updateAndAllocate),
 // so that its adapter is saved with a rank_pattern.
 import { fromArray } from '../../src/engine/ops/creation.js';
 import type { Tensor } from '../../src/engine/tensor.js';
@@ -15,6 +14,7 @@ import type { PeftConfig } from '../../src/peft/config.js';
 import type { PeftModel } from '../../src/peft/peft-model.js';
 import { AdaLoraConfig } from '../../src/peft/tuners/adalora/config.js';
 import { HRAConfig } from '../../src/peft/tuners/hra/config.js';
+import { BOFTConfig } from '../../src/peft/tuners/boft/config.js';
 import { IA3Config } from '../../src/peft/tuners/ia3/config.js';
 import { LNTuningConfig } from '../../src/peft/tuners/ln-tuning/config.js';
 import { LoHaConfig } from '../../src/peft/tuners/loha/config.js';
@@ -100,6 +100,13 @@ const METHODS: { key: string; config: (taskType: TaskType) => PeftConfig; skip?:
   { key: 'ln-tuning', config: (taskType) => new LNTuningConfig({ taskType, targetModules: taskType === TaskType.SEQ_CLS ? ['LayerNorm'] : null }) },
   { key: 'hra', config: (taskType) => new HRAConfig({ taskType, r: 4 }), skip: ['gpt2'] },
   { key: 'hra-gs', config: (taskType) => new HRAConfig({ taskType, r: 3, applyGS: true, initWeights: false }), skip: ['gpt2'] },
+  { key: 'boft', config: (taskType) => new BOFTConfig({ taskType, boftBlockSize: 4 }), skip: ['gpt2'] },
+  {
+    key: 'boft-num-butterfly2',
+    config: (taskType) =>
+      new BOFTConfig({ taskType, boftBlockSize: 0, boftBlockNum: 2, boftNButterflyFactor: 2, boftDropout: 0.1, bias: 'boft_only', targetModules: 'all-linear' }),
+    skip: ['gpt2'],
+  },
 ];
 
 const ALLOCATION_STEPS = 5;
