@@ -1,6 +1,6 @@
 // PeftModel and its task classes (PEFT's peft_model.py): a model with adapters injected by a tuner (LoraModel,
 // AdaLoraModel, IA3Model, LoHaModel, LoKrModel, VeraModel, OFTModel,
-// LNTuningModel, HRAModel, BOFTModel), held as `base_model` so that state-dict keys read
+// LNTuningModel, HRAModel, BOFTModel, VBLoRAModel), held as `base_model` so that state-dict keys read
 // `base_model.model.<path>`, or — for prompt tuning, p-tuning and prefix tuning — the model itself as `base_model`
 // beside its prompt encoders, with the task's input handling (src/peft/prompt-learning.ts). Adapters are saved and loaded in PEFT's format (adapter_config.json +
 // adapter_model.safetensors, the "default" adapter at the top level, any other in a subfolder of its name).
@@ -40,6 +40,8 @@ import { VeraConfig } from './tuners/vera/config.js';
 import { VeraModel } from './tuners/vera/model.js';
 import { HRAConfig } from './tuners/hra/config.js';
 import { HRAModel } from './tuners/hra/model.js';
+import { VBLoRAConfig } from './tuners/vblora/config.js';
+import { VBLoRAModel } from './tuners/vblora/model.js';
 import { NON_DEFAULT_PEFT_PREFIXES } from './utils/constants.js';
 import { TaskType } from './utils/peft-types.js';
 import { formatFixed, formatThousands } from './utils/python-format.js';
@@ -112,10 +114,10 @@ function autoMappingOf(model: Module): NonNullable<SaveOptions['autoMapping']> {
 }
 
 /** An adapter config PeftModel runs. */
-export type AdapterConfig = LoraConfig | AdaLoraConfig | IA3Config | LoHaConfig | LoKrConfig | VeraConfig | OFTConfig | LNTuningConfig | HRAConfig | BOFTConfig | PromptLearningConfig;
+export type AdapterConfig = LoraConfig | AdaLoraConfig | IA3Config | LoHaConfig | LoKrConfig | VeraConfig | OFTConfig | LNTuningConfig | HRAConfig | BOFTConfig | VBLoRAConfig | PromptLearningConfig;
 
 /** A tuner that injects adapter layers (PEFT_TYPE_TO_TUNER_MAPPING for the injected methods). */
-type Tuner = LoraModel | AdaLoraModel | IA3Model | LoHaModel | LoKrModel | VeraModel | OFTModel | LNTuningModel | HRAModel | BOFTModel;
+type Tuner = LoraModel | AdaLoraModel | IA3Model | LoHaModel | LoKrModel | VeraModel | OFTModel | LNTuningModel | HRAModel | BOFTModel | VBLoRAModel;
 
 /** The tuner that injects the first adapter of an injected method. */
 function createTuner(model: Module, config: Exclude<AdapterConfig, PromptLearningConfig>, adapterName: string): Tuner {
@@ -128,6 +130,7 @@ function createTuner(model: Module, config: Exclude<AdapterConfig, PromptLearnin
   if (config instanceof LNTuningConfig) return new LNTuningModel(model, config, adapterName);
   if (config instanceof HRAConfig) return new HRAModel(model, config, adapterName);
   if (config instanceof BOFTConfig) return new BOFTModel(model, config, adapterName);
+  if (config instanceof VBLoRAConfig) return new VBLoRAModel(model, config, adapterName);
   return new LoraModel(model, config, adapterName);
 }
 
@@ -148,11 +151,12 @@ function adapterConfig(config: PeftConfig): AdapterConfig {
     config instanceof LNTuningConfig ||
     config instanceof HRAConfig ||
     config instanceof BOFTConfig ||
+    config instanceof VBLoRAConfig ||
     config instanceof PromptLearningConfig
   ) {
     return config;
   }
-  throw new ConfigError('peft_type', `is ${config.peftType}; PeftModel supports LORA, ADALORA, IA3, LOHA, LOKR, VERA, OFT, LN_TUNING, HRA, BOFT, PROMPT_TUNING, P_TUNING and PREFIX_TUNING adapters`);
+  throw new ConfigError('peft_type', `is ${config.peftType}; PeftModel supports LORA, ADALORA, IA3, LOHA, LOKR, VERA, OFT, LN_TUNING, HRA, BOFT, VBLORA, PROMPT_TUNING, P_TUNING and PREFIX_TUNING adapters`);
 }
 
 /** The parameter-name prefix of a method (PEFT_TYPE_TO_PREFIX_MAPPING): an adapter name inside it confuses loading. */
@@ -367,6 +371,7 @@ export class PeftModel extends Module {
   getAdapterStateDict(adapterName = this.activeAdapter, options: Pick<SavePretrainedOptions, 'saveEmbeddingLayers'> = {}): Map<string, Tensor> {
     const state = getPeftModelStateDict(this, this.getBaseModel(), this.peftConfig, adapterName, options);
     this.tuner?.checkAdapterStateDict(adapterName, state);
+    this.tuner?.toSavedState(adapterName, state);
     if (this.prompt !== null) state.set('prompt_embeddings', this.prompt.getPromptEmbeddingToSave(adapterName));
     return state;
   }
@@ -398,7 +403,7 @@ export class PeftModel extends Module {
         const outDir = adapterName === 'default' ? dir : join(dir, adapterName);
         commitFiles(outDir, (staging) => {
           let config = this.peftConfig.get(adapterName)!;
-          if (initial === null) saveSafetensors(join(staging, SAFETENSORS_WEIGHTS_NAME), Object.fromEntries(state), { format: 'pt' });
+          if (initial === null) saveSafetensors(join(staging, SAFETENSORS_WEIGHTS_NAME), this.tuner?.fileTensors(adapterName, state) ?? Object.fromEntries(state), { format: 'pt' });
           else config = this.saveConverted(adapterName, state, staging, initialPath!, initial);
           config.baseModelNameOrPath ??= nameOrPathOf(base);
           config.save(staging, config.taskType === null ? { autoMapping: autoMappingOf(base) } : {});
@@ -455,6 +460,7 @@ export class PeftModel extends Module {
         weights.get('prompt_embeddings')?.dispose();
         weights.delete('prompt_embeddings');
       }
+      this.tuner?.fromSavedState(adapterName, weights, folder.weights.file);
       this.tuner?.checkAdapterCheckpoint(adapterName, new Set(weights.keys()), folder.weights.file);
       setPeftModelStateDict({ root: this, base: this.getBaseModel(), configs: this.peftConfig, adapterName }, weights, folder.weights.file);
     } finally {

@@ -3,6 +3,7 @@
 // trainability, switching / deleting / disabling adapters, merging and unloading.
 import type { Generator } from '../../engine/random.js';
 import type { Tensor } from '../../engine/tensor.js';
+import type { SaveableTensor } from '../../io/safetensors-writer.js';
 import { BufferDict, ModuleDict, ParameterDict } from '../../nn/containers.js';
 import { Embedding } from '../../nn/embedding.js';
 import { Conv1D, Linear } from '../../nn/linear.js';
@@ -218,6 +219,20 @@ export abstract class BaseTuner<C extends TunerConfig, M extends Module = Module
 
   /** Checks the keys of checkpoint `file` about to be loaded into adapter `adapterName` (under a PeftModel); see checkAdapterStateDict. */
   checkAdapterCheckpoint(_adapterName: string, _keys: ReadonlySet<string>, _file?: string): void {}
+
+  /**
+   * Rewrites adapter `adapterName`'s state (by checkpoint key, under a PeftModel) in place into the form its file
+   * holds, for methods that save their tensors in another form (PEFT's _get_adapter_state_dict overrides).
+   */
+  toSavedState(_adapterName: string, _state: Map<string, Tensor>): void {}
+
+  /** The inverse of toSavedState, in place, on a checkpoint about to be loaded (PEFT's _remap_adapter_state_dict_for_load overrides). */
+  fromSavedState(_adapterName: string, _weights: Map<string, Tensor>, _file?: string): void {}
+
+  /** The tensors of a saved state as the adapter file stores them (narrower integer types than the engine's int32). */
+  fileTensors(_adapterName: string, state: ReadonlyMap<string, Tensor>): Record<string, SaveableTensor> {
+    return Object.fromEntries(state);
+  }
 
   /** Freezes everything but the adapter weights, then applies the active adapters' `bias` modes. */
   protected markOnlyAdaptersAsTrainable(): void {

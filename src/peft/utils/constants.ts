@@ -189,3 +189,8 @@ export const TRANSFORMERS_MODELS_TO_LNTUNING_TARGET_MODULES_MAPPING: Readonly<Re
 
 /** HRA default targets: PEFT copies the LoRA table for them. */
 export const TRANSFORMERS_MODELS_TO_HRA_TARGET_MODULES_MAPPING = TRANSFORMERS_MODELS_TO_LORA_TARGET_MODULES_MAPPING;
+/** Default VB-LoRA targets per transformers `model_type`: AdaLoRA's table, except that RoBERTa keeps only query and value. */
+export const TRANSFORMERS_MODELS_TO_VBLORA_TARGET_MODULES_MAPPING: Readonly<Record<string, string | readonly string[]>> = {
+  ...TRANSFORMERS_MODELS_TO_ADALORA_TARGET_MODULES_MAPPING,
+  roberta: ['query', 'value'],
+};

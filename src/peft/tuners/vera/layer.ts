@@ -8,15 +8,15 @@ import { add, mul } from '../../../engine/ops/binary.js';
 import { ones, randn } from '../../../engine/ops/creation.js';
 import { linear } from '../../../engine/ops/linear.js';
 import { matmul } from '../../../engine/ops/matmul.js';
-import { contiguous, slice, transpose, unsqueeze } from '../../../engine/ops/view.js';
+import { slice, unsqueeze } from '../../../engine/ops/view.js';
 import type { Generator } from '../../../engine/random.js';
 import type { Tensor } from '../../../engine/tensor.js';
 import { BufferDict, ModuleDict, ParameterDict } from '../../../nn/containers.js';
 import { Dropout } from '../../../nn/dropout.js';
 import { Identity } from '../../../nn/identity.js';
-import { Conv1D, type Linear } from '../../../nn/linear.js';
-import { AdapterError, MergeError } from '../../errors.js';
-import { BaseTunerLayer, type MergeOptions, mergeChecked } from '../base-tuner-layer.js';
+import type { Conv1D, Linear } from '../../../nn/linear.js';
+import { AdapterError } from '../../errors.js';
+import { DeltaWeightLayer } from '../delta-weight-layer.js';
 import type { VeraConfig } from './config.js';
 
 /** The config fields a layer reads when an adapter is added. */
@@ -37,12 +37,8 @@ function checkProjectionSize(name: string, size: number, needed: number, lowerRa
   throw new AdapterError(`${name} has a size of ${size} but ${needed} or greater is required; this probably happened because ${cause}.`);
 }
 
-export class VeraLayer extends BaseTunerLayer {
+export class VeraLayer extends DeltaWeightLayer {
   protected readonly adapterLayerNames = ['vera_lambda_b', 'vera_lambda_d'] as const;
-  readonly inFeatures: number;
-  readonly outFeatures: number;
-  /** The base weight is stored [in, out] (Conv1D, fan_in_fan_out). */
-  readonly fanInFanOut: boolean;
   private readonly ranks = new Map<string, number>();
 
   constructor(
@@ -52,14 +48,10 @@ export class VeraLayer extends BaseTunerLayer {
     config: VeraLayerConfig,
     options: { key?: string; generator?: Generator } = {},
   ) {
-    super(adapterName, options.key ?? '');
-    this.registerModule('base_layer', base);
+    super(base, adapterName, options.key ?? '');
     this.registerModule('vera_dropout', new ModuleDict<Dropout | Identity>());
     this.registerModule('vera_lambda_b', new ParameterDict());
     this.registerModule('vera_lambda_d', new ParameterDict());
-    this.inFeatures = base.inFeatures;
-    this.outFeatures = base.outFeatures;
-    this.fanInFanOut = base instanceof Conv1D;
     this.updateLayer(adapterName, config, options.generator);
   }
 
@@ -112,10 +104,6 @@ export class VeraLayer extends BaseTunerLayer {
     this.ranks.delete(name);
   }
 
-  private get base(): Linear | Conv1D {
-    return this.getBaseLayer() as Linear | Conv1D;
-  }
-
   /** The adapter's slices of the shared projections: A_s [r, in] and B_s [out, r]. */
   private slicedProjections(adapter: string): { A: Tensor; B: Tensor } {
     const A = this.projections.veraA.get(adapter);
@@ -135,30 +123,8 @@ export class VeraLayer extends BaseTunerLayer {
       const left = mul(B, unsqueeze(this.veraLambdaB.get(adapter)!, 1));
       const right = mul(A, unsqueeze(this.veraLambdaD.get(adapter)!, 1));
       const delta = matmul(left, right);
-      return this.fanInFanOut ? contiguous(transpose(delta)) : delta;
+      return this.inWeightLayout(delta);
     });
-  }
-
-  /** Adds (sign 1) or subtracts (sign -1) the adapter's delta in w, the base weight's values or a copy of them. */
-  private applyDelta(w: Float32Array, adapter: string, sign: 1 | -1): void {
-    const delta = this.getDeltaWeight(adapter);
-    const d = delta.data();
-    for (let i = 0; i < w.length; i++) w[i] = w[i]! + sign * d[i]!;
-    delta.dispose();
-  }
-
-  merge(options: MergeOptions = {}): void {
-    for (const adapter of this.adaptersToMerge(options.adapterNames)) {
-      if (!this.hasAdapter(adapter)) continue;
-      const { weight } = this.base;
-      if (weight.dtype !== 'float32') throw new MergeError(this.label, adapter, `the base weight is ${weight.dtype}; merging needs float32`);
-      mergeChecked(this.label, adapter, [weight], options.safeMerge ?? false, ([w]) => this.applyDelta(w!, adapter, 1));
-      this.mergedAdapters.push(adapter);
-    }
-  }
-
-  protected unmergeAdapter(adapter: string): void {
-    if (this.hasAdapter(adapter)) this.applyDelta(this.base.weight.data() as Float32Array, adapter, -1);
   }
 
   forward(x: Tensor): Tensor {
