@@ -24,6 +24,7 @@ import { PromptEncoderConfig } from '../../src/peft/tuners/p-tuning/config.js';
 import { PrefixTuningConfig } from '../../src/peft/tuners/prefix-tuning/config.js';
 import { PromptTuningConfig } from '../../src/peft/tuners/prompt-tuning/config.js';
 import { VeraConfig } from '../../src/peft/tuners/vera/config.js';
+import { VBLoRAConfig } from '../../src/peft/tuners/vblora/config.js';
 import { TaskType } from '../../src/peft/utils/peft-types.js';
 
 export interface MethodCase {
@@ -107,6 +108,8 @@ const METHODS: { key: string; config: (taskType: TaskType) => PeftConfig; skip?:
       new BOFTConfig({ taskType, boftBlockSize: 0, boftBlockNum: 2, boftNButterflyFactor: 2, boftDropout: 0.1, bias: 'boft_only', targetModules: 'all-linear' }),
     skip: ['gpt2'],
   },
+  { key: 'vblora', config: (taskType) => new VBLoRAConfig({ taskType, r: 4, numVectors: 16, vectorLength: 8 }) },
+  { key: 'vblora-topk', config: (taskType) => new VBLoRAConfig({ taskType, r: 2, numVectors: 300, vectorLength: 8, topk: 3, saveOnlyTopkWeights: true }) },
 ];
 
 const ALLOCATION_STEPS = 5;
