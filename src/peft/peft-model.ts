@@ -367,7 +367,7 @@ export class PeftModel extends Module {
     console.log(formatTrainableParameters(trainable, all));
   }
 
-  /** The tensors adapter `adapterName` saves, by checkpoint key (the live tensors, not copies). */
+  /** The tensors adapter `adapterName` saves, by checkpoint key (the live tensors, not copies, unless its method saves them in another form). */
   getAdapterStateDict(adapterName = this.activeAdapter, options: Pick<SavePretrainedOptions, 'saveEmbeddingLayers'> = {}): Map<string, Tensor> {
     const state = getPeftModelStateDict(this, this.getBaseModel(), this.peftConfig, adapterName, options);
     this.tuner?.checkAdapterStateDict(adapterName, state);
