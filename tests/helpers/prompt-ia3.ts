@@ -12,11 +12,12 @@ import type { ModelInputs, ModelOutput } from '../../src/models/outputs.js';
 import type { Module } from '../../src/nn/module.js';
 import { PeftConfig } from '../../src/peft/config.js';
 import { getPeftModel } from '../../src/peft/mapping-func.js';
-import type { PeftModel } from '../../src/peft/peft-model.js';
+import { PeftModel } from '../../src/peft/peft-model.js';
 import type { BaseTuner, TunerConfig } from '../../src/peft/tuners/base-tuner.js';
 import { loadSafetensors } from '../../src/io/index.js';
 import { assertTensorMatches } from './model-fixtures.js';
 import { fixturePath, repoRoot } from './paths.js';
+import { captureWarningsAsync } from './peft.js';
 
 export const PROMPT_IA3_DIR = fixturePath('peft', 'prompt-ia3');
 
@@ -203,4 +204,16 @@ export function checkSecondAdapter(peft: PeftModel, expected: Map<string, Tensor
   peft.deleteAdapter('other');
   assert.ok(!peft.namedParameters().some(([n]) => n.includes('.other')));
   checkFixtureOutputs(run(), expected, '', 'after deleting other');
+}
+
+/** mergeAndUnload leaves no `layerClass` layer behind, and the plain model gives PEFT's merged outputs. */
+export function checkMergeAndUnload(peft: PeftModel, expected: Map<string, Tensor>, layerClass: abstract new (...args: never[]) => Module, label: string): void {
+  const merged = peft.mergeAndUnload() as Module & { forward(x: ModelInputs): ModelOutput };
+  assert.ok(![...merged.namedModules()].some(([, m]) => m instanceof layerClass), `${label}: adapter layers left after merge_and_unload`);
+  checkFixtureOutputs(noGrad(() => merged.forward(fixtureInputs(expected))), expected, 'merged.', `${label} merge_and_unload`);
+}
+
+/** PEFT's saved folder of the case, loaded through PeftModel.fromPretrained, with the warnings loading gave. */
+export function loadPeftFolder(c: PromptIa3Case): Promise<{ result: PeftModel; warnings: string[] }> {
+  return captureWarningsAsync(async () => PeftModel.fromPretrained(await autoModelFor(c).fromPretrained(c.baseDir), c.dir));
 }

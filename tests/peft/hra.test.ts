@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { fromArray, mul, noGrad, sum } from '../../src/engine/index.js';
-import { AutoModelForCausalLM, type ModelInputs, type ModelOutput, type PreTrainedModel } from '../../src/models/index.js';
+import { AutoModelForCausalLM, type ModelInputs, type ModelOutput } from '../../src/models/index.js';
 import { Linear } from '../../src/nn/linear.js';
 import { AdapterError, ConfigError, TargetModulesError } from '../../src/peft/errors.js';
 import { getPeftModel } from '../../src/peft/mapping-func.js';
@@ -23,13 +23,14 @@ import { assertNonFiniteMerges, assertSameAdapterConfig, captureWarnings, captur
 import {
   assertSavesBack,
   assertSetUpAsPeft,
-  autoModelFor,
   buildFromSavedConfig,
   checkFixtureForwardAndMerges,
   checkFixtureOutputs as check,
+  checkMergeAndUnload,
   checkSecondAdapter,
   fixtureInputs as inputs,
   loadExpected,
+  loadPeftFolder,
   loadReference,
   perturbedCase,
   promptIa3Case,
@@ -91,15 +92,13 @@ for (const name of CASES) {
   test(`${name}: outputs and gradients; disabled, merged (safe) and unmerged outputs; merge_and_unload`, async () => {
     const { expected, peft } = await perturbedCase(name, ROOT);
     checkFixtureForwardAndMerges(peft, expected, name, { safeMerge: true, unmergedAtol: 1e-5 });
-    const merged = peft.mergeAndUnload();
-    assert.ok(![...merged.namedModules()].some(([, m]) => m instanceof HRALayer));
-    check(noGrad(() => (merged as PreTrainedModel).forward(inputs(expected))), expected, 'merged.', `${name} merge_and_unload`);
+    checkMergeAndUnload(peft, expected, HRALayer, name);
   });
 
   test(`${name}: PEFT's saved adapter loads, saves back byte for byte and gives PEFT's outputs`, async () => {
     const c = promptIa3Case(name, ROOT);
     const expected = loadExpected(c);
-    const { result: peft } = await captureWarningsAsync(async () => PeftModel.fromPretrained(await autoModelFor(c).fromPretrained(c.baseDir), c.dir));
+    const { result: peft } = await loadPeftFolder(c);
     assertSavesBack(peft, c);
     check(run(peft, inputs(expected)), expected, '', `${name} loaded`);
   });

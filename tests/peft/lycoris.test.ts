@@ -23,7 +23,21 @@ import { LycorisLayer } from '../../src/peft/tuners/lycoris-utils.js';
 import { TRANSFORMERS_MODELS_TO_LOHA_TARGET_MODULES_MAPPING, TRANSFORMERS_MODELS_TO_LOKR_TARGET_MODULES_MAPPING } from '../../src/peft/utils/constants.js';
 import { assertNonFiniteMerges, assertSameConfigText } from '../helpers/peft.js';
 import { fixturePath } from '../helpers/paths.js';
-import { assertSavesBack, assertSetUpAsPeft, autoModelFor, buildFromSavedConfig, checkFixtureForwardAndMerges, perturbedCase, checkFixtureOutputs as check, fixtureInputs as inputs, loadExpected, loadReference, promptIa3Case, setFixtureParams } from '../helpers/prompt-ia3.js';
+import {
+  assertSavesBack,
+  assertSetUpAsPeft,
+  autoModelFor,
+  buildFromSavedConfig,
+  checkFixtureForwardAndMerges,
+  checkFixtureOutputs as check,
+  fixtureInputs as inputs,
+  loadExpected,
+  loadPeftFolder,
+  loadReference,
+  perturbedCase,
+  promptIa3Case,
+  setFixtureParams,
+} from '../helpers/prompt-ia3.js';
 
 const ROOT = fixturePath('peft', 'lycoris');
 const CASES = ['llama-loha', 'bert-loha', 't5-loha', 'llama-lokr', 'bert-lokr', 't5-lokr'];
@@ -61,7 +75,7 @@ for (const name of CASES) {
   test(`${name}: PEFT's saved adapter loads through PeftModel, gives PEFT's outputs and saves back byte for byte`, async () => {
     const c = promptIa3Case(name, ROOT);
     const expected = loadExpected(c);
-    const peft = await PeftModel.fromPretrained(await autoModelFor(c).fromPretrained(c.baseDir), c.dir);
+    const { result: peft } = await loadPeftFolder(c);
     check(run(peft, inputs(expected)), expected, '', `${name} loaded`);
     assertSavesBack(peft, c);
   });

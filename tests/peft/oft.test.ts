@@ -11,7 +11,7 @@ import { test } from 'node:test';
 import { fromArray, mul, noGrad, sum } from '../../src/engine/index.js';
 import { loadSafetensors } from '../../src/io/index.js';
 import { saveSafetensors } from '../../src/io/safetensors-writer.js';
-import { AutoModelForCausalLM, type ModelInputs, type ModelOutput, type PreTrainedModel } from '../../src/models/index.js';
+import { AutoModelForCausalLM, type ModelInputs, type ModelOutput } from '../../src/models/index.js';
 import { Linear } from '../../src/nn/linear.js';
 import { AdapterWeightsError, ConfigError, TargetModulesError } from '../../src/peft/errors.js';
 import { getPeftModel } from '../../src/peft/mapping-func.js';
@@ -26,13 +26,14 @@ import { assertNonFiniteMerges, assertSameAdapterConfig, captureWarnings, captur
 import {
   assertSavesBack,
   assertSetUpAsPeft,
-  autoModelFor,
   buildFromSavedConfig,
   checkFixtureForwardAndMerges,
   checkFixtureOutputs as check,
+  checkMergeAndUnload,
   checkSecondAdapter,
   fixtureInputs as inputs,
   loadExpected,
+  loadPeftFolder,
   loadReference,
   promptIa3Case,
   setFixtureParams,
@@ -96,15 +97,13 @@ for (const name of CASES) {
     setFixtureParams(peft, expected);
     peft.eval();
     checkFixtureForwardAndMerges(peft, expected, name, { safeMerge: true, unmergedAtol: 1e-5 });
-    const merged = peft.mergeAndUnload();
-    assert.ok(![...merged.namedModules()].some(([, m]) => m instanceof OFTLayer));
-    check(noGrad(() => (merged as PreTrainedModel).forward(inputs(expected))), expected, 'merged.', `${name} merge_and_unload`);
+    checkMergeAndUnload(peft, expected, OFTLayer, name);
   });
 
   test(`${name}: PEFT's saved adapter loads, saves back byte for byte and gives PEFT's outputs`, async () => {
     const c = promptIa3Case(name, ROOT);
     const expected = loadExpected(c);
-    const { result: peft } = await captureWarningsAsync(async () => PeftModel.fromPretrained(await autoModelFor(c).fromPretrained(c.baseDir), c.dir));
+    const { result: peft } = await loadPeftFolder(c);
     // Before the forward pass: with coft it projects the weights again, which may move them by a rounding step.
     assertSavesBack(peft, c);
     check(run(peft, inputs(expected)), expected, '', `${name} loaded`);

@@ -10,7 +10,7 @@ import { test } from 'node:test';
 import { noGrad } from '../../src/engine/index.js';
 import { fromArray } from '../../src/engine/ops/creation.js';
 import { SafetensorsFile } from '../../src/io/index.js';
-import { AutoModelForCausalLM, type PreTrainedModel } from '../../src/models/index.js';
+import { AutoModelForCausalLM } from '../../src/models/index.js';
 import { ParameterDict } from '../../src/nn/containers.js';
 import { Linear } from '../../src/nn/linear.js';
 import { AdapterError, ConfigError, TargetModulesError } from '../../src/peft/errors.js';
@@ -24,7 +24,21 @@ import { TRANSFORMERS_MODELS_TO_VBLORA_TARGET_MODULES_MAPPING } from '../../src/
 import { fixturePath } from '../helpers/paths.js';
 import { assertNonFiniteMerges, assertSameAdapterConfig, captureWarnings, captureWarningsAsync } from '../helpers/peft.js';
 import { assertTensorMatches } from '../helpers/model-fixtures.js';
-import { assertSavesBack, assertSetUpAsPeft, autoModelFor, buildFromSavedConfig, checkFixtureForwardAndMerges, checkFixtureOutputs as check, fixtureInputs as inputs, loadExpected, loadReference, promptIa3Case, setFixtureParams, type PromptIa3Case } from '../helpers/prompt-ia3.js';
+import {
+  assertSavesBack,
+  assertSetUpAsPeft,
+  autoModelFor,
+  buildFromSavedConfig,
+  checkFixtureForwardAndMerges,
+  checkFixtureOutputs as check,
+  checkMergeAndUnload,
+  fixtureInputs as inputs,
+  loadExpected,
+  loadReference,
+  promptIa3Case,
+  type PromptIa3Case,
+  setFixtureParams,
+} from '../helpers/prompt-ia3.js';
 
 const VBLORA_DIR = fixturePath('peft', 'vblora');
 const CASES = ['llama-vblora', 'bert-vblora-topk', 'gpt2-vblora-topk'];
@@ -58,9 +72,7 @@ for (const name of CASES) {
     setFixtureParams(peft, expected);
     peft.eval();
     checkFixtureForwardAndMerges(peft, expected, name, { safeMerge: true });
-    const merged = peft.mergeAndUnload();
-    assert.ok(![...merged.namedModules()].some(([, m]) => m instanceof VBLoRALayer));
-    check(noGrad(() => (merged as PreTrainedModel).forward(inputs(expected))), expected, 'merged.', `${name} merge_and_unload`);
+    checkMergeAndUnload(peft, expected, VBLoRALayer, name);
   });
 
   test(`${name}: PEFT's saved adapter loads and gives PEFT's outputs`, async () => {

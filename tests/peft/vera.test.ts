@@ -24,7 +24,21 @@ import { kaimingInit } from '../../src/peft/tuners/vera/projections.js';
 import { TRANSFORMERS_MODELS_TO_VERA_TARGET_MODULES_MAPPING } from '../../src/peft/utils/constants.js';
 import { fixturePath } from '../helpers/paths.js';
 import { assertNonFiniteMerges, assertSameAdapterConfig, captureWarnings, captureWarningsAsync } from '../helpers/peft.js';
-import { assertSavesBack, assertSetUpAsPeft, autoModelFor, buildFromSavedConfig, checkFixtureForwardAndMerges, checkFixtureOutputs as check, fixtureInputs as inputs, loadExpected, loadReference, promptIa3Case, setFixtureParams, type PromptIa3Case } from '../helpers/prompt-ia3.js';
+import {
+  assertSavesBack,
+  assertSetUpAsPeft,
+  buildFromSavedConfig,
+  checkFixtureForwardAndMerges,
+  checkFixtureOutputs as check,
+  checkMergeAndUnload,
+  fixtureInputs as inputs,
+  loadExpected,
+  loadPeftFolder,
+  loadReference,
+  promptIa3Case,
+  type PromptIa3Case,
+  setFixtureParams,
+} from '../helpers/prompt-ia3.js';
 
 const VERA_DIR = fixturePath('peft', 'vera');
 const CASES = ['llama-vera', 'bert-vera', 'gpt2-vera'];
@@ -82,15 +96,13 @@ for (const name of CASES) {
     setFixtureParams(peft, expected);
     peft.eval();
     checkFixtureForwardAndMerges(peft, expected, name, { safeMerge: true });
-    const merged = peft.mergeAndUnload();
-    assert.ok(![...merged.namedModules()].some(([, m]) => m instanceof VeraLayer));
-    check(noGrad(() => (merged as PreTrainedModel).forward(inputs(expected))), expected, 'merged.', `${name} merge_and_unload`);
+    checkMergeAndUnload(peft, expected, VeraLayer, name);
   });
 
   test(`${name}: PEFT's saved adapter loads, gives PEFT's outputs and saves back byte for byte`, async () => {
     const c = veraCase(name);
     const expected = loadExpected(c);
-    const { result: peft, warnings } = await captureWarningsAsync(async () => PeftModel.fromPretrained(await autoModelFor(c).fromPretrained(c.baseDir), c.dir));
+    const { result: peft, warnings } = await loadPeftFolder(c);
     const regenerated = warnings.filter((w) => /regenerated from projection_prng_key instead of being loaded/.test(w));
     assert.equal(regenerated.length, name === 'gpt2-vera' ? 1 : 0, 'the warning about projections regenerated from the key');
     check(noGrad(() => peft.forward(inputs(expected))), expected, '', `${name} loaded`);
