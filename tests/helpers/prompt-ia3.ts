@@ -217,3 +217,15 @@ export function checkMergeAndUnload(peft: PeftModel, expected: Map<string, Tenso
 export function loadPeftFolder(c: PromptIa3Case): Promise<{ result: PeftModel; warnings: string[] }> {
   return captureWarningsAsync(async () => PeftModel.fromPretrained(await autoModelFor(c).fromPretrained(c.baseDir), c.dir));
 }
+
+/**
+ * PEFT's saved folder of the case loads, saves back byte for byte and gives PEFT's outputs (saved first: a forward
+ * pass may rewrite adapter tensors, as OFT's COFT projection does). Returns the warnings loading gave.
+ */
+export async function checkPeftFolderRoundTrip(c: PromptIa3Case): Promise<string[]> {
+  const expected = loadExpected(c);
+  const { result: peft, warnings } = await loadPeftFolder(c);
+  assertSavesBack(peft, c);
+  checkFixtureOutputs(noGrad(() => peft.forward(fixtureInputs(expected))), expected, '', `${c.name} loaded`);
+  return warnings;
+}

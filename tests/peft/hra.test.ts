@@ -21,16 +21,15 @@ import { assertTensorMatches } from '../helpers/model-fixtures.js';
 import { fixturePath } from '../helpers/paths.js';
 import { assertNonFiniteMerges, assertSameAdapterConfig, captureWarnings, captureWarningsAsync } from '../helpers/peft.js';
 import {
-  assertSavesBack,
   assertSetUpAsPeft,
   buildFromSavedConfig,
   checkFixtureForwardAndMerges,
   checkFixtureOutputs as check,
   checkMergeAndUnload,
+  checkPeftFolderRoundTrip,
   checkSecondAdapter,
   fixtureInputs as inputs,
   loadExpected,
-  loadPeftFolder,
   loadReference,
   perturbedCase,
   promptIa3Case,
@@ -96,11 +95,7 @@ for (const name of CASES) {
   });
 
   test(`${name}: PEFT's saved adapter loads, saves back byte for byte and gives PEFT's outputs`, async () => {
-    const c = promptIa3Case(name, ROOT);
-    const expected = loadExpected(c);
-    const { result: peft } = await loadPeftFolder(c);
-    assertSavesBack(peft, c);
-    check(run(peft, inputs(expected)), expected, '', `${name} loaded`);
+    await checkPeftFolderRoundTrip(promptIa3Case(name, ROOT));
   });
 }
 

@@ -18,16 +18,14 @@ import { TRANSFORMERS_MODELS_TO_LNTUNING_TARGET_MODULES_MAPPING } from '../../sr
 import { fixturePath } from '../helpers/paths.js';
 import { assertSameConfigText, captureWarnings } from '../helpers/peft.js';
 import {
-  assertSavesBack,
   assertSetUpAsPeft,
   autoModelFor,
   buildFromSavedConfig,
   checkFixtureForwardAndMerges,
   checkFixtureOutputs as check,
   checkMergeAndUnload,
+  checkPeftFolderRoundTrip,
   fixtureInputs as inputs,
-  loadExpected,
-  loadPeftFolder,
   loadReference,
   perturbedCase,
   promptIa3Case,
@@ -71,11 +69,7 @@ for (const name of CASES) {
   });
 
   test(`${name}: PEFT's saved adapter loads, gives PEFT's outputs and saves back byte for byte`, async () => {
-    const c = promptIa3Case(name, ROOT);
-    const expected = loadExpected(c);
-    const { result: peft } = await loadPeftFolder(c);
-    check(run(peft, inputs(expected)), expected, '', `${name} loaded`);
-    assertSavesBack(peft, c);
+    await checkPeftFolderRoundTrip(promptIa3Case(name, ROOT));
   });
 }
 

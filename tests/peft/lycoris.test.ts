@@ -24,15 +24,14 @@ import { TRANSFORMERS_MODELS_TO_LOHA_TARGET_MODULES_MAPPING, TRANSFORMERS_MODELS
 import { assertNonFiniteMerges, assertSameConfigText } from '../helpers/peft.js';
 import { fixturePath } from '../helpers/paths.js';
 import {
-  assertSavesBack,
   assertSetUpAsPeft,
   autoModelFor,
   buildFromSavedConfig,
   checkFixtureForwardAndMerges,
   checkFixtureOutputs as check,
+  checkPeftFolderRoundTrip,
   fixtureInputs as inputs,
   loadExpected,
-  loadPeftFolder,
   loadReference,
   perturbedCase,
   promptIa3Case,
@@ -73,11 +72,7 @@ for (const name of CASES) {
   });
 
   test(`${name}: PEFT's saved adapter loads through PeftModel, gives PEFT's outputs and saves back byte for byte`, async () => {
-    const c = promptIa3Case(name, ROOT);
-    const expected = loadExpected(c);
-    const { result: peft } = await loadPeftFolder(c);
-    check(run(peft, inputs(expected)), expected, '', `${name} loaded`);
-    assertSavesBack(peft, c);
+    await checkPeftFolderRoundTrip(promptIa3Case(name, ROOT));
   });
 }
 

@@ -25,15 +25,14 @@ import { TRANSFORMERS_MODELS_TO_VERA_TARGET_MODULES_MAPPING } from '../../src/pe
 import { fixturePath } from '../helpers/paths.js';
 import { assertNonFiniteMerges, assertSameAdapterConfig, captureWarnings, captureWarningsAsync } from '../helpers/peft.js';
 import {
-  assertSavesBack,
   assertSetUpAsPeft,
   buildFromSavedConfig,
   checkFixtureForwardAndMerges,
   checkFixtureOutputs as check,
   checkMergeAndUnload,
+  checkPeftFolderRoundTrip,
   fixtureInputs as inputs,
   loadExpected,
-  loadPeftFolder,
   loadReference,
   promptIa3Case,
   type PromptIa3Case,
@@ -100,13 +99,9 @@ for (const name of CASES) {
   });
 
   test(`${name}: PEFT's saved adapter loads, gives PEFT's outputs and saves back byte for byte`, async () => {
-    const c = veraCase(name);
-    const expected = loadExpected(c);
-    const { result: peft, warnings } = await loadPeftFolder(c);
+    const warnings = await checkPeftFolderRoundTrip(veraCase(name));
     const regenerated = warnings.filter((w) => /regenerated from projection_prng_key instead of being loaded/.test(w));
     assert.equal(regenerated.length, name === 'gpt2-vera' ? 1 : 0, 'the warning about projections regenerated from the key');
-    check(noGrad(() => peft.forward(inputs(expected))), expected, '', `${name} loaded`);
-    assertSavesBack(peft, c);
   });
 }
 
