@@ -7,9 +7,8 @@ import assert from 'node:assert/strict';
 import { copyFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { Storage } from '../../src/engine/index.js';
 import { generate } from '../../src/generate/index.js';
-import { AutoModelForCausalLM, AutoModelForSeq2SeqLM, AutoModelForSequenceClassification, type ModelInputs, type ModelOutput, type PreTrainedModel } from '../../src/models/index.js';
+import { AutoModelForCausalLM, AutoModelForSeq2SeqLM, AutoModelForSequenceClassification } from '../../src/models/index.js';
 import { AdapterError } from '../../src/peft/errors.js';
 import { getPeftModel } from '../../src/peft/mapping-func.js';
 import { PeftModel } from '../../src/peft/peft-model.js';
@@ -22,8 +21,8 @@ import {
   generationModelFixture,
   loadFixtureLoraModel,
   loadFixtureModel,
+  checkFixtureGeneration,
 } from '../helpers/generation-models.js';
-import { assertClose } from '../helpers/assert-close.js';
 import { fixturePath } from '../helpers/paths.js';
 import { loadExpected, promptIa3Cases } from '../helpers/prompt-ia3.js';
 import { makeTempDir } from '../helpers/temp.js';
@@ -77,47 +76,12 @@ test('a PeftModel generates through its adapters: loaded from PEFT files, mixed 
   assert.deepEqual((await generate(peft, prompt, { ...greedy, adapterNames: mixed.adapter_names })).sequences, mixed.sequences);
 });
 
-/** Calls `model.forward` through a spy that records the last position's logits [B, V] of every call. */
-function recordLastLogits(model: PreTrainedModel): Float32Array[] {
-  const seen: Float32Array[] = [];
-  const forward = model.forward.bind(model);
-  model.forward = (inputs: ModelInputs): ModelOutput => {
-    const out = forward(inputs);
-    const [b, t, v] = out.logits!.shape as [number, number, number];
-    const all = out.logits!.toArray();
-    seen.push(Float32Array.from({ length: b * v }, (_, i) => all[(Math.floor(i / v) * t + t - 1) * v + (i % v)]!));
-    return out;
-  };
-  return seen;
-}
-
 for (const c of promptIa3Cases().filter((x) => ['CAUSAL_LM', 'SEQ_2_SEQ_LM'].includes(x.taskType) && loadExpected(x).has('generate.sequences'))) {
   test(`${c.name}: prompt learning through a PeftModel generates PEFT's tokens, with its logits at every step`, async () => {
     const expected = loadExpected(c);
-    const rows = (key: string): number[][] => {
-      const t = expected.get(key)!;
-      return Array.from({ length: t.shape[0]! }, (_, i) => [...t.data().subarray(i * t.shape[1]!, (i + 1) * t.shape[1]!)]);
-    };
     const Auto = c.taskType === 'SEQ_2_SEQ_LM' ? AutoModelForSeq2SeqLM : AutoModelForCausalLM;
     const base = await Auto.fromPretrained(c.baseDir);
-    const seen = recordLastLogits(base);
-    const steps = expected.get('generate.logits')!.shape[1]!;
-    const peft = await PeftModel.fromPretrained(base, c.dir);
-    const run = () => generate(peft, { inputIds: rows('generate.input_ids'), attentionMask: rows('generate.attention_mask') }, { maxNewTokens: 4, padTokenId: 0, eosTokenId: null });
-    const out = await run();
-    assert.deepEqual(out.sequences, rows('generate.sequences'));
-    assert.equal(seen.length, steps, 'one forward per generated token');
-    const live = Storage.liveCount;
-    await run();
-    assert.equal(Storage.liveCount, live, 'the cache and the prompt are freed after generation');
-    seen.length = steps;
-    const logits = expected.get('generate.logits')!;
-    const [b, , vocab] = logits.shape as [number, number, number];
-    const want = logits.toArray();
-    seen.forEach((step, k) => {
-      const expectedStep = Float32Array.from({ length: b * vocab }, (_, i) => want[(Math.floor(i / vocab) * steps + k) * vocab + (i % vocab)]!);
-      assertClose(step, expectedStep, { atol: 1e-4, rtol: 0 }, `step ${k} logits`);
-    });
+    await checkFixtureGeneration(await PeftModel.fromPretrained(base, c.dir), base, expected);
   });
 }
 

@@ -27,12 +27,13 @@ import { causalMask, type AttentionMaskSpec } from '../shared/masks.js';
 import { lastNonPadToken } from '../shared/pooling.js';
 import { LlamaConfig } from './config.js';
 
-interface Rotary {
+/** The rotary cos/sin tables of the current positions, shared by every layer of a forward. */
+export interface Rotary {
   cos: Tensor;
   sin: Tensor;
 }
 
-class LlamaAttention extends Module {
+export class LlamaAttention extends Module {
   constructor(readonly config: LlamaConfig) {
     super();
     const { hiddenSize, numAttentionHeads: heads, numKeyValueHeads: kvHeads, headDim, qkvBias } = config;

@@ -194,3 +194,12 @@ export const TRANSFORMERS_MODELS_TO_VBLORA_TARGET_MODULES_MAPPING: Readonly<Reco
   ...TRANSFORMERS_MODELS_TO_ADALORA_TARGET_MODULES_MAPPING,
   roberta: ['query', 'value'],
 };
+/**
+ * The attention submodule adaption prompts wrap, per transformers `model_type` PEFT supports (PEFT's
+ * TRANSFORMERS_MODEL_CONFIG); other model types are refused.
+ */
+export const TRANSFORMERS_MODELS_TO_ADAPTION_PROMPT_TARGET_MODULES_MAPPING: Readonly<Record<string, string>> = {
+  llama: 'self_attn',
+  mistral: 'self_attn',
+  gpt2: 'attn',
+};
