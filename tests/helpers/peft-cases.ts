@@ -104,9 +104,10 @@ function outputsOf(out: ModelOutput, prefix: string): [string, Tensor][] {
 
 /**
  * The outputs PEFT's fixture script records, in its order: active (default adapter), `<name>.active` per
- * further adapter, `mixed` for a mixed batch, `disabled`, `merged` (merged, then unmerged again).
+ * further adapter, `mixed` for a mixed batch, `disabled`, `merged` (merged, then unmerged again; not for methods
+ * that do not merge).
  */
-export function collectOutputs(peft: PeftModel, inputs: ModelInputs, extraAdapters: readonly string[], mixed?: string[]): Map<string, Tensor> {
+export function collectOutputs(peft: PeftModel, inputs: ModelInputs, extraAdapters: readonly string[], mixed?: string[], options: { merges?: boolean } = {}): Map<string, Tensor> {
   return noGrad(() => {
     const out = new Map<string, Tensor>(outputsOf(peft.forward(inputs), 'active'));
     for (const name of extraAdapters) {
@@ -116,6 +117,7 @@ export function collectOutputs(peft: PeftModel, inputs: ModelInputs, extraAdapte
     peft.setAdapter('default');
     if (mixed !== undefined) for (const [k, t] of outputsOf(peft.forward({ ...inputs, adapterNames: mixed }), 'mixed')) out.set(k, t);
     for (const [k, t] of outputsOf(peft.disableAdapter(() => peft.forward(inputs)), 'disabled')) out.set(k, t);
+    if (options.merges === false) return out;
     peft.mergeAdapter();
     for (const [k, t] of outputsOf(peft.forward(inputs), 'merged')) out.set(k, t);
     peft.unmergeAdapter();

@@ -28,6 +28,7 @@ import { AutoModelForCausalLM } from '../../src/models/auto.js';
 import type { PreTrainedModel } from '../../src/models/pretrained.js';
 import { PeftModel } from '../../src/peft/peft-model.js';
 import { LoraConfig } from '../../src/peft/tuners/lora/config.js';
+import { AdaptionPromptConfig } from '../../src/peft/tuners/adaption-prompt/config.js';
 import { setWarningHandler } from '../../src/peft/utils/warnings.js';
 import { fixturePath, repoRoot } from '../../tests/helpers/paths.js';
 import { adapterCases, collectOutputs, loadBaseModel, loadExpected, modelInputsOf, unsupportedReason, type AdapterCase } from '../../tests/helpers/peft-cases.js';
@@ -91,7 +92,8 @@ async function makeMethodCase(c: MethodCase, seed: number, outDir: string): Prom
   const tensors = new Map(Object.entries(c.inputs()));
   const inputs = modelInputsOf(tensors);
   c.train?.(peft, { ...inputs, labels: inputs.inputIds });
-  const outputs = config instanceof PromptLearningConfig ? new Map([['active.logits', noGrad(() => peft.forward(inputs)).logits!]]) : collectOutputs(peft, inputs, []);
+  const merges = !(config instanceof AdaptionPromptConfig);
+  const outputs = config instanceof PromptLearningConfig ? new Map([['active.logits', noGrad(() => peft.forward(inputs)).logits!]]) : collectOutputs(peft, inputs, [], undefined, { merges });
   peft.savePretrained(outDir);
   saveOutputs(outDir, outputs, tensors);
   peft.dispose();
