@@ -1,12 +1,14 @@
 // The random stream of torch's CPU generator (`torch.Generator().manual_seed(seed)`: a 32-bit Mersenne Twister,
-// mt19937) and the values its `uniform_` draws for float32 tensors, bit for bit. Only what reproduces tensors
-// PEFT derives from a seed instead of saving them (VeRA's projections) needs this; everything else draws from
-// the counter-based Generator of random.ts.
+// mt19937), the values its `uniform_` draws for float32 tensors and the permutations its `randperm` draws, bit for
+// bit. Only what reproduces tensors PEFT derives from a seed instead of saving them (VeRA's projections, FourierFT's
+// spectral positions) needs this; everything else draws from the counter-based Generator of random.ts.
 import { describeValue } from './dtype.js';
 import { EngineError } from './errors.js';
 
 const N = 624;
 const M = 397;
+/** From this size on torch's CPU randperm switches to another shuffle driven by 64-bit draws. */
+const RANDPERM_32BIT_LIMIT = Math.floor((2 ** 32 - 1) / 20);
 
 export class TorchCpuGenerator {
   private readonly state = new Uint32Array(N);
@@ -48,6 +50,31 @@ export class TorchCpuGenerator {
       // the product: in doubles the product is exact and only the sum rounds before the store narrows it.
       const x = (this.nextUint32() & 0xffffff) * 2 ** -24;
       out[i] = x * span + lo;
+    }
+    return out;
+  }
+
+  /**
+   * The first `count` entries of `torch.randperm(n, generator=…)`. Below RANDPERM_32BIT_LIMIT torch shuffles 0..n-1
+   * forward, swapping entry i with entry i + (32-bit draw mod (n - i)) for i < n - 1; entries before i never move
+   * again, so the first `count` need only `count` draws and the entries those swaps touched.
+   */
+  randperm(n: number, count = n): Int32Array {
+    if (!Number.isSafeInteger(n) || n < 0) throw new EngineError('TorchCpuGenerator.randperm', 'n', `must be a non-negative integer, got ${describeValue(n)}`);
+    if (n >= RANDPERM_32BIT_LIMIT) throw new EngineError('TorchCpuGenerator.randperm', 'n', `must be below ${RANDPERM_32BIT_LIMIT} (torch shuffles larger ranges with 64-bit draws, which this does not reproduce), got ${n}`);
+    if (!Number.isInteger(count) || count < 0 || count > n) throw new EngineError('TorchCpuGenerator.randperm', 'count', `must be an integer in [0, ${n}], got ${describeValue(count)}`);
+    const moved = new Map<number, number>();
+    const at = (i: number): number => moved.get(i) ?? i;
+    const out = new Int32Array(count);
+    for (let i = 0; i < count; i++) {
+      if (i < n - 1) {
+        const j = i + (this.nextUint32() % (n - i));
+        const vi = at(i);
+        moved.set(i, at(j));
+        moved.set(j, vi);
+      }
+      out[i] = at(i);
+      moved.delete(i);
     }
     return out;
   }

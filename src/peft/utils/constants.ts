@@ -203,3 +203,9 @@ export const TRANSFORMERS_MODELS_TO_ADAPTION_PROMPT_TARGET_MODULES_MAPPING: Read
   mistral: 'self_attn',
   gpt2: 'attn',
 };
+/** Default FourierFT targets: PEFT copies the LoRA table, with GPT-2 and GPTBigCode on mlp.c_proj only. */
+export const TRANSFORMERS_MODELS_TO_FOURIERFT_TARGET_MODULES_MAPPING: Readonly<Record<string, string | readonly string[]>> = {
+  ...TRANSFORMERS_MODELS_TO_LORA_TARGET_MODULES_MAPPING,
+  gpt_bigcode: ['mlp.c_proj'],
+  gpt2: ['mlp.c_proj'],
+};
