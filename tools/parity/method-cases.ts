@@ -2,8 +2,9 @@
 // injected method, some in two configurations), each on a causal LM (GPT-2, Llama), BERT sequence classification and
 // T5 seq2seq: the tiny base models of tests/fixtures/models, fixed inputs, and a config per method. LN tuning names
 // BERT's LayerNorms, for which PEFT has no default targets; methods PEFT does not apply to GPT-2's Conv1D layers
-// skip GPT-2; adaption prompts run on Llama only (PEFT adapts Llama, Mistral and GPT-2 attention). One more AdaLoRA case on Llama runs the whole rank allocation (SGD steps with updateAndAllocate),
-// so that its adapter is saved with a rank_pattern.
+// skip GPT-2; adaption prompts run on Llama only (PEFT adapts Llama, Mistral and GPT-2 attention). FourierFT's spectral
+// positions are not saved: Python draws them again from the seed. One more AdaLoRA case on Llama runs the whole rank
+// allocation (SGD steps with updateAndAllocate), so that its adapter is saved with a rank_pattern.
 import { fromArray } from '../../src/engine/ops/creation.js';
 import type { Tensor } from '../../src/engine/tensor.js';
 import { AutoModelForCausalLM, AutoModelForSeq2SeqLM, AutoModelForSequenceClassification, type AutoModelClass } from '../../src/models/auto.js';
@@ -26,6 +27,7 @@ import { PromptTuningConfig } from '../../src/peft/tuners/prompt-tuning/config.j
 import { VeraConfig } from '../../src/peft/tuners/vera/config.js';
 import { VBLoRAConfig } from '../../src/peft/tuners/vblora/config.js';
 import { AdaptionPromptConfig } from '../../src/peft/tuners/adaption-prompt/config.js';
+import { FourierFTConfig } from '../../src/peft/tuners/fourierft/config.js';
 import { TaskType } from '../../src/peft/utils/peft-types.js';
 
 export interface MethodCase {
@@ -112,6 +114,12 @@ const METHODS: { key: string; config: (taskType: TaskType) => PeftConfig; skip?:
   { key: 'vblora', config: (taskType) => new VBLoRAConfig({ taskType, r: 4, numVectors: 16, vectorLength: 8 }) },
   { key: 'vblora-topk', config: (taskType) => new VBLoRAConfig({ taskType, r: 2, numVectors: 300, vectorLength: 8, topk: 3, saveOnlyTopkWeights: true }) },
   { key: 'adaption-prompt', config: (taskType) => new AdaptionPromptConfig({ taskType, adapterLen: 3, adapterLayers: 2 }), skip: ['gpt2', 'bert', 't5'] },
+  { key: 'fourierft', config: (taskType) => new FourierFTConfig({ taskType, nFrequency: 100, scaling: 20 }) },
+  {
+    key: 'fourierft-pattern',
+    config: (taskType) =>
+      new FourierFTConfig({ taskType, nFrequency: 300, scaling: 8, randomLocSeed: -3, targetModules: 'all-linear', bias: 'fourier_only', nFrequencyPattern: { 'v|v_proj|value|c_attn': 40 }, initWeights: true }),
+  },
 ];
 
 const ALLOCATION_STEPS = 5;
