@@ -60,7 +60,7 @@ export * from './tuners/vblora/config.js';
 export { composeFromBank, VBLoRALayer, type VBLoRALayerConfig } from './tuners/vblora/layer.js';
 export { VBLoRAModel } from './tuners/vblora/model.js';
 export * from './tuners/adaption-prompt/config.js';
-export { AdaptedAttention } from './tuners/adaption-prompt/layer.js';
+export { AdaptedAttention, AdaptedAttentionGPT, BaseAdaptedAttention } from './tuners/adaption-prompt/layer.js';
 export { AdaptionPromptModel } from './tuners/adaption-prompt/model.js';
 export * from './tuners/fourierft/config.js';
 export { FourierFTLayer, type FourierFTLayerConfig } from './tuners/fourierft/layer.js';

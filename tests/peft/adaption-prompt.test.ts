@@ -1,5 +1,5 @@
-// Adaption prompts (LLaMA-Adapter) against the real PEFT on the tiny Llama and Mistral (grouped-query attention) of
-// tools/fixtures/peft_adaption_prompt.py: adapted modules, trainability, saved keys and config, outputs, loss and
+// Adaption prompts (LLaMA-Adapter) against the real PEFT on the tiny Llama, Mistral (grouped-query attention) and
+// GPT-2 (fused c_attn, no c_proj on the prompt term) of tools/fixtures/peft_adaption_prompt.py: adapted modules, trainability, saved keys and config, outputs, loss and
 // gradients with seeded prompts and non-zero gates, disabled outputs, greedy generation through the KV cache, a
 // second adapter of another length and depth, PEFT's folders loaded and saved back; and the refusals.
 import assert from 'node:assert/strict';
@@ -14,7 +14,7 @@ import { ConfigError, UnsupportedError } from '../../src/peft/errors.js';
 import { getPeftModel } from '../../src/peft/mapping-func.js';
 import { PeftModel } from '../../src/peft/peft-model.js';
 import { AdaptionPromptConfig } from '../../src/peft/tuners/adaption-prompt/config.js';
-import { AdaptedAttention } from '../../src/peft/tuners/adaption-prompt/layer.js';
+import { BaseAdaptedAttention } from '../../src/peft/tuners/adaption-prompt/layer.js';
 import { TRANSFORMERS_MODELS_TO_ADAPTION_PROMPT_TARGET_MODULES_MAPPING } from '../../src/peft/utils/constants.js';
 import { removeAdapterNameFromKey } from '../../src/peft/utils/save-and-load.js';
 import { checkFixtureGeneration } from '../helpers/generation-models.js';
@@ -32,7 +32,7 @@ import {
 } from '../helpers/prompt-ia3.js';
 
 const ROOT = fixturePath('peft', 'adaption-prompt');
-const CASES = ['llama-adaption-prompt', 'mistral-adaption-prompt'];
+const CASES = ['llama-adaption-prompt', 'mistral-adaption-prompt', 'gpt2-adaption-prompt'];
 
 /** PEFT's name of one of our parameters: the adapter's entry in a container is PEFT's parameter itself. */
 const peftName = (name: string, adapter: string): string => removeAdapterNameFromKey(name, adapter);
@@ -68,7 +68,7 @@ for (const name of CASES) {
   test(`${name}: adapted modules, trainable parameters, counts, saved keys and shapes, saved config as PEFT`, async () => {
     const c = promptIa3Case(name, ROOT);
     const peft = await buildFromSavedConfig(c);
-    assert.deepEqual([...peft.namedModules()].filter(([, m]) => m instanceof AdaptedAttention).map(([n]) => n), c.meta['modules']);
+    assert.deepEqual([...peft.namedModules()].filter(([, m]) => m instanceof BaseAdaptedAttention).map(([n]) => n), c.meta['modules']);
     assert.deepEqual(peft.namedParameters().filter(([, t]) => t.requiresGrad).map(([n]) => peftName(n, 'default')), c.trainable);
     const { trainable, all } = peft.getNbTrainableParameters();
     assert.deepEqual([trainable, all], c.counts);
@@ -162,7 +162,7 @@ test('AdaptionPromptConfig: PEFT’s fields and defaults, JSON both ways, and th
   const qwen2 = await AutoModelForCausalLM.fromPretrained(fixturePath('models', 'qwen2-lm'));
   assert.throws(() => getPeftModel(qwen2, new AdaptionPromptConfig({ adapterLen: 2, adapterLayers: 1 })), (e: unknown) => e instanceof UnsupportedError && /unsupported model type for adaption prompt: 'qwen2'/.test(e.message));
   const gpt2 = await AutoModelForCausalLM.fromPretrained(fixturePath('models', 'gpt2-lm'));
-  assert.throws(() => getPeftModel(gpt2, new AdaptionPromptConfig({ adapterLen: 2, adapterLayers: 1 })), (e: unknown) => e instanceof UnsupportedError && /'gpt2' are not implemented/.test(e.message));
+  assert.throws(() => getPeftModel(gpt2, new AdaptionPromptConfig({ adapterLen: 2, adapterLayers: 1, targetModules: 'mlp' })), /'transformer.h.1.mlp' is a GPT2MLP; adaption prompts wrap the self-attention of GPT-2 models/);
 
   const peft = getPeftModel(await llama(), new AdaptionPromptConfig({ taskType: 'CAUSAL_LM', adapterLen: 2, adapterLayers: 1 }));
   assert.throws(() => peft.mergeAdapter(), (e: unknown) => e instanceof UnsupportedError && /cannot be merged/.test(e.message));

@@ -27,8 +27,8 @@ import { paddingMask } from '../shared/masks.js';
 import { lastNonPadToken } from '../shared/pooling.js';
 import { GPT2Config } from './config.js';
 
-class GPT2Attention extends Module {
-  private readonly heads: number;
+export class GPT2Attention extends Module {
+  readonly heads: number;
   private readonly scale: number;
 
   constructor(config: GPT2Config, layerIdx: number) {

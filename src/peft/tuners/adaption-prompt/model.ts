@@ -1,6 +1,7 @@
 // AdaptionPromptModel (PEFT's adaption_prompt/model.py): wraps the attention modules of the top `adapter_layers`
 // decoder layers — the last modules whose name ends in `.<target_modules>` — in adapted attentions holding each
 // adapter's prompt and gate. Only the prompts and gates train; one adapter is active at a time; nothing merges.
+import { GPT2Attention } from '../../../models/gpt2/modeling.js';
 import { LlamaAttention } from '../../../models/llama/modeling.js';
 import type { Module } from '../../../nn/module.js';
 import { ConfigError, UnsupportedError } from '../../errors.js';
@@ -9,10 +10,28 @@ import { BaseTuner, checkLayerKind, type TunerOptions } from '../base-tuner.js';
 import type { BaseTunerLayer } from '../base-tuner-layer.js';
 import type { TargetMatch } from '../match-targets.js';
 import { AdaptionPromptConfig } from './config.js';
-import { AdaptedAttention } from './layer.js';
+import { AdaptedAttention, AdaptedAttentionGPT, BaseAdaptedAttention, type AdaptedAttentionOptions } from './layer.js';
 
-/** The model types whose attention this implementation adapts (PEFT also adapts gpt2's). */
-const IMPLEMENTED_MODEL_TYPES = ['llama', 'mistral'];
+interface AdaptedAttentionKind {
+  /** The attention class a model type's target modules must be. */
+  attention: abstract new (...args: never[]) => Module;
+  /** The models that attention class belongs to, for the refusal of another module. */
+  models: string;
+  wrap(base: Module, adapterName: string, adapterLen: number, options: AdaptedAttentionOptions, key: string): BaseAdaptedAttention;
+}
+
+const LLAMA_FAMILY: AdaptedAttentionKind = {
+  attention: LlamaAttention,
+  models: 'Llama and Mistral models',
+  wrap: (base, ...rest) => new AdaptedAttention(base as LlamaAttention, ...rest),
+};
+
+/** The adapted attention of each model type PEFT supports (its TRANSFORMERS_MODEL_CONFIG). */
+const ADAPTED_ATTENTIONS: Readonly<Record<string, AdaptedAttentionKind>> = {
+  llama: LLAMA_FAMILY,
+  mistral: LLAMA_FAMILY,
+  gpt2: { attention: GPT2Attention, models: 'GPT-2 models', wrap: (base, ...rest) => new AdaptedAttentionGPT(base as GPT2Attention, ...rest) },
+};
 
 export class AdaptionPromptModel<M extends Module = Module> extends BaseTuner<AdaptionPromptConfig, M> {
   protected readonly configClass = AdaptionPromptConfig;
@@ -29,15 +48,12 @@ export class AdaptionPromptModel<M extends Module = Module> extends BaseTuner<Ad
       const supported = Object.keys(TRANSFORMERS_MODELS_TO_ADAPTION_PROMPT_TARGET_MODULES_MAPPING).join(', ');
       throw new UnsupportedError(`unsupported model type for adaption prompt: '${modelType}' (PEFT supports ${supported})`);
     }
-    if (!IMPLEMENTED_MODEL_TYPES.includes(modelType)) {
-      throw new UnsupportedError(`adaption prompts for model type '${modelType}' are not implemented (implemented: ${IMPLEMENTED_MODEL_TYPES.join(', ')})`);
-    }
     this.fillDefaultTargets(this.peftConfig.get(adapterName)!, TRANSFORMERS_MODELS_TO_ADAPTION_PROMPT_TARGET_MODULES_MAPPING, 'adaption prompt');
     super.injectAdapter(adapterName);
   }
 
   protected isTunerLayer(m: Module): m is BaseTunerLayer {
-    return m instanceof AdaptedAttention;
+    return m instanceof BaseAdaptedAttention;
   }
 
   protected checkNewAdapterConfig(config: AdaptionPromptConfig): void {
@@ -55,14 +71,19 @@ export class AdaptionPromptModel<M extends Module = Module> extends BaseTuner<Ad
     return { targetModules: target, targeted: matches.slice(-layers), excluded: [], unmatched: [] };
   }
 
+  private get adaptedAttention(): AdaptedAttentionKind {
+    return ADAPTED_ATTENTIONS[this.modelType!]!;
+  }
+
   protected checkTarget(_config: AdaptionPromptConfig, target: Module, key: string): void {
-    checkLayerKind(target, key, [LlamaAttention], 'adaption prompts wrap the self-attention of Llama and Mistral models');
+    const { attention, models } = this.adaptedAttention;
+    checkLayerKind(target, key, [attention], `adaption prompts wrap the self-attention of ${models}`);
   }
 
   protected createAndReplace(config: AdaptionPromptConfig, adapterName: string, target: Module, key: string): void {
     const options = { generator: this.options.generator, inferenceMode: config.inferenceMode };
-    if (target instanceof AdaptedAttention) return target.updateLayer(adapterName, config.adapterLen!, options);
-    this.replaceModule(key, new AdaptedAttention(target as LlamaAttention, adapterName, config.adapterLen!, options, key), adapterName);
+    if (target instanceof BaseAdaptedAttention) return target.updateLayer(adapterName, config.adapterLen!, options);
+    this.replaceModule(key, this.adaptedAttention.wrap(target, adapterName, config.adapterLen!, options, key), adapterName);
   }
 
 }

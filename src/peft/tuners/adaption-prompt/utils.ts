@@ -1,11 +1,12 @@
-// What adaption prompts recompute inside a Llama-family attention module (PEFT's adaption_prompt/utils.py): its
-// rotated query states, which the attention's forward does not return, and the key/value head count PEFT reads off
-// the k projection's shape.
+// What adaption prompts recompute inside an attention module (PEFT's adaption_prompt/utils.py): its query states,
+// which the attention's forward does not return (rotated for the Llama family), and the key/value head count PEFT
+// reads off a Llama-family k projection's shape.
 import { applyRotary } from '../../../engine/ops/rotary.js';
-import { reshape } from '../../../engine/ops/view.js';
+import { reshape, slice } from '../../../engine/ops/view.js';
 import type { Tensor } from '../../../engine/tensor.js';
+import type { GPT2Attention } from '../../../models/gpt2/modeling.js';
 import type { LlamaAttention, Rotary } from '../../../models/llama/modeling.js';
-import type { Linear } from '../../../nn/linear.js';
+import type { Conv1D, Linear } from '../../../nn/linear.js';
 import { thenDispose } from '../../../models/shared/attention.js';
 import { UnsupportedError } from '../../errors.js';
 
@@ -15,6 +16,14 @@ export function llamaComputeQueryStates(attention: LlamaAttention, x: Tensor, ro
   const [B, T] = q.shape as [number, number];
   const heads = thenDispose(reshape(q, [B, T, attention.config.numAttentionHeads, -1]), q);
   return thenDispose(applyRotary(heads, rotary.cos, rotary.sin, { inputLayout: 'bthd', outputLayout: 'bthd' }), heads);
+}
+
+/** The q third of c_attn(x), token-major [B, T, heads, headDim] (PEFT's gpt2_compute_query_states). */
+export function gpt2ComputeQueryStates(attention: GPT2Attention, x: Tensor): Tensor {
+  const qkv = attention.child<Conv1D>('c_attn').forward(x);
+  const [B, T, width] = qkv.shape as [number, number, number];
+  const q = thenDispose(slice(qkv, 2, 0, width / 3), qkv);
+  return thenDispose(reshape(q, [B, T, attention.heads, -1]), q);
 }
 
 /**
