@@ -1,6 +1,6 @@
 // PeftModel and its task classes (PEFT's peft_model.py): a model with adapters injected by a tuner (LoraModel,
 // AdaLoraModel, IA3Model, LoHaModel, LoKrModel, VeraModel, OFTModel,
-// LNTuningModel, HRAModel, BOFTModel, VBLoRAModel, AdaptionPromptModel, FourierFTModel), held as `base_model` so that state-dict keys read
+// LNTuningModel, HRAModel, BOFTModel, VBLoRAModel, AdaptionPromptModel, FourierFTModel, MissModel), held as `base_model` so that state-dict keys read
 // `base_model.model.<path>`, or — for prompt tuning, p-tuning and prefix tuning — the model itself as `base_model`
 // beside its prompt encoders, with the task's input handling (src/peft/prompt-learning.ts). Adapters are saved and loaded in PEFT's format (adapter_config.json +
 // adapter_model.safetensors, the "default" adapter at the top level, any other in a subfolder of its name).
@@ -46,6 +46,8 @@ import { AdaptionPromptConfig } from './tuners/adaption-prompt/config.js';
 import { AdaptionPromptModel } from './tuners/adaption-prompt/model.js';
 import { FourierFTConfig } from './tuners/fourierft/config.js';
 import { FourierFTModel } from './tuners/fourierft/model.js';
+import { MissConfig } from './tuners/miss/config.js';
+import { MissModel } from './tuners/miss/model.js';
 import { NON_DEFAULT_PEFT_PREFIXES } from './utils/constants.js';
 import { TaskType } from './utils/peft-types.js';
 import { formatFixed, formatThousands } from './utils/python-format.js';
@@ -118,10 +120,10 @@ function autoMappingOf(model: Module): NonNullable<SaveOptions['autoMapping']> {
 }
 
 /** An adapter config PeftModel runs. */
-export type AdapterConfig = LoraConfig | AdaLoraConfig | IA3Config | LoHaConfig | LoKrConfig | VeraConfig | OFTConfig | LNTuningConfig | HRAConfig | BOFTConfig | VBLoRAConfig | AdaptionPromptConfig | FourierFTConfig | PromptLearningConfig;
+export type AdapterConfig = LoraConfig | AdaLoraConfig | IA3Config | LoHaConfig | LoKrConfig | VeraConfig | OFTConfig | LNTuningConfig | HRAConfig | BOFTConfig | VBLoRAConfig | AdaptionPromptConfig | FourierFTConfig | MissConfig | PromptLearningConfig;
 
 /** A tuner that injects adapter layers (PEFT_TYPE_TO_TUNER_MAPPING for the injected methods). */
-type Tuner = LoraModel | AdaLoraModel | IA3Model | LoHaModel | LoKrModel | VeraModel | OFTModel | LNTuningModel | HRAModel | BOFTModel | VBLoRAModel | AdaptionPromptModel | FourierFTModel;
+type Tuner = LoraModel | AdaLoraModel | IA3Model | LoHaModel | LoKrModel | VeraModel | OFTModel | LNTuningModel | HRAModel | BOFTModel | VBLoRAModel | AdaptionPromptModel | FourierFTModel | MissModel;
 
 /** The tuner that injects the first adapter of an injected method. */
 function createTuner(model: Module, config: Exclude<AdapterConfig, PromptLearningConfig>, adapterName: string): Tuner {
@@ -137,6 +139,7 @@ function createTuner(model: Module, config: Exclude<AdapterConfig, PromptLearnin
   if (config instanceof VBLoRAConfig) return new VBLoRAModel(model, config, adapterName);
   if (config instanceof AdaptionPromptConfig) return new AdaptionPromptModel(model, config, adapterName);
   if (config instanceof FourierFTConfig) return new FourierFTModel(model, config, adapterName);
+  if (config instanceof MissConfig) return new MissModel(model, config, adapterName);
   return new LoraModel(model, config, adapterName);
 }
 
@@ -160,11 +163,12 @@ function adapterConfig(config: PeftConfig): AdapterConfig {
     config instanceof VBLoRAConfig ||
     config instanceof AdaptionPromptConfig ||
     config instanceof FourierFTConfig ||
+    config instanceof MissConfig ||
     config instanceof PromptLearningConfig
   ) {
     return config;
   }
-  throw new ConfigError('peft_type', `is ${config.peftType}; PeftModel supports LORA, ADALORA, IA3, LOHA, LOKR, VERA, OFT, LN_TUNING, HRA, BOFT, VBLORA, ADAPTION_PROMPT, FOURIERFT, PROMPT_TUNING, P_TUNING and PREFIX_TUNING adapters`);
+  throw new ConfigError('peft_type', `is ${config.peftType}; PeftModel supports LORA, ADALORA, IA3, LOHA, LOKR, VERA, OFT, LN_TUNING, HRA, BOFT, VBLORA, ADAPTION_PROMPT, FOURIERFT, MISS, PROMPT_TUNING, P_TUNING and PREFIX_TUNING adapters`);
 }
 
 /** The parameter-name prefix of a method (PEFT_TYPE_TO_PREFIX_MAPPING): an adapter name inside it confuses loading. */

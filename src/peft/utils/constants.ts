@@ -209,3 +209,6 @@ export const TRANSFORMERS_MODELS_TO_FOURIERFT_TARGET_MODULES_MAPPING: Readonly<R
   gpt_bigcode: ['mlp.c_proj'],
   gpt2: ['mlp.c_proj'],
 };
+
+/** MiSS default targets: PEFT copies the LoRA table for them. */
+export const TRANSFORMERS_MODELS_TO_MISS_TARGET_MODULES_MAPPING = TRANSFORMERS_MODELS_TO_LORA_TARGET_MODULES_MAPPING;
