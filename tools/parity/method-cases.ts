@@ -3,7 +3,8 @@
 // T5 seq2seq: the tiny base models of tests/fixtures/models, fixed inputs, and a config per method. LN tuning names
 // BERT's LayerNorms, for which PEFT has no default targets; methods PEFT does not apply to GPT-2's Conv1D layers
 // skip GPT-2; adaption prompts run on the causal LMs (GPT-2, Llama), whose attention PEFT adapts. FourierFT's spectral
-// positions are not saved: Python draws them again from the seed. One more AdaLoRA case on Llama runs the whole rank
+// positions are not saved: Python draws them again from the seed. MiSS runs its three variants: balance (r 5 leaves a
+// partial shard), mini and bat (the weight's r×r shards multiplied, on every linear layer). One more AdaLoRA case on Llama runs the whole rank
 // allocation (SGD steps with updateAndAllocate), so that its adapter is saved with a rank_pattern.
 import { fromArray } from '../../src/engine/ops/creation.js';
 import type { Tensor } from '../../src/engine/tensor.js';
@@ -28,6 +29,7 @@ import { VeraConfig } from '../../src/peft/tuners/vera/config.js';
 import { VBLoRAConfig } from '../../src/peft/tuners/vblora/config.js';
 import { AdaptionPromptConfig } from '../../src/peft/tuners/adaption-prompt/config.js';
 import { FourierFTConfig } from '../../src/peft/tuners/fourierft/config.js';
+import { MissConfig } from '../../src/peft/tuners/miss/config.js';
 import { TaskType } from '../../src/peft/utils/peft-types.js';
 
 export interface MethodCase {
@@ -120,6 +122,9 @@ const METHODS: { key: string; config: (taskType: TaskType) => PeftConfig; skip?:
     config: (taskType) =>
       new FourierFTConfig({ taskType, nFrequency: 300, scaling: 8, randomLocSeed: -3, targetModules: 'all-linear', bias: 'fourier_only', nFrequencyPattern: { 'v|v_proj|value|c_attn': 40 }, initWeights: true }),
   },
+  { key: 'miss', config: (taskType) => new MissConfig({ taskType, r: 5, missDropout: 0.1 }), skip: ['gpt2'] },
+  { key: 'miss-mini', config: (taskType) => new MissConfig({ taskType, r: 4, miniR: 8, initWeights: 'mini', bias: 'MiSS_only' }), skip: ['gpt2'] },
+  { key: 'miss-bat', config: (taskType) => new MissConfig({ taskType, r: 4, initWeights: 'bat', targetModules: 'all-linear' }), skip: ['gpt2'] },
 ];
 
 const ALLOCATION_STEPS = 5;
