@@ -28,12 +28,12 @@ export interface SharedProjections {
   veraB: BufferDict;
 }
 
-/** PEFT's checks when a further adapter reuses the first adapter's projections. */
-function checkProjectionSize(name: string, size: number, needed: number, lowerRank: boolean): void {
+/** PEFT's checks when a further adapter of `method` (VeRA, RandLora) reuses the first adapter's projections. */
+export function checkProjectionSize(name: string, size: number, needed: number, lowerRank: boolean, method = 'VeRA'): void {
   if (size >= needed) return;
   const cause = lowerRank
-    ? 'an additional VeRA adapter with a lower rank was added after the first one; loading the adapters in reverse order may solve this'
-    : 'an additional VeRA adapter was added after the first one with incompatible shapes';
+    ? `an additional ${method} adapter with a lower rank was added after the first one; loading the adapters in reverse order may solve this`
+    : `an additional ${method} adapter was added after the first one with incompatible shapes`;
   throw new AdapterError(`${name} has a size of ${size} but ${needed} or greater is required; this probably happened because ${cause}.`);
 }
 
