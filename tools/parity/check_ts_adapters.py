@@ -72,7 +72,8 @@ def compare(label, ours, theirs, problems):
 def expected_warning(config, message):
     """PEFT checks an AdaLoRA rank_pattern's keys (lora_E parameter names) as if they were LoRA rank patterns when it
     loads one, and warns that none matches a module; the adapter still loads resized. VeRA adapters saved without
-    their projections warn, by design, that they are regenerated from the key. PEFT's LN tuning layers ask every
+    their projections warn, by design, that they are regenerated from the key, and so do RandLoRA configs without their
+    bases. PEFT's LN tuning layers ask every
     wrapped norm for its in/out features and warn that its type is unsupported, whoever saved the adapter. PEFT's BOFT
     layers try to build its CUDA block-diagonal extension, warn that it failed and that they compute one butterfly
     factor."""
@@ -82,6 +83,8 @@ def expected_warning(config, message):
         return str(message).startswith("Unsupported layer type")
     if config.peft_type == "BOFT":
         return str(message).startswith(("Failed to load the CUDA extension", "Setting boft_n_butterfly_factor to 1"))
+    if config.peft_type == "RANDLORA":
+        return not config.save_projection and str(message).startswith("Specified to not save basis_A and basis_B")
     return config.peft_type == "VERA" and not config.save_projection and "vera_A and vera_B" in str(message)
 
 

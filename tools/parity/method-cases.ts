@@ -3,7 +3,7 @@
 // T5 seq2seq: the tiny base models of tests/fixtures/models, fixed inputs, and a config per method. LN tuning names
 // BERT's LayerNorms, for which PEFT has no default targets; methods PEFT does not apply to GPT-2's Conv1D layers
 // skip GPT-2; adaption prompts run on the causal LMs (GPT-2, Llama), whose attention PEFT adapts. FourierFT's spectral
-// positions are not saved: Python draws them again from the seed. MiSS runs its three variants: balance (r 5 leaves a
+// positions are not saved, nor are the bases of the regenerated RandLoRA case: Python draws them again from the seed. MiSS runs its three variants: balance (r 5 leaves a
 // partial shard), mini and bat (the weight's r×r shards multiplied, on every linear layer). One more AdaLoRA case on Llama runs the whole rank
 // allocation (SGD steps with updateAndAllocate), so that its adapter is saved with a rank_pattern.
 import { fromArray } from '../../src/engine/ops/creation.js';
@@ -30,6 +30,7 @@ import { VBLoRAConfig } from '../../src/peft/tuners/vblora/config.js';
 import { AdaptionPromptConfig } from '../../src/peft/tuners/adaption-prompt/config.js';
 import { FourierFTConfig } from '../../src/peft/tuners/fourierft/config.js';
 import { MissConfig } from '../../src/peft/tuners/miss/config.js';
+import { RandLoraConfig } from '../../src/peft/tuners/randlora/config.js';
 import { TaskType } from '../../src/peft/utils/peft-types.js';
 
 export interface MethodCase {
@@ -125,6 +126,15 @@ const METHODS: { key: string; config: (taskType: TaskType) => PeftConfig; skip?:
   { key: 'miss', config: (taskType) => new MissConfig({ taskType, r: 5, missDropout: 0.1 }), skip: ['gpt2'] },
   { key: 'miss-mini', config: (taskType) => new MissConfig({ taskType, r: 4, miniR: 8, initWeights: 'mini', bias: 'MiSS_only' }), skip: ['gpt2'] },
   { key: 'miss-bat', config: (taskType) => new MissConfig({ taskType, r: 4, initWeights: 'bat', targetModules: 'all-linear' }), skip: ['gpt2'] },
+  { key: 'randlora', config: (taskType) => new RandLoraConfig({ taskType, r: 8, randloraAlpha: 16 }) },
+  {
+    key: 'randlora-sparse-regenerated',
+    config: (taskType) => new RandLoraConfig({ taskType, r: 4, randloraAlpha: 8, sparse: true, projectionPrngKey: -11, saveProjection: false }),
+  },
+  {
+    key: 'randlora-very-sparse',
+    config: (taskType) => new RandLoraConfig({ taskType, r: 6, randloraAlpha: 3, verySparse: true, targetModules: 'all-linear', bias: 'randlora_only' }),
+  },
 ];
 
 const ALLOCATION_STEPS = 5;

@@ -9,16 +9,17 @@ import { Conv1D, Linear } from '../../nn/linear.js';
 import type { Module } from '../../nn/module.js';
 import { AdapterError, AdapterWeightsError, ConfigError, TargetModulesError } from '../errors.js';
 import { warn } from '../utils/warnings.js';
-import { BaseTuner, type TunerConfig, type TunerOptions } from './base-tuner.js';
+import { BaseTuner, checkLayerKind, type TunerConfig, type TunerOptions } from './base-tuner.js';
 import { checkSingleBiasAdapter } from './lora/model.js';
 
 export type ProjectionTunerConfig = TunerConfig & { bias: string; projectionPrngKey: number; saveProjection: boolean };
 
-/** The method's name in messages and the tuner's attribute names of its two projections. */
+/** The method's name in messages, the tuner's attribute names of its two projections and its default targets. */
 export interface ProjectionNames {
   method: string;
   a: string;
   b: string;
+  defaultTargets: Readonly<Record<string, string | readonly string[]>>;
 }
 
 export abstract class ProjectionTuner<C extends ProjectionTunerConfig, M extends Module = Module> extends BaseTuner<C, M> {
@@ -33,6 +34,16 @@ export abstract class ProjectionTuner<C extends ProjectionTunerConfig, M extends
     // Non-persistent projections stay out of the state dict: nothing to save, regenerated from the key on loading.
     this.registerModule(names.a, new BufferDict(config.saveProjection));
     this.registerModule(names.b, new BufferDict(config.saveProjection));
+    this.fillDefaultTargets(config, names.defaultTargets, names.method);
+  }
+
+  protected override injectAdapter(adapterName: string): void {
+    this.fillDefaultTargets(this.peftConfig.get(adapterName)!, this.names.defaultTargets, this.names.method);
+    super.injectAdapter(adapterName);
+  }
+
+  protected checkTarget(_config: C, target: Module, key: string): void {
+    checkLayerKind(target, key, [Linear, Conv1D], `${this.names.method} supports Linear and Conv1D layers`);
   }
 
   /** The shared projections: [A, B]. */

@@ -5,7 +5,7 @@ import { registerPeftConfig } from '../../mapping.js';
 import { bool, fail, field, float, int, listOf, literal, nullable, num, positiveInt, str, stringSet, union, type Field, type ParseContext } from '../../utils/config-fields.js';
 import { checkPatterns, iterablesAsArrays } from '../../utils/pattern-checks.js';
 import { PeftType } from '../../utils/peft-types.js';
-import { warn } from '../../utils/warnings.js';
+import { checkProjectionSettings } from '../projection-config.js';
 
 const isString = (v: unknown): v is string => typeof v === 'string';
 const isNumber = (v: unknown): v is number => typeof v === 'number';
@@ -89,13 +89,7 @@ export class RandLoraConfig extends PeftConfig {
     Object.assign(this, { excludeModules: null, targetParameters: null, trainableTokenIndices: null });
     checkPatterns(this, ctx);
     if (this.randloraDropout < 0 || this.randloraDropout > 1) fail('randlora_dropout', ctx, `must be between 0 and 1, got ${this.randloraDropout}`);
-    if (!Number.isSafeInteger(this.projectionPrngKey)) fail('projection_prng_key', ctx, `must be an integer of at most 53 bits, got ${this.projectionPrngKey}`);
-    if (!this.saveProjection) {
-      warn(
-        'save_projection is false: randlora_A and randlora_B are not saved with the adapter but regenerated from projection_prng_key ' +
-          'when it is loaded. Set save_projection to true to make the checkpoint restore exactly on every system.',
-      );
-    }
+    checkProjectionSettings(this, ctx, 'randlora_A and randlora_B');
   }
 
   static override fromJSON(json: unknown, options: FromJSONOptions = {}): RandLoraConfig {

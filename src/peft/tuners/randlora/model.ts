@@ -2,10 +2,10 @@
 // for the largest targeted layer, and holds them as its own children (`base_model.randlora_A.<adapter>` under a
 // PeftModel) and as children of every RandLoRA layer; later adapters share them. They are saved with the adapter
 // (save_projection) or regenerated from projection_prng_key.
-import { Conv1D, Linear } from '../../../nn/linear.js';
+import type { Conv1D, Linear } from '../../../nn/linear.js';
 import type { Module } from '../../../nn/module.js';
 import { TRANSFORMERS_MODELS_TO_RANDLORA_TARGET_MODULES_MAPPING } from '../../utils/constants.js';
-import { checkLayerKind, type TunerOptions } from '../base-tuner.js';
+import type { TunerOptions } from '../base-tuner.js';
 import type { BaseTunerLayer } from '../base-tuner-layer.js';
 import { matchFanInFanOut } from '../lora/layer.js';
 import { ProjectionTuner } from '../projection-tuner.js';
@@ -19,9 +19,9 @@ export class RandLoraModel<M extends Module = Module> extends ProjectionTuner<Ra
   static readonly prefix = 'randlora_';
 
   constructor(model: M, config: RandLoraConfig, adapterName = 'default', options: TunerOptions = {}) {
-    super(model, config, adapterName, options, { method: 'RandLora', a: 'randlora_A', b: 'randlora_B' });
-    this.fillDefaultTargets(config, TRANSFORMERS_MODELS_TO_RANDLORA_TARGET_MODULES_MAPPING, 'RandLora');
-    const { A, B } = randLoraBases(config.projectionPrngKey, { ...config, largestShape: this.largestTargetShape(config) });
+    super(model, config, adapterName, options, { method: 'RandLora', a: 'randlora_A', b: 'randlora_B', defaultTargets: TRANSFORMERS_MODELS_TO_RANDLORA_TARGET_MODULES_MAPPING });
+    const { r, sparse, verySparse } = config;
+    const { A, B } = randLoraBases(config.projectionPrngKey, { r, sparse, verySparse, largestShape: this.largestTargetShape(config) });
     const { randloraA, randloraB } = this.bases;
     randloraA.set(adapterName, A);
     randloraB.set(adapterName, B);
@@ -33,17 +33,8 @@ export class RandLoraModel<M extends Module = Module> extends ProjectionTuner<Ra
     return { randloraA, randloraB };
   }
 
-  protected override injectAdapter(adapterName: string): void {
-    this.fillDefaultTargets(this.peftConfig.get(adapterName)!, TRANSFORMERS_MODELS_TO_RANDLORA_TARGET_MODULES_MAPPING, 'RandLora');
-    super.injectAdapter(adapterName);
-  }
-
   protected isTunerLayer(m: Module): m is BaseTunerLayer {
     return m instanceof RandLoraLayer;
-  }
-
-  protected checkTarget(_config: RandLoraConfig, target: Module, key: string): void {
-    checkLayerKind(target, key, [Linear, Conv1D], 'RandLora supports Linear and Conv1D layers');
   }
 
   protected createAndReplace(config: RandLoraConfig, adapterName: string, target: Module, key: string): void {

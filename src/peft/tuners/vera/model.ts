@@ -1,10 +1,10 @@
 // VeraModel (PEFT's vera/model.py): draws the projections vera_A / vera_B once, for the first adapter, sized for the
 // largest targeted layer, and holds them as its own children (`base_model.vera_A.<adapter>` under a PeftModel); later
 // adapters share them. They are saved with the adapter (save_projection) or regenerated from projection_prng_key.
-import { Conv1D, Linear } from '../../../nn/linear.js';
+import type { Conv1D, Linear } from '../../../nn/linear.js';
 import type { Module } from '../../../nn/module.js';
 import { TRANSFORMERS_MODELS_TO_VERA_TARGET_MODULES_MAPPING } from '../../utils/constants.js';
-import { checkLayerKind, type TunerOptions } from '../base-tuner.js';
+import type { TunerOptions } from '../base-tuner.js';
 import type { BaseTunerLayer } from '../base-tuner-layer.js';
 import { matchFanInFanOut } from '../lora/layer.js';
 import { ProjectionTuner } from '../projection-tuner.js';
@@ -18,7 +18,7 @@ export class VeraModel<M extends Module = Module> extends ProjectionTuner<VeraCo
   static readonly prefix = 'vera_lambda_';
 
   constructor(model: M, config: VeraConfig, adapterName = 'default', options: TunerOptions = {}) {
-    super(model, config, adapterName, options, { method: 'VeRA', a: 'vera_A', b: 'vera_B' });
+    super(model, config, adapterName, options, { method: 'VeRA', a: 'vera_A', b: 'vera_B', defaultTargets: TRANSFORMERS_MODELS_TO_VERA_TARGET_MODULES_MAPPING });
     this.initProjections(config, adapterName);
     this.injectAdapter(adapterName);
   }
@@ -30,7 +30,6 @@ export class VeraModel<M extends Module = Module> extends ProjectionTuner<VeraCo
 
   /** PEFT's _init_vera_A_vera_B: projections for the largest [out, in] over the targeted Linear / Conv1D layers. */
   private initProjections(config: VeraConfig, adapterName: string): void {
-    this.fillDefaultTargets(config, TRANSFORMERS_MODELS_TO_VERA_TARGET_MODULES_MAPPING, 'VeRA');
     const [outFeatures, inFeatures] = this.largestTargetShape(config);
     const { A, B } = veraProjections(config.projectionPrngKey, config.r, inFeatures, outFeatures);
     const { veraA, veraB } = this.projections;
@@ -38,17 +37,8 @@ export class VeraModel<M extends Module = Module> extends ProjectionTuner<VeraCo
     veraB.set(adapterName, B);
   }
 
-  protected override injectAdapter(adapterName: string): void {
-    this.fillDefaultTargets(this.peftConfig.get(adapterName)!, TRANSFORMERS_MODELS_TO_VERA_TARGET_MODULES_MAPPING, 'VeRA');
-    super.injectAdapter(adapterName);
-  }
-
   protected isTunerLayer(m: Module): m is BaseTunerLayer {
     return m instanceof VeraLayer;
-  }
-
-  protected checkTarget(_config: VeraConfig, target: Module, key: string): void {
-    checkLayerKind(target, key, [Linear, Conv1D], 'VeRA supports Linear and Conv1D layers');
   }
 
   protected createAndReplace(config: VeraConfig, adapterName: string, target: Module, key: string): void {
