@@ -133,7 +133,7 @@ const METHODS: { key: string; config: (taskType: TaskType) => PeftConfig; skip?:
   },
   {
     key: 'randlora-very-sparse',
-    config: (taskType) => new RandLoraConfig({ taskType, r: 6, randloraAlpha: 3, verySparse: true, targetModules: 'all-linear', bias: 'randlora_only' }),
+    config: (taskType) => new RandLoraConfig({ taskType, r: 6, randloraAlpha: 12, verySparse: true, targetModules: 'all-linear', bias: 'randlora_only' }),
   },
 ];
 
