@@ -42,6 +42,9 @@ function weightShapes(file: string, format: 'safetensors' | 'pytorch'): [string,
   return [...loadTorchCheckpoint(file)].map(([k, t]) => [k, [...t.shape]]);
 }
 
+/** Where each method keeps its alpha: LoRA and AdaLoRA, LoHa and LoKr, RandLoRA. */
+const ALPHA_KEYS = ['lora_alpha', 'alpha', 'randlora_alpha'] as const;
+
 export async function summarizeAdapter(dir: string): Promise<AdapterSummary> {
   const folder = await resolveAdapterFolder(dir);
   const c = folder.config;
@@ -53,7 +56,7 @@ export async function summarizeAdapter(dir: string): Promise<AdapterSummary> {
     method: String(c['peft_type']),
     rank: c['r'] ?? null,
     weightRanks: [...new Set(ranks)].sort((a, b) => a - b),
-    alpha: c['lora_alpha'] ?? null,
+    alpha: ALPHA_KEYS.map((k) => c[k]).find((v) => v !== undefined) ?? null,
     targetModules: c['target_modules'] ?? null,
     taskType: c['task_type'] ?? null,
     baseModel: c['base_model_name_or_path'] ?? null,

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { zeros } from '../../src/engine/index.js';
 import { saveSafetensors } from '../../src/io/safetensors-writer.js';
+import { LoHaConfig } from '../../src/peft/tuners/loha/config.js';
 import { LoraConfig } from '../../src/peft/tuners/lora/config.js';
 import { runCli } from '../helpers/run-cli.js';
 
@@ -70,4 +71,15 @@ test('inspect: the config is checked, and the ranks the weights hold are shown b
     assert.match(r.stderr, /ConfigError/);
     assert.match(r.stderr, pattern);
   }
+});
+
+test('inspect shows the alpha of methods that keep it under another key (LoHa: alpha)', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'peftjs-inspect-'));
+  LoHaConfig.fromJSON({ peft_type: 'LOHA', task_type: 'CAUSAL_LM', r: 4, alpha: 6, target_modules: ['q_proj'] }).save(dir);
+  saveSafetensors(join(dir, 'adapter_model.safetensors'), { 'base_model.model.model.layers.0.self_attn.q_proj.hada_w1_a': zeros([32, 4]) });
+  const r = runCli(['inspect', dir, '--json']);
+  assert.equal(r.status, 0, r.stderr);
+  const s = JSON.parse(r.stdout) as Record<string, unknown>;
+  assert.equal(s['method'], 'LOHA');
+  assert.equal(s['alpha'], 6);
 });
