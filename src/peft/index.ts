@@ -102,3 +102,7 @@ export {
 } from './utils/save-and-load.js';
 /** transformers-style adapters injected into a PreTrainedModel itself (addAdapter, loadAdapter, setAdapter, …). */
 export * as transformersAdapters from './integrations/transformers.js';
+export * from './tuners/shira/config.js';
+export { randomMaskIndices } from './tuners/shira/mask.js';
+export { ShiraLayer, type ShiraLayerConfig } from './tuners/shira/layer.js';
+export { ShiraModel } from './tuners/shira/model.js';

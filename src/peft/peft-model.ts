@@ -1,6 +1,6 @@
 // PeftModel and its task classes (PEFT's peft_model.py): a model with adapters injected by a tuner (LoraModel,
 // AdaLoraModel, IA3Model, LoHaModel, LoKrModel, VeraModel, OFTModel,
-// LNTuningModel, HRAModel, BOFTModel, VBLoRAModel, AdaptionPromptModel, FourierFTModel, MissModel, RandLoraModel), held as `base_model` so that state-dict keys read
+// LNTuningModel, HRAModel, BOFTModel, VBLoRAModel, AdaptionPromptModel, FourierFTModel, MissModel, RandLoraModel, ShiraModel), held as `base_model` so that state-dict keys read
 // `base_model.model.<path>`, or — for prompt tuning, p-tuning and prefix tuning — the model itself as `base_model`
 // beside its prompt encoders, with the task's input handling (src/peft/prompt-learning.ts). Adapters are saved and loaded in PEFT's format (adapter_config.json +
 // adapter_model.safetensors, the "default" adapter at the top level, any other in a subfolder of its name).
@@ -50,6 +50,8 @@ import { FourierFTConfig } from './tuners/fourierft/config.js';
 import { FourierFTModel } from './tuners/fourierft/model.js';
 import { MissConfig } from './tuners/miss/config.js';
 import { MissModel } from './tuners/miss/model.js';
+import { ShiraConfig } from './tuners/shira/config.js';
+import { ShiraModel } from './tuners/shira/model.js';
 import { NON_DEFAULT_PEFT_PREFIXES } from './utils/constants.js';
 import { TaskType } from './utils/peft-types.js';
 import { formatFixed, formatThousands } from './utils/python-format.js';
@@ -122,10 +124,10 @@ function autoMappingOf(model: Module): NonNullable<SaveOptions['autoMapping']> {
 }
 
 /** An adapter config PeftModel runs. */
-export type AdapterConfig = LoraConfig | AdaLoraConfig | IA3Config | LoHaConfig | LoKrConfig | VeraConfig | OFTConfig | LNTuningConfig | HRAConfig | BOFTConfig | VBLoRAConfig | AdaptionPromptConfig | FourierFTConfig | MissConfig | RandLoraConfig | PromptLearningConfig;
+export type AdapterConfig = LoraConfig | AdaLoraConfig | IA3Config | LoHaConfig | LoKrConfig | VeraConfig | OFTConfig | LNTuningConfig | HRAConfig | BOFTConfig | VBLoRAConfig | AdaptionPromptConfig | FourierFTConfig | MissConfig | RandLoraConfig | ShiraConfig | PromptLearningConfig;
 
 /** A tuner that injects adapter layers (PEFT_TYPE_TO_TUNER_MAPPING for the injected methods). */
-type Tuner = LoraModel | AdaLoraModel | IA3Model | LoHaModel | LoKrModel | VeraModel | OFTModel | LNTuningModel | HRAModel | BOFTModel | VBLoRAModel | AdaptionPromptModel | FourierFTModel | MissModel | RandLoraModel;
+type Tuner = LoraModel | AdaLoraModel | IA3Model | LoHaModel | LoKrModel | VeraModel | OFTModel | LNTuningModel | HRAModel | BOFTModel | VBLoRAModel | AdaptionPromptModel | FourierFTModel | MissModel | RandLoraModel | ShiraModel;
 
 /** The tuner that injects the first adapter of an injected method. */
 function createTuner(model: Module, config: Exclude<AdapterConfig, PromptLearningConfig>, adapterName: string): Tuner {
@@ -143,6 +145,7 @@ function createTuner(model: Module, config: Exclude<AdapterConfig, PromptLearnin
   if (config instanceof FourierFTConfig) return new FourierFTModel(model, config, adapterName);
   if (config instanceof MissConfig) return new MissModel(model, config, adapterName);
   if (config instanceof RandLoraConfig) return new RandLoraModel(model, config, adapterName);
+  if (config instanceof ShiraConfig) return new ShiraModel(model, config, adapterName);
   return new LoraModel(model, config, adapterName);
 }
 
@@ -168,11 +171,12 @@ function adapterConfig(config: PeftConfig): AdapterConfig {
     config instanceof FourierFTConfig ||
     config instanceof MissConfig ||
     config instanceof RandLoraConfig ||
+    config instanceof ShiraConfig ||
     config instanceof PromptLearningConfig
   ) {
     return config;
   }
-  throw new ConfigError('peft_type', `is ${config.peftType}; PeftModel supports LORA, ADALORA, IA3, LOHA, LOKR, VERA, OFT, LN_TUNING, HRA, BOFT, VBLORA, ADAPTION_PROMPT, FOURIERFT, MISS, RANDLORA, PROMPT_TUNING, P_TUNING and PREFIX_TUNING adapters`);
+  throw new ConfigError('peft_type', `is ${config.peftType}; PeftModel supports LORA, ADALORA, IA3, LOHA, LOKR, VERA, OFT, LN_TUNING, HRA, BOFT, VBLORA, ADAPTION_PROMPT, FOURIERFT, MISS, RANDLORA, SHIRA, PROMPT_TUNING, P_TUNING and PREFIX_TUNING adapters`);
 }
 
 /** The parameter-name prefix of a method (PEFT_TYPE_TO_PREFIX_MAPPING): an adapter name inside it confuses loading. */

@@ -214,3 +214,8 @@ export const TRANSFORMERS_MODELS_TO_FOURIERFT_TARGET_MODULES_MAPPING: Readonly<R
 export const TRANSFORMERS_MODELS_TO_MISS_TARGET_MODULES_MAPPING = TRANSFORMERS_MODELS_TO_LORA_TARGET_MODULES_MAPPING;
 /** Default RandLoRA targets: PEFT copies the LoRA table. */
 export const TRANSFORMERS_MODELS_TO_RANDLORA_TARGET_MODULES_MAPPING = TRANSFORMERS_MODELS_TO_LORA_TARGET_MODULES_MAPPING;
+/** Default SHiRA targets: PEFT copies the LoRA table, with Phi on q_proj and v_proj. */
+export const TRANSFORMERS_MODELS_TO_SHIRA_TARGET_MODULES_MAPPING: Readonly<Record<string, string | readonly string[]>> = {
+  ...TRANSFORMERS_MODELS_TO_LORA_TARGET_MODULES_MAPPING,
+  phi: ['q_proj', 'v_proj'],
+};
