@@ -5,7 +5,8 @@
 // skip GPT-2; adaption prompts run on the causal LMs (GPT-2, Llama), whose attention PEFT adapts. FourierFT's spectral
 // positions are not saved, nor are the bases of the regenerated RandLoRA case: Python draws them again from the seed. MiSS runs its three variants: balance (r 5 leaves a
 // partial shard), mini and bat (the weight's r×r shards multiplied, on every linear layer). One more AdaLoRA case on Llama runs the whole rank
-// allocation (SGD steps with updateAndAllocate), so that its adapter is saved with a rank_pattern.
+// allocation (SGD steps with updateAndAllocate), so that its adapter is saved with a rank_pattern. SHiRA (Linear only) runs
+// with an unseeded and a seeded mask; its indices are saved with the weights.
 import { fromArray } from '../../src/engine/ops/creation.js';
 import type { Tensor } from '../../src/engine/tensor.js';
 import { AutoModelForCausalLM, AutoModelForSeq2SeqLM, AutoModelForSequenceClassification, type AutoModelClass } from '../../src/models/auto.js';
@@ -31,6 +32,7 @@ import { AdaptionPromptConfig } from '../../src/peft/tuners/adaption-prompt/conf
 import { FourierFTConfig } from '../../src/peft/tuners/fourierft/config.js';
 import { MissConfig } from '../../src/peft/tuners/miss/config.js';
 import { RandLoraConfig } from '../../src/peft/tuners/randlora/config.js';
+import { ShiraConfig } from '../../src/peft/tuners/shira/config.js';
 import { TaskType } from '../../src/peft/utils/peft-types.js';
 
 export interface MethodCase {
@@ -135,6 +137,8 @@ const METHODS: { key: string; config: (taskType: TaskType) => PeftConfig; skip?:
     key: 'randlora-very-sparse',
     config: (taskType) => new RandLoraConfig({ taskType, r: 6, randloraAlpha: 12, verySparse: true, targetModules: 'all-linear', bias: 'randlora_only' }),
   },
+  { key: 'shira', config: (taskType) => new ShiraConfig({ taskType, r: 2 }), skip: ['gpt2'] },
+  { key: 'shira-seeded', config: (taskType) => new ShiraConfig({ taskType, r: 3, randomSeed: -9, targetModules: 'all-linear' }), skip: ['gpt2'] },
 ];
 
 const ALLOCATION_STEPS = 5;
