@@ -1,5 +1,6 @@
 // What every adapter layer shares (PEFT's BaseTunerLayer): the wrapped `base_layer`, per-adapter containers whose
 // keys are adapter names, the active adapters, the disabled flag and the list of adapters merged into the base.
+import { scope } from '../../engine/scope.js';
 import type { Tensor } from '../../engine/tensor.js';
 import { ModuleDict, ParameterDict } from '../../nn/containers.js';
 import { Module } from '../../nn/module.js';
@@ -166,7 +167,29 @@ export abstract class BaseTunerLayer extends Module {
       warn(`${this.label}: already unmerged, nothing to do.`);
       return;
     }
-    while (this.mergedAdapters.length > 0) this.unmergeAdapter(this.mergedAdapters.pop()!);
+    // Each adapter in its own scope: the deltas and rotations built to undo it are freed.
+    while (this.mergedAdapters.length > 0) {
+      const adapter = this.mergedAdapters.pop()!;
+      scope(() => this.unmergeAdapter(adapter));
+    }
+  }
+
+  /**
+   * The merge loop of layers that rewrite one float32 base weight: for each requested adapter this layer holds,
+   * `change` gets the weight's values as mergeChecked hands them out, inside a scope that frees what it builds.
+   */
+  protected mergeIntoWeight(weight: Tensor, options: MergeOptions, change: (adapter: string, w: Float32Array) => void): void {
+    for (const adapter of this.adaptersToMerge(options.adapterNames)) {
+      if (!this.hasAdapter(adapter)) continue;
+      if (weight.dtype !== 'float32') throw new MergeError(this.label, adapter, `the base weight is ${weight.dtype}; merging needs float32`);
+      scope(() => mergeChecked(this.label, adapter, [weight], options.safeMerge ?? false, ([w]) => change(adapter, w!)));
+      this.mergedAdapters.push(adapter);
+    }
+  }
+
+  /** Whether this layer holds adapter `name` (in any of its adapter containers). */
+  hasAdapter(name: string): boolean {
+    return this.containers().some((c) => c.keys().includes(name));
   }
 
   /** Takes one merged adapter out of the base weights. */

@@ -3,8 +3,7 @@
 import { contiguous, transpose } from '../../engine/ops/view.js';
 import type { Tensor } from '../../engine/tensor.js';
 import { Conv1D, type Linear } from '../../nn/linear.js';
-import { MergeError } from '../errors.js';
-import { BaseTunerLayer, type MergeOptions, mergeChecked } from './base-tuner-layer.js';
+import { BaseTunerLayer, type MergeOptions } from './base-tuner-layer.js';
 
 /** w += sign · delta elementwise; `delta` is disposed. */
 function addDeltaInto(w: Float32Array, delta: Tensor, sign: 1 | -1): void {
@@ -27,7 +26,7 @@ export abstract class DeltaWeightLayer extends BaseTunerLayer {
     this.fanInFanOut = base instanceof Conv1D;
   }
 
-  abstract hasAdapter(name: string): boolean;
+  abstract override hasAdapter(name: string): boolean;
 
   /** The adapter's delta in the base weight's layout ([out, in], or [in, out] for Conv1D), as a fresh tensor. */
   abstract getDeltaWeight(adapter: string): Tensor;
@@ -42,13 +41,7 @@ export abstract class DeltaWeightLayer extends BaseTunerLayer {
   }
 
   merge(options: MergeOptions = {}): void {
-    const { weight } = this.base;
-    for (const adapter of this.adaptersToMerge(options.adapterNames)) {
-      if (!this.hasAdapter(adapter)) continue;
-      if (weight.dtype !== 'float32') throw new MergeError(this.label, adapter, `the base weight is ${weight.dtype}; merging needs float32`);
-      mergeChecked(this.label, adapter, [weight], options.safeMerge ?? false, ([w]) => addDeltaInto(w!, this.getDeltaWeight(adapter), 1));
-      this.mergedAdapters.push(adapter);
-    }
+    this.mergeIntoWeight(this.base.weight, options, (adapter, w) => addDeltaInto(w, this.getDeltaWeight(adapter), 1));
   }
 
   protected unmergeAdapter(adapter: string): void {

@@ -13,12 +13,12 @@ import { ParameterDict } from '../../nn/containers.js';
 import { Linear } from '../../nn/linear.js';
 import type { Module } from '../../nn/module.js';
 import { PeftConfig, PEFT_CONFIG_FIELDS, strictContext, type FromJSONOptions, type PeftConfigOptions } from '../config.js';
-import { AdapterError, MergeError } from '../errors.js';
+import { AdapterError } from '../errors.js';
 import { bool, fail, field, float, int, listOf, nullable, num, positiveInt, recordOf, str, stringSet, union, type Field, type FieldType, type ParseContext } from '../utils/config-fields.js';
 import { patternValue } from '../utils/other.js';
 import { checkPatternKeys, checkPatterns, iterablesAsArrays } from '../utils/pattern-checks.js';
 import { BaseTuner, checkLayerKind, type TunerOptions } from './base-tuner.js';
-import { BaseTunerLayer, type MergeOptions, mergeChecked } from './base-tuner-layer.js';
+import { BaseTunerLayer, type MergeOptions } from './base-tuner-layer.js';
 
 const isString = (v: unknown): v is string => typeof v === 'string';
 const isNumber = (v: unknown): v is number => typeof v === 'number';
@@ -176,7 +176,7 @@ export abstract class LycorisLayer extends BaseTunerLayer {
     this.child<ParameterDict>(name).set(adapter, value);
   }
 
-  hasAdapter(name: string): boolean {
+  override hasAdapter(name: string): boolean {
     return this.r.has(name);
   }
 
@@ -245,21 +245,10 @@ export abstract class LycorisLayer extends BaseTunerLayer {
   }
 
   merge(options: MergeOptions = {}): void {
-    for (const adapter of this.adaptersToMerge(options.adapterNames)) {
-      if (!this.hasAdapter(adapter)) continue;
-      const { weight } = this.base;
-      if (weight.dtype !== 'float32') throw new MergeError(this.label, adapter, `the base weight is ${weight.dtype}; merging needs float32`);
-      const delta = noGrad(() => this.deltaWeight(adapter));
-      const d = delta.data();
-      try {
-        mergeChecked(this.label, adapter, [weight], options.safeMerge ?? false, ([w]) => {
-          for (let i = 0; i < w!.length; i++) w![i] = w![i]! + d[i]!;
-        });
-      } finally {
-        delta.dispose();
-      }
-      this.mergedAdapters.push(adapter);
-    }
+    this.mergeIntoWeight(this.base.weight, options, (adapter, w) => {
+      const d = noGrad(() => this.deltaWeight(adapter)).data();
+      for (let i = 0; i < w.length; i++) w[i] = w[i]! + d[i]!;
+    });
   }
 
   protected unmergeAdapter(adapter: string): void {

@@ -80,7 +80,7 @@ export class SVDLinear extends BaseTunerLayer {
     return this.child('lora_dropout');
   }
 
-  hasAdapter(name: string): boolean {
+  override hasAdapter(name: string): boolean {
     return this.r.has(name);
   }
 

@@ -14,8 +14,8 @@ import type { Tensor } from '../../../engine/tensor.js';
 import { ModuleDict, ParameterDict } from '../../../nn/containers.js';
 import { Identity } from '../../../nn/identity.js';
 import type { Linear } from '../../../nn/linear.js';
-import { ConfigError, MergeError } from '../../errors.js';
-import { BaseTunerLayer, type MergeOptions, mergeChecked } from '../base-tuner-layer.js';
+import { ConfigError } from '../../errors.js';
+import { BaseTunerLayer, type MergeOptions } from '../base-tuner-layer.js';
 import { multiplyByBlocksTransposed } from '../oft/layer.js';
 import { cayley, rotateBlocks } from '../oft/rotation.js';
 import type { BOFTConfig } from './config.js';
@@ -68,7 +68,7 @@ export class BOFTLayer extends BaseTunerLayer {
     return this.child('boft_s');
   }
 
-  hasAdapter(name: string): boolean {
+  override hasAdapter(name: string): boolean {
     return this.boftR.has(name);
   }
 
@@ -109,18 +109,11 @@ export class BOFTLayer extends BaseTunerLayer {
   }
 
   merge(options: MergeOptions = {}): void {
-    for (const adapter of this.adaptersToMerge(options.adapterNames)) {
-      if (!this.hasAdapter(adapter)) continue;
-      const { weight } = this.base;
-      if (weight.dtype !== 'float32') throw new MergeError(this.label, adapter, `the base weight is ${weight.dtype}; merging needs float32`);
-      const blocks = this.blockValues(adapter, false);
+    this.mergeIntoWeight(this.base.weight, options, (adapter, w) => {
       const s = this.boftS.get(adapter)!.data();
-      mergeChecked(this.label, adapter, [weight], options.safeMerge ?? false, ([w]) => {
-        multiplyByBlocksTransposed(w!, this.inFeatures, blocks, this.blockSize(adapter));
-        scaleRows(w!, this.inFeatures, (o) => s[o]!);
-      });
-      this.mergedAdapters.push(adapter);
-    }
+      multiplyByBlocksTransposed(w, this.inFeatures, this.blockValues(adapter, false), this.blockSize(adapter));
+      scaleRows(w, this.inFeatures, (o) => s[o]!);
+    });
   }
 
   protected unmergeAdapter(adapter: string): void {

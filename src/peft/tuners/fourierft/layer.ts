@@ -32,7 +32,7 @@ export class FourierFTLayer extends DeltaWeightLayer {
     return this.child('fourierft_spectrum');
   }
 
-  hasAdapter(name: string): boolean {
+  override hasAdapter(name: string): boolean {
     return this.fourierftSpectrum.has(name);
   }
 

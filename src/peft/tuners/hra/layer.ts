@@ -9,9 +9,8 @@ import type { Generator } from '../../../engine/random.js';
 import type { Tensor } from '../../../engine/tensor.js';
 import { ParameterDict } from '../../../nn/containers.js';
 import type { Linear } from '../../../nn/linear.js';
-import { MergeError } from '../../errors.js';
 import { warn } from '../../utils/warnings.js';
-import { BaseTunerLayer, type MergeOptions, mergeChecked } from '../base-tuner-layer.js';
+import { BaseTunerLayer, type MergeOptions } from '../base-tuner-layer.js';
 import { kaimingUniform } from '../lycoris-utils.js';
 import type { HRAConfig } from './config.js';
 import { applyReflections } from './reflections.js';
@@ -53,7 +52,7 @@ export class HRALayer extends BaseTunerLayer {
     return this.child<ParameterDict>('hra_u');
   }
 
-  hasAdapter(name: string): boolean {
+  override hasAdapter(name: string): boolean {
     return this.hraU.has(name);
   }
 
@@ -83,15 +82,7 @@ export class HRALayer extends BaseTunerLayer {
   }
 
   merge(options: MergeOptions = {}): void {
-    for (const adapter of this.adaptersToMerge(options.adapterNames)) {
-      const { weight } = this.base;
-      if (weight.dtype !== 'float32') throw new MergeError(this.label, adapter, `the base weight is ${weight.dtype}; merging needs float32`);
-      const rotated = this.rotatedWeight(adapter, false);
-      if (rotated === null) continue;
-      mergeChecked(this.label, adapter, [weight], options.safeMerge ?? false, ([w]) => w!.set(rotated.data()));
-      rotated.dispose();
-      this.mergedAdapters.push(adapter);
-    }
+    this.mergeIntoWeight(this.base.weight, options, (adapter, w) => w.set(this.rotatedWeight(adapter, false)!.data()));
   }
 
   protected unmergeAdapter(adapter: string): void {

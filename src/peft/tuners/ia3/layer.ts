@@ -48,7 +48,7 @@ export class IA3Layer extends BaseTunerLayer {
     return this.child<ParameterDict>('ia3_l');
   }
 
-  hasAdapter(name: string): boolean {
+  override hasAdapter(name: string): boolean {
     return this.ia3L.has(name);
   }
 

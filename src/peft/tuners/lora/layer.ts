@@ -171,7 +171,7 @@ export abstract class LoraLayer extends BaseTunerLayer {
     return this.getBaseLayer().parameter('bias');
   }
 
-  hasAdapter(name: string): boolean {
+  override hasAdapter(name: string): boolean {
     return this.r.has(name);
   }
 

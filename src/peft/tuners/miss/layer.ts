@@ -15,8 +15,8 @@ import { ModuleDict, ParameterDict } from '../../../nn/containers.js';
 import { Dropout } from '../../../nn/dropout.js';
 import { Identity } from '../../../nn/identity.js';
 import type { Linear } from '../../../nn/linear.js';
-import { AdapterError, MergeError } from '../../errors.js';
-import { BaseTunerLayer, type MergeOptions, mergeChecked } from '../base-tuner-layer.js';
+import { AdapterError } from '../../errors.js';
+import { BaseTunerLayer, type MergeOptions } from '../base-tuner-layer.js';
 import { kaimingUniform } from '../lycoris-utils.js';
 import type { MissConfig, MissInitWeights } from './config.js';
 import { addSharedBlock, batWeight, batWeightRemoved, repeatAlongOutputs, sharedBlockUpdate } from './shards.js';
@@ -56,7 +56,7 @@ export class MissLayer extends BaseTunerLayer {
     return this.child('miss_dropout');
   }
 
-  hasAdapter(name: string): boolean {
+  override hasAdapter(name: string): boolean {
     return this.missBlock.has(name);
   }
 
@@ -116,13 +116,7 @@ export class MissLayer extends BaseTunerLayer {
   }
 
   merge(options: MergeOptions = {}): void {
-    for (const adapter of this.adaptersToMerge(options.adapterNames)) {
-      if (!this.hasAdapter(adapter)) continue;
-      const { weight } = this.base;
-      if (weight.dtype !== 'float32') throw new MergeError(this.label, adapter, `the base weight is ${weight.dtype}; merging needs float32`);
-      mergeChecked(this.label, adapter, [weight], options.safeMerge ?? false, ([w]) => this.applyToWeight(adapter, w!, false));
-      this.mergedAdapters.push(adapter);
-    }
+    this.mergeIntoWeight(this.base.weight, options, (adapter, w) => this.applyToWeight(adapter, w, false));
   }
 
   protected unmergeAdapter(adapter: string): void {

@@ -10,9 +10,8 @@ import type { Generator } from '../../../engine/random.js';
 import type { Tensor } from '../../../engine/tensor.js';
 import { ModuleDict } from '../../../nn/containers.js';
 import type { Linear } from '../../../nn/linear.js';
-import { MergeError } from '../../errors.js';
 import { warn } from '../../utils/warnings.js';
-import { BaseTunerLayer, type MergeOptions, mergeChecked } from '../base-tuner-layer.js';
+import { BaseTunerLayer, type MergeOptions } from '../base-tuner-layer.js';
 import type { OFTConfig } from './config.js';
 import { OFTRotation, type RotationConfig } from './rotation.js';
 
@@ -66,7 +65,7 @@ export class OFTLayer extends BaseTunerLayer {
     return this.child('oft_R');
   }
 
-  hasAdapter(name: string): boolean {
+  override hasAdapter(name: string): boolean {
     return this.oftR.has(name);
   }
 
@@ -96,15 +95,10 @@ export class OFTLayer extends BaseTunerLayer {
   }
 
   merge(options: MergeOptions = {}): void {
-    for (const adapter of this.adaptersToMerge(options.adapterNames)) {
-      const rotation = this.oftR.get(adapter);
-      if (rotation === undefined) continue;
-      const { weight } = this.base;
-      if (weight.dtype !== 'float32') throw new MergeError(this.label, adapter, `the base weight is ${weight.dtype}; merging needs float32`);
-      const blocks = rotation.blockMatrices();
-      mergeChecked(this.label, adapter, [weight], options.safeMerge ?? false, ([w]) => multiplyByBlocksTransposed(w!, this.inFeatures, blocks, rotation.blockSize));
-      this.mergedAdapters.push(adapter);
-    }
+    this.mergeIntoWeight(this.base.weight, options, (adapter, w) => {
+      const rotation = this.oftR.get(adapter)!;
+      multiplyByBlocksTransposed(w, this.inFeatures, rotation.blockMatrices(), rotation.blockSize);
+    });
   }
 
   protected unmergeAdapter(adapter: string): void {

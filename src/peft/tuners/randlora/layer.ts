@@ -72,7 +72,7 @@ export class RandLoraLayer extends DeltaWeightLayer {
     return Math.max(this.inFeatures, this.outFeatures);
   }
 
-  hasAdapter(name: string): boolean {
+  override hasAdapter(name: string): boolean {
     return this.randloraLambda.has(name);
   }
 

@@ -39,7 +39,7 @@ export class ShiraLayer extends DeltaWeightLayer {
     return this.child('shira_indices');
   }
 
-  hasAdapter(name: string): boolean {
+  override hasAdapter(name: string): boolean {
     return this.shiraWeight.has(name);
   }
 

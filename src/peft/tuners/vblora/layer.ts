@@ -76,7 +76,7 @@ export class VBLoRALayer extends DeltaWeightLayer {
     return this.child('vblora_logits_B');
   }
 
-  hasAdapter(name: string): boolean {
+  override hasAdapter(name: string): boolean {
     return this.vbloraLogitsA.has(name);
   }
 

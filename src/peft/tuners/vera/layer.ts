@@ -67,7 +67,7 @@ export class VeraLayer extends DeltaWeightLayer {
     return this.child('vera_lambda_d');
   }
 
-  hasAdapter(name: string): boolean {
+  override hasAdapter(name: string): boolean {
     return this.veraLambdaD.has(name);
   }
 
