@@ -176,10 +176,15 @@ export function checkFixtureForwardAndMerges(peft: PeftModel, expected: Map<stri
   checkFixtureOutputs(run(), expected, 'merged.', `${label} merged`);
   peft.unmergeAdapter();
   checkFixtureOutputs(run(), expected, 'unmerged.', `${label} unmerged`);
+  let compared = 0;
   for (const [n, t] of peft.namedParameters()) {
     const w = expected.get(`unmerged.${n}`);
-    if (w !== undefined) assertTensorMatches(t, w, { atol: options.unmergedAtol ?? 1e-6, rtol: options.unmergedAtol === undefined ? 1e-6 : 0 }, `unmerged ${n}`);
+    if (w === undefined) continue;
+    assertTensorMatches(t, w, { atol: options.unmergedAtol ?? 1e-6, rtol: options.unmergedAtol === undefined ? 1e-6 : 0 }, `unmerged ${n}`);
+    compared++;
   }
+  const recorded = [...expected.keys()].filter((k) => k.startsWith('unmerged.') && !/^unmerged\.(logits|loss|last_hidden_state)$/.test(k));
+  assert.equal(compared, recorded.length, `${label}: every unmerged weight PEFT recorded is one of ours`);
 }
 
 /**

@@ -74,6 +74,7 @@ for (const name of CASES) {
     assert.deepEqual([trainable, all], c.counts);
     assert.deepEqual(Object.fromEntries([...peft.getAdapterStateDict()].map(([k, t]) => [k, [...t.shape]])), c.saved);
     const gates = peft.namedParameters().filter(([n]) => n.includes('adaption_gate'));
+    assert.equal(gates.length, (c.meta['modules'] as string[]).length, 'one gate per adapted attention');
     assert.ok(gates.every(([, t]) => t.data().every((v) => v === 0)), 'gates start at zero');
     const dir = mkdtempSync(join(tmpdir(), 'peftjs-adaption-prompt-'));
     try {
