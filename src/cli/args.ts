@@ -208,6 +208,12 @@ export class Options {
   number(name: string): number | undefined {
     return this.values.get(name) as number | undefined;
   }
+  /** A 'number' option that must be a positive integer (a size, a count). */
+  positiveInteger(name: string): number | undefined {
+    const n = this.number(name);
+    if (n !== undefined && !(Number.isInteger(n) && n > 0)) throw new CliError(`--${name} must be a positive integer, got ${n}`);
+    return n;
+  }
   /** A 'number' option that must be a whole number ≥ 0 (a seed, a count). */
   nonNegativeInteger(name: string): number | undefined {
     const v = this.number(name);

@@ -14,7 +14,7 @@ import { dataCollator, type DataRecord, type LabelMap } from '../train/data/inde
 import { CliError, type Options, type VerbSpec } from './args.js';
 import { labelsOfRecords, readTaskRecords, TaskExamples } from './task-examples.js';
 import { loadTaskModel, modelFolderLabels, readLabels } from './task-model.js';
-import { checkTaskOptions, positiveIntegerOption, taskDataOptions } from './task-options.js';
+import { checkTaskOptions, taskDataOptions } from './task-options.js';
 import { TASK_NAMES, taskOption, type Task } from './tasks.js';
 
 export const evalVerb: VerbSpec = {
@@ -72,7 +72,7 @@ async function evaluate(task: Task, opts: Options): Promise<{ count: number; met
   const records = await readTaskRecords(task, data, '--data');
   const { model, base, labels } = await loadModel(task, opts, records);
   const examples = new TaskExamples(task, tokenizer, opts, base.config.raw);
-  const loop = { collate: dataCollator(tokenizer), batchSize: positiveIntegerOption(opts, 'batch-size') ?? 8 };
+  const loop = { collate: dataCollator(tokenizer), batchSize: opts.positiveInteger('batch-size') ?? 8 };
   switch (task.name) {
     case 'causal-lm': {
       const built = examples.build(records, null, data);
@@ -87,7 +87,7 @@ async function evaluate(task: Task, opts: Options): Promise<{ count: number; met
     }
     case 'qa': {
       const questions = examples.qaQuestions(records);
-      const span = { nBest: positiveIntegerOption(opts, 'n-best') ?? 20, maxAnswerLength: positiveIntegerOption(opts, 'max-answer-length') ?? 30 };
+      const span = { nBest: opts.positiveInteger('n-best') ?? 20, maxAnswerLength: opts.positiveInteger('max-answer-length') ?? 30 };
       const m = evaluateQuestionAnswering(model, questions, { ...loop, ...span });
       return { count: questions.length, metrics: { eval_loss: m.loss, eval_exact_match: m.exactMatch, eval_f1: m.f1 } };
     }
@@ -95,7 +95,7 @@ async function evaluate(task: Task, opts: Options): Promise<{ count: number; met
       const built = examples.build(records, null, data);
       const metrics: Record<string, number> = { eval_loss: evaluateSeq2Seq(model, built, loop).loss };
       if (opts.boolean('generate') ?? false) {
-        const maxNewTokens = positiveIntegerOption(opts, 'max-new-tokens') ?? 64;
+        const maxNewTokens = opts.positiveInteger('max-new-tokens') ?? 64;
         metrics['eval_exact_match'] = await generationExactMatch(model, built.map((e) => e.inputIds), examples.targets(records), { tokenizer, maxNewTokens, batchSize: loop.batchSize });
       }
       return { count: built.length, metrics };

@@ -64,12 +64,6 @@ function generationOptions(opts: Options): GenerationOptions {
   return options;
 }
 
-function positiveInteger(opts: Options, flag: string, fallback: number): number {
-  const n = opts.number(flag) ?? fallback;
-  if (!(Number.isInteger(n) && n > 0)) throw new CliError(`--${flag} must be a positive integer, got ${n}`);
-  return n;
-}
-
 /** The --seed generator, checked before anything is loaded. */
 function seededGenerator(opts: Options): Generator | undefined {
   const seed = opts.nonNegativeInteger('seed');
@@ -141,7 +135,7 @@ async function generateBatch(model: GenerativeModel, inputs: string[] | ReturnTy
 
 export async function runGenerate(opts: Options, _positionals: readonly string[], out: NodeJS.WritableStream): Promise<void> {
   const settings = generationOptions(opts);
-  const batchSize = positiveInteger(opts, 'batch-size', 1);
+  const batchSize = opts.positiveInteger('batch-size') ?? 1;
   const generator = seededGenerator(opts);
   const json = opts.boolean('json') ?? false;
   if (json && opts.boolean('stream') === true) throw new CliError('--stream and --json cannot be combined (--json prints each prompt once it is done)');

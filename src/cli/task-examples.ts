@@ -12,7 +12,6 @@ import {
   readCsv, readJsonl, readTextDocuments, type DataRecord, type Example,
 } from '../train/data/index.js';
 import { CliError, type Options } from './args.js';
-import { positiveIntegerOption } from './task-options.js';
 import type { Task, TaskName } from './tasks.js';
 
 const READERS: Readonly<Record<string, { read: (path: string) => AsyncGenerator<DataRecord>; tasks: readonly TaskName[] }>> = {
@@ -71,7 +70,7 @@ export class TaskExamples {
     private readonly opts: Options,
     modelConfig: RawConfig,
   ) {
-    const given = positiveIntegerOption(opts, task.name === 'causal-lm' ? 'block-size' : 'max-length');
+    const given = opts.positiveInteger(task.name === 'causal-lm' ? 'block-size' : 'max-length');
     this.maxLength = given ?? defaultLength(tokenizer, modelConfig, task.name === 'qa' ? 384 : 512);
     this.labelField = labelFieldOf(task, opts);
   }
@@ -129,7 +128,7 @@ export class TaskExamples {
       sourceField: this.opts.string('source-field') ?? 'source',
       targetField: this.opts.string('target-field') ?? 'target',
       maxSourceLength: this.maxLength,
-      maxTargetLength: positiveIntegerOption(this.opts, 'max-target-length') ?? this.maxLength,
+      maxTargetLength: this.opts.positiveInteger('max-target-length') ?? this.maxLength,
       ...(prefix === undefined ? {} : { prefix }),
     };
   }

@@ -37,9 +37,3 @@ export function checkTaskOptions(opts: Options, task: Task): void {
   }
 }
 
-/** A positive integer option, or undefined when not given. */
-export function positiveIntegerOption(opts: Options, name: string): number | undefined {
-  const n = opts.number(name);
-  if (n !== undefined && !(Number.isInteger(n) && n > 0)) throw new CliError(`--${name} must be a positive integer, got ${n}`);
-  return n;
-}

@@ -68,12 +68,12 @@ export function selectTemplate(
  * a block (an if branch, a loop iteration's body) BLOCK_STEPS, as a loop iteration costs as much as
  * several expressions. A real template takes some tens of steps per message.
  */
-export const MAX_TEMPLATE_STEPS = 5_000_000;
+const MAX_TEMPLATE_STEPS = 5_000_000;
 const BLOCK_STEPS = 4;
 /** The longest string a rendering may build, in characters. */
-export const MAX_TEMPLATE_CHARS = 1 << 26;
+const MAX_TEMPLATE_CHARS = 1 << 26;
 /** The longest list a rendering may build. */
-export const MAX_TEMPLATE_ITEMS = 1 << 20;
+const MAX_TEMPLATE_ITEMS = 1 << 20;
 
 function tooLarge(what: string): TokenizerError {
   return new TokenizerError(
